@@ -1,0 +1,300 @@
+// Package analysis runs one recording through the whole pipeline: media
+// decoding, face tracking, every detector, and the fusion model, and builds
+// the report. It is shared by `bonafide analyze`, `bonafide eval` and the
+// web service's jobs.
+package analysis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/bonafide-dev/bonafide/detectors"
+	"github.com/bonafide-dev/bonafide/media"
+	"github.com/bonafide-dev/bonafide/models"
+	"github.com/bonafide-dev/bonafide/report"
+)
+
+// ErrNothingDecoded means neither a frame nor an audio sample could be
+// decoded. It wraps media.ErrUnusableInput.
+var ErrNothingDecoded = fmt.Errorf("%w: no video frame and no audio sample could be decoded", media.ErrUnusableInput)
+
+// Config is everything an analysis needs; pass it down, no globals.
+type Config struct {
+	Tools      media.Tools
+	Video      media.VideoOptions // analysis frame rate and width
+	FaceModels models.FaceModels
+	Scorer     models.Scorer
+	Logger     *slog.Logger
+	Version    string // program version written into reports
+	// Progress, when set, is called with the fraction done (0–1) as the
+	// analysis advances. It is called from the analysis goroutines and must
+	// be cheap and safe for concurrent use.
+	Progress func(float64)
+}
+
+func (c *Config) defaults() {
+	if c.Video.FPS <= 0 {
+		c.Video.FPS = 10
+	}
+	if c.Video.MaxWidth <= 0 {
+		c.Video.MaxWidth = 640
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Scorer == nil {
+		c.Scorer = models.DefaultScorer()
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+}
+
+// run is the state of one analysis.
+type run struct {
+	cfg  Config
+	info *media.Info
+	set  *detectors.Set
+
+	mu       sync.Mutex
+	failed   map[string]error // detector name → its Observe error
+	notes    []string
+	warnings int
+
+	frames      int
+	frameW      int
+	frameH      int
+	audioSecond float64
+}
+
+// Analyze analyses the recording at path. Input problems return errors
+// wrapping media.ErrUnusableInput; a cancelled ctx returns ctx.Err().
+func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, error) {
+	cfg.defaults()
+	began := time.Now()
+	info, err := cfg.Tools.Probe(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	set, err := detectors.NewSet(detectors.Config{FaceModels: cfg.FaceModels, FPS: cfg.Video.FPS})
+	if err != nil {
+		return nil, err
+	}
+	defer set.Close()
+	r := &run{cfg: cfg, info: info, set: set, failed: map[string]error{}}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var videoErr, voiceErr, fullErr error
+	if info.HasVideo() {
+		wg.Add(1)
+		go func() { defer wg.Done(); videoErr = r.runVideo(ctx) }()
+	}
+	if info.HasAudio() {
+		wg.Add(1)
+		go func() { defer wg.Done(); voiceErr = r.runAudio(ctx, media.VoiceRate, !info.HasVideo()) }()
+		if r.wantsFullBand() {
+			wg.Add(1)
+			go func() { defer wg.Done(); fullErr = r.runAudio(ctx, 0, false) }()
+		}
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, e := range []error{videoErr, voiceErr, fullErr} {
+		if e != nil && !errors.Is(e, media.ErrUnusableInput) {
+			return nil, e
+		}
+	}
+	if r.frames == 0 && r.audioSecond == 0 {
+		return nil, fmt.Errorf("%s: %w", path, ErrNothingDecoded)
+	}
+	rep := r.build(time.Since(began))
+	if cfg.Progress != nil {
+		cfg.Progress(1)
+	}
+	return rep, nil
+}
+
+func (r *run) wantsFullBand() bool {
+	for _, d := range r.set.Audio {
+		if d.Rate() == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) note(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
+
+func (r *run) fail(name string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.failed[name]; !ok {
+		r.failed[name] = err
+		r.cfg.Logger.Error("detector failed", "detector", name, "err", err)
+	}
+}
+
+func (r *run) isFailed(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.failed[name]
+	return ok
+}
+
+func (r *run) progress(t float64) {
+	if r.cfg.Progress == nil || r.info.Duration <= 0 {
+		return
+	}
+	r.cfg.Progress(math.Min(0.99, t/r.info.Duration.Seconds()))
+}
+
+// runVideo decodes frames, tracks faces once per frame and feeds every video
+// and audio-visual detector.
+func (r *run) runVideo(ctx context.Context) error {
+	vr, err := r.cfg.Tools.OpenVideo(ctx, r.info, r.cfg.Video)
+	if err != nil {
+		return err
+	}
+	defer vr.Close()
+	r.frameW, r.frameH = vr.Size()
+	tracker, err := detectors.NewFaceTracker(r.cfg.FaceModels)
+	if err != nil {
+		return err
+	}
+	defer tracker.Close()
+	gray := gocv.NewMat()
+	defer gray.Close()
+	for {
+		f, err := vr.Next()
+		if err != nil {
+			n, _ := vr.Warnings()
+			r.mu.Lock()
+			r.warnings += n
+			r.mu.Unlock()
+			if err == io.EOF {
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if r.frames == 0 {
+				r.note("video could not be decoded: %v", err)
+			} else {
+				r.note("video decoding stopped early at %.1f s: %v", float64(r.frames)/r.cfg.Video.FPS, err)
+			}
+			return nil
+		}
+		gocv.CvtColor(f.Image, &gray, gocv.ColorBGRToGray)
+		t := f.PTS.Seconds()
+		vf := &detectors.VideoFrame{
+			Index: f.Index,
+			Time:  t,
+			Image: f.Image,
+			Gray:  gray,
+			Faces: tracker.Track(gray, t),
+			FPS:   r.cfg.Video.FPS,
+		}
+		for _, d := range r.set.Video {
+			if r.isFailed(d.Name()) {
+				continue
+			}
+			if err := d.Observe(vf); err != nil {
+				r.fail(d.Name(), err)
+			}
+		}
+		for _, d := range r.set.AV {
+			if r.isFailed(d.Name()) {
+				continue
+			}
+			if err := d.Observe(vf); err != nil {
+				r.fail(d.Name(), err)
+			}
+		}
+		r.frames++
+		r.progress(t)
+	}
+}
+
+// runAudio decodes the audio stream at rate (0 = the source's own) and feeds
+// the detectors that want it; the 16 kHz voice stream also feeds the
+// audio-visual detectors.
+func (r *run) runAudio(ctx context.Context, rate int, reportProgress bool) error {
+	ar, err := r.cfg.Tools.OpenAudio(ctx, r.info, media.AudioOptions{SampleRate: rate})
+	if err != nil {
+		return err
+	}
+	defer ar.Close()
+	var audio []detectors.AudioDetector
+	for _, d := range r.set.Audio {
+		if d.Rate() == rate {
+			audio = append(audio, d)
+		}
+	}
+	var av []detectors.AVDetector
+	if rate == media.VoiceRate {
+		av = r.set.AV
+	}
+	var decoded int64
+	for {
+		c, err := ar.Next()
+		if err != nil {
+			if rate == media.VoiceRate {
+				n, _ := ar.Warnings()
+				r.mu.Lock()
+				r.warnings += n
+				r.audioSecond = float64(decoded) / float64(ar.Rate())
+				r.mu.Unlock()
+			}
+			if err == io.EOF {
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if rate == media.VoiceRate {
+				if decoded == 0 {
+					r.note("audio could not be decoded: %v", err)
+				} else {
+					r.note("audio decoding stopped early at %.1f s: %v", float64(decoded)/float64(ar.Rate()), err)
+				}
+			}
+			return nil
+		}
+		decoded += int64(len(c.Samples))
+		for _, d := range audio {
+			if r.isFailed(d.Name()) {
+				continue
+			}
+			if err := d.ObserveAudio(c); err != nil {
+				r.fail(d.Name(), err)
+			}
+		}
+		for _, d := range av {
+			if r.isFailed(d.Name()) {
+				continue
+			}
+			if err := d.ObserveAudio(c); err != nil {
+				r.fail(d.Name(), err)
+			}
+		}
+		if reportProgress {
+			r.progress(c.Start.Seconds())
+		}
+	}
+}

@@ -1,0 +1,287 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bonafide-dev/bonafide/detectors"
+	"github.com/bonafide-dev/bonafide/models"
+	"github.com/bonafide-dev/bonafide/report"
+)
+
+// results collects every detector's Result, replacing those of failed
+// detectors with a not-measurable note.
+func (r *run) results() []detectors.Result {
+	var out []detectors.Result
+	add := func(name string, mod detectors.Modality, finish func() detectors.Result) {
+		if err, ok := r.failed[name]; ok {
+			out = append(out, detectors.NotMeasured(name, mod, "internal error: "+err.Error()))
+			return
+		}
+		res := finish()
+		if res.Signal == "" {
+			res.Signal = name
+		}
+		out = append(out, res)
+	}
+	for _, d := range r.set.Video {
+		add(d.Name(), detectors.Video, d.Finish)
+	}
+	for _, d := range r.set.Audio {
+		add(d.Name(), detectors.Audio, d.Finish)
+	}
+	for _, d := range r.set.AV {
+		add(d.Name(), detectors.AV, d.Finish)
+	}
+	return out
+}
+
+// Signals converts detector results to the fusion model's input.
+func Signals(results []detectors.Result) []models.Signal {
+	var out []models.Signal
+	for _, res := range results {
+		if res.Informational {
+			continue
+		}
+		s := models.Signal{Name: res.Signal, Modality: string(res.Modality), Measured: res.Summary != nil}
+		if res.Summary != nil {
+			s.Score, s.Confidence = res.Summary.Score, res.Summary.Confidence
+			s.Values = map[string]float64{}
+			for _, m := range res.Summary.Values {
+				s.Values[m.Name] = m.Value
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (r *run) build(elapsed time.Duration) *report.Report {
+	info := r.info
+	results := r.results()
+	faceCov, speechCov := r.set.Face.Coverage(), r.set.Speech.Coverage()
+	out := r.cfg.Scorer.Score(models.Input{
+		Signals:       Signals(results),
+		FaceSeconds:   faceCov.Seconds,
+		SpeechSeconds: speechCov.Seconds,
+	})
+	dur := info.Duration.Seconds()
+	rep := &report.Report{
+		Schema:        report.Schema,
+		Authenticity:  out.Authenticity,
+		Verdict:       out.Verdict,
+		VerdictReason: out.VerdictReason,
+		NotMeasured:   []report.NotMeasured{},
+	}
+	if !math.IsNaN(out.Probability) {
+		p := math.Round(out.Probability*1000) / 1000
+		rep.Probability = &p
+	}
+	contrib := map[string]float64{}
+	for _, c := range out.Contributions {
+		contrib[c.Signal] = c.Points
+	}
+	mods := map[string]*report.Modality{models.ModVideo: &rep.Video, models.ModAudio: &rep.Audio, models.ModAV: &rep.AV}
+	for name, m := range mods {
+		ms := out.Modalities[name]
+		m.Measured, m.Reason, m.Signals = ms.Measured, ms.Reason, []report.Signal{}
+		if ms.Measured {
+			s := math.Round(ms.Score*1000) / 1000
+			m.Score = &s
+		}
+	}
+	switch {
+	case !info.HasVideo():
+		rep.Video.Reason = "the file has no video stream"
+		rep.AV.Reason = "the file has no video stream"
+	case r.frames == 0:
+		rep.Video.Reason = "no video frame could be decoded"
+	}
+	switch {
+	case !info.HasAudio():
+		rep.Audio.Reason = "the file has no audio stream"
+		rep.AV.Reason = "the file has no audio stream"
+	case r.audioSecond == 0:
+		rep.Audio.Reason = "no audio could be decoded"
+	}
+	for _, res := range results {
+		sig := report.Signal{
+			Name:          res.Signal,
+			Modality:      string(res.Modality),
+			Measured:      res.Summary != nil,
+			Informational: res.Informational,
+			Reason:        res.NotMeasurable,
+			Contribution:  contrib[res.Signal],
+			Findings:      res.Windows,
+		}
+		if res.Summary != nil {
+			sig.Score, sig.Confidence = res.Summary.Score, res.Summary.Confidence
+			sig.Values, sig.Explanation = res.Summary.Values, res.Summary.Explanation
+		} else {
+			rep.NotMeasured = append(rep.NotMeasured, report.NotMeasured{Signal: res.Signal, Reason: res.NotMeasurable})
+		}
+		if res.Signal == detectors.EnhancementSignal {
+			s := sig
+			rep.Enhancement = &s
+		}
+		m := mods[string(res.Modality)]
+		m.Signals = append(m.Signals, sig)
+	}
+	for _, m := range mods {
+		sort.SliceStable(m.Signals, func(i, j int) bool {
+			return math.Abs(m.Signals[i].Contribution) > math.Abs(m.Signals[j].Contribution)
+		})
+	}
+	rep.Coverage = coverage(dur, faceCov.Seconds, speechCov.Seconds, info.HasVideo(), info.HasAudio())
+	rep.Timeline = timeline(dur, results, faceCov, speechCov)
+	rep.Analysis = r.analysisMeta(elapsed)
+	rep.Summary = summary(rep, out)
+	return rep
+}
+
+func coverage(dur, face, speech float64, hasVideo, hasAudio bool) report.Coverage {
+	c := report.Coverage{DurationSeconds: round(dur, 2), FaceSeconds: round(face, 2), SpeechSeconds: round(speech, 2)}
+	if dur > 0 {
+		c.FaceFraction = round(math.Min(1, face/dur), 3)
+		c.SpeechFraction = round(math.Min(1, speech/dur), 3)
+	}
+	var parts []string
+	switch {
+	case !hasVideo:
+		parts = append(parts, "no video stream")
+	default:
+		parts = append(parts, fmt.Sprintf("a face was visible for %.1f s of %.1f s", face, dur))
+	}
+	switch {
+	case !hasAudio:
+		parts = append(parts, "no audio stream")
+	default:
+		parts = append(parts, fmt.Sprintf("speech was heard for %.1f s", speech))
+	}
+	c.Statement = strings.ToUpper(parts[0][:1]) + parts[0][1:] + "; " + strings.Join(parts[1:], "; ") + "."
+	return c
+}
+
+// timeline builds the per-window modality scores from the detectors'
+// window findings: a confidence-weighted mean per modality, and the highest
+// modality as the window's overall score.
+func timeline(dur float64, results []detectors.Result, face, speech detectors.Coverage) []report.Window {
+	n := int(math.Ceil(dur / detectors.WindowSeconds))
+	if n < 1 {
+		n = 1
+	}
+	type acc struct{ num, den float64 }
+	sums := make([]map[detectors.Modality]*acc, n)
+	for i := range sums {
+		sums[i] = map[detectors.Modality]*acc{}
+	}
+	for _, res := range results {
+		if res.Informational {
+			continue
+		}
+		for _, f := range res.Windows {
+			for w := int(f.Start / detectors.WindowSeconds); w < n && float64(w)*detectors.WindowSeconds < f.End; w++ {
+				if w < 0 {
+					continue
+				}
+				a := sums[w][f.Modality]
+				if a == nil {
+					a = &acc{}
+					sums[w][f.Modality] = a
+				}
+				a.num += f.Confidence * f.Score
+				a.den += f.Confidence
+			}
+		}
+	}
+	out := make([]report.Window, n)
+	for w := range out {
+		win := &out[w]
+		win.Start = float64(w) * detectors.WindowSeconds
+		win.End = math.Min(dur, win.Start+detectors.WindowSeconds)
+		if w < len(face.PerWindow) {
+			win.FaceSeconds = round(face.PerWindow[w], 2)
+		}
+		if w < len(speech.PerWindow) {
+			win.SpeechSeconds = round(speech.PerWindow[w], 2)
+		}
+		for mod, dst := range map[detectors.Modality]**float64{detectors.Video: &win.Video, detectors.Audio: &win.Audio, detectors.AV: &win.AV} {
+			if a := sums[w][mod]; a != nil && a.den > 0 {
+				v := round(a.num/a.den, 3)
+				*dst = &v
+				if win.Overall == nil || v > *win.Overall {
+					o := v
+					win.Overall = &o
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (r *run) analysisMeta(elapsed time.Duration) report.Analysis {
+	info := r.info
+	a := report.Analysis{
+		Version:         r.cfg.Version,
+		ModelVersion:    r.cfg.Scorer.Version(),
+		File:            info.Path,
+		SizeBytes:       info.Size,
+		Container:       info.Format,
+		DurationSeconds: round(info.Duration.Seconds(), 3),
+		AnalysisFPS:     r.cfg.Video.FPS,
+		AnalysisWidth:   r.frameW,
+		AnalysisHeight:  r.frameH,
+		FramesAnalyzed:  r.frames,
+		AudioSeconds:    round(r.audioSecond, 2),
+		DecodeWarnings:  r.warnings,
+		Notes:           r.notes,
+		ElapsedSeconds:  round(elapsed.Seconds(), 2),
+	}
+	if v := info.Video; v != nil {
+		a.Video = &report.VideoInput{Codec: v.Codec, Width: v.Width, Height: v.Height, FPS: round(v.FPS, 3), Rotation: v.Rotation, VariableRate: v.VariableFrameRate}
+		src := int(v.Frames)
+		if src <= 0 {
+			src = int(math.Round(v.FPS * info.Duration.Seconds()))
+		}
+		if src > r.frames {
+			a.FramesSkipped = src - r.frames
+		}
+	}
+	if au := info.Audio; au != nil {
+		a.Audio = &report.AudioInput{Codec: au.Codec, SampleRate: au.SampleRate, Channels: au.Channels}
+	}
+	return a
+}
+
+func summary(rep *report.Report, out models.Output) string {
+	if rep.Authenticity == nil {
+		return "Could not judge this recording: " + out.VerdictReason + "."
+	}
+	s := fmt.Sprintf("Authenticity %d/100 (%s).", *rep.Authenticity, rep.Verdict)
+	if out.VerdictReason != "" {
+		s += " " + strings.ToUpper(out.VerdictReason[:1]) + out.VerdictReason[1:] + "."
+	}
+	// Name the strongest evidence towards manipulation.
+	worst := models.Contribution{}
+	for _, c := range out.Contributions {
+		if c.Points < worst.Points {
+			worst = c
+		}
+	}
+	if worst.Points <= -5 {
+		for _, sig := range rep.AllSignals() {
+			if sig.Name == worst.Signal && sig.Explanation != "" {
+				return s + " Strongest evidence: " + sig.Explanation
+			}
+		}
+	}
+	return s + " " + rep.Coverage.Statement
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}

@@ -1,0 +1,147 @@
+package media
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"strconv"
+	"time"
+)
+
+// VoiceRate is the sample rate of the voice-analysis stream.
+const VoiceRate = 16000
+
+// AudioOptions sets how audio is delivered.
+type AudioOptions struct {
+	// SampleRate of the delivered mono PCM. Zero keeps the source's own rate
+	// (the full-band stream used for band-limit analysis).
+	SampleRate int
+	// ChunkSamples is how many samples one Next call returns at most.
+	// Default: 100 ms worth.
+	ChunkSamples int
+	// Start and Duration select a segment; zero values mean the whole input.
+	Start, Duration time.Duration
+}
+
+// Chunk is a run of mono samples in [-1, 1].
+type Chunk struct {
+	Start   time.Duration // time of Samples[0], relative to the input's start
+	Rate    int
+	Samples []float32 // owned by the reader; valid until the next Next or Close
+}
+
+// AudioReader streams mono float PCM from an ffmpeg child process. Memory use
+// is one chunk whatever the input's length. Close must be called; it is
+// idempotent and reaps the child.
+type AudioReader struct {
+	p       *process
+	rate    int
+	raw     []byte
+	samples []float32
+	start   time.Duration
+	n       int64 // samples delivered so far
+	err     error
+	closed  bool
+}
+
+// OpenAudio starts decoding info's audio stream, downmixed to mono. It
+// returns ErrNoAudio when there is none.
+func (t Tools) OpenAudio(ctx context.Context, info *Info, opts AudioOptions) (*AudioReader, error) {
+	if !info.HasAudio() {
+		return nil, ErrNoAudio
+	}
+	rate := opts.SampleRate
+	if rate <= 0 {
+		rate = info.Audio.SampleRate
+	}
+	chunk := opts.ChunkSamples
+	if chunk <= 0 {
+		chunk = rate / 10
+	}
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "repeat+level+warning"}
+	if opts.Start > 0 {
+		args = append(args, "-ss", secondsArg(opts.Start))
+	}
+	args = append(args, "-i", info.Path)
+	if opts.Duration > 0 {
+		args = append(args, "-t", secondsArg(opts.Duration))
+	}
+	args = append(args,
+		"-map", "0:"+strconv.Itoa(info.Audio.Index), "-vn", "-sn", "-dn",
+		"-ac", "1", "-ar", strconv.Itoa(rate),
+		"-f", "f32le", "-c:a", "pcm_f32le", "pipe:1")
+	p, err := startFFmpeg(ctx, t.ffmpeg(), args, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	start := info.Audio.Offset
+	if opts.Start > 0 {
+		start = opts.Start
+	}
+	return &AudioReader{
+		p:       p,
+		rate:    rate,
+		raw:     make([]byte, 4*chunk),
+		samples: make([]float32, chunk),
+		start:   start,
+	}, nil
+}
+
+// Rate returns the delivered sample rate.
+func (r *AudioReader) Rate() int { return r.rate }
+
+// Next returns the next chunk. At the end it returns io.EOF, or a
+// *DecodeError when ffmpeg failed; samples delivered before are valid.
+func (r *AudioReader) Next() (Chunk, error) {
+	if r.err != nil {
+		return Chunk{}, r.err
+	}
+	if r.closed {
+		return Chunk{}, io.ErrClosedPipe
+	}
+	n, err := io.ReadFull(r.p.stdout, r.raw)
+	n /= 4
+	if n == 0 {
+		werr := r.p.wait()
+		if werr == nil && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) {
+			r.err = io.EOF
+		} else {
+			if werr == nil {
+				werr = err
+			}
+			_, detail := r.p.diagnostics()
+			r.err = &DecodeError{Stream: "audio", Err: werr, Detail: detail}
+		}
+		return Chunk{}, r.err
+	}
+	for i := 0; i < n; i++ {
+		v := math.Float32frombits(binary.LittleEndian.Uint32(r.raw[4*i:]))
+		if v != v { // NaN from a broken decoder
+			v = 0
+		}
+		r.samples[i] = v
+	}
+	c := Chunk{
+		Start:   r.start + time.Duration(float64(r.n)/float64(r.rate)*float64(time.Second)),
+		Rate:    r.rate,
+		Samples: r.samples[:n],
+	}
+	r.n += int64(n)
+	return c, nil
+}
+
+// Warnings returns how many warning or error lines ffmpeg logged and the last
+// few of them.
+func (r *AudioReader) Warnings() (int, string) { return r.p.diagnostics() }
+
+// Close stops decoding and reaps ffmpeg. It is idempotent.
+func (r *AudioReader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	_ = r.p.close()
+	return nil
+}

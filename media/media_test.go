@@ -1,0 +1,81 @@
+package media_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/internal/testutil"
+	"github.com/bonafide-dev/bonafide/media"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if kids := testutil.ChildProcesses(); len(kids) > 0 {
+		println("leaked child processes:", len(kids))
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func TestProbeAndDecodeCorpusClip(t *testing.T) {
+	clip := testutil.CorpusFile(t, "genuine", "519.mp4")
+	var tools media.Tools
+	info, err := tools.Probe(context.Background(), clip)
+	require.NoError(t, err)
+	require.True(t, info.HasVideo())
+	require.Equal(t, 640, info.Video.Width)
+	require.Equal(t, 480, info.Video.Height)
+
+	vr, err := tools.OpenVideo(context.Background(), info, media.DefaultVideoOptions())
+	require.NoError(t, err)
+	defer vr.Close()
+	w, h := vr.Size()
+	require.Equal(t, 640, w)
+	require.Equal(t, 480, h)
+	n := 0
+	var last float64
+	for {
+		f, err := vr.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		require.Equal(t, 480, f.Image.Rows())
+		if n > 0 {
+			require.InDelta(t, 0.1, f.PTS.Seconds()-last, 0.001)
+		}
+		last = f.PTS.Seconds()
+		n++
+	}
+	require.InDelta(t, info.Duration.Seconds()*10, n, 2)
+	require.NoError(t, vr.Close())
+	require.NoError(t, vr.Close(), "Close is idempotent")
+}
+
+func TestBadPaths(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.mp4")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	text := filepath.Join(dir, "notes.mp4")
+	require.NoError(t, os.WriteFile(text, []byte("this is not a video\n"), 0o644))
+	for _, tc := range []struct {
+		name, path string
+		want       error
+	}{
+		{"missing", filepath.Join(dir, "nope.mp4"), media.ErrNotFound},
+		{"directory", dir, media.ErrIsDirectory},
+		{"empty", empty, media.ErrEmpty},
+		{"text", text, media.ErrNotMedia},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := media.Tools{}.Probe(context.Background(), tc.path)
+			require.ErrorIs(t, err, tc.want)
+			require.ErrorIs(t, err, media.ErrUnusableInput)
+		})
+	}
+}

@@ -1,0 +1,204 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"time"
+
+	"gocv.io/x/gocv"
+)
+
+// VideoOptions sets how frames are sampled for analysis.
+type VideoOptions struct {
+	// FPS is the analysis frame rate. Sources slower than FPS deliver every
+	// frame at its own timestamp. Default 10.
+	FPS float64
+	// MaxWidth caps the width of delivered frames (aspect kept). Default 640.
+	MaxWidth int
+	// Start and Duration select a segment; zero values mean the whole input.
+	Start, Duration time.Duration
+}
+
+// DefaultVideoOptions are the analysis defaults.
+func DefaultVideoOptions() VideoOptions { return VideoOptions{FPS: 10, MaxWidth: 640} }
+
+// Frame is one decoded, scaled picture.
+type Frame struct {
+	Index int           // 0-based count of delivered frames
+	PTS   time.Duration // presentation time, relative to the input's start
+	// Image is an 8-bit BGR picture. It belongs to the VideoReader and is
+	// valid only until the next call to Next or Close: copy what you keep.
+	Image gocv.Mat
+}
+
+// VideoReader streams frames from an ffmpeg child process. Memory use is one
+// frame whatever the input's length. Close must be called; it is idempotent
+// and reaps the child.
+type VideoReader struct {
+	p       *process
+	mat     gocv.Mat
+	buf     []byte // aliases mat's C memory
+	width   int
+	height  int
+	pts     chan time.Duration
+	frames  int
+	sampled bool
+	fps     float64
+	err     error
+	closed  bool
+	quit    chan struct{} // closed by Close to release the stderr reader
+}
+
+var showinfoRE = regexp.MustCompile(`\] n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[0-9.e+-]+)`)
+
+// OutputSize returns the frame size a VideoReader delivers for v with the
+// given width cap: the upright display size scaled down to maxWidth, with
+// even dimensions.
+func OutputSize(v *VideoInfo, maxWidth int) (int, int) {
+	w, h := v.DisplayWidth, v.DisplayHeight
+	if maxWidth > 0 && w > maxWidth {
+		h = int(float64(h) * float64(maxWidth) / float64(w))
+		w = maxWidth
+	}
+	w, h = w&^1, h&^1
+	if w < 2 {
+		w = 2
+	}
+	if h < 2 {
+		h = 2
+	}
+	return w, h
+}
+
+// OpenVideo starts decoding info's video stream. It returns ErrNoVideo when
+// there is none.
+func (t Tools) OpenVideo(ctx context.Context, info *Info, opts VideoOptions) (*VideoReader, error) {
+	if !info.HasVideo() {
+		return nil, ErrNoVideo
+	}
+	if opts.FPS <= 0 {
+		opts.FPS = 10
+	}
+	if opts.MaxWidth <= 0 {
+		opts.MaxWidth = 640
+	}
+	w, h := OutputSize(info.Video, opts.MaxWidth)
+	filters := ""
+	sampled := info.Video.FPS == 0 || info.Video.FPS > opts.FPS*1.01 || info.Video.VariableFrameRate
+	if sampled {
+		filters = "fps=" + strconv.FormatFloat(opts.FPS, 'f', -1, 64) + ","
+	}
+	filters += fmt.Sprintf("scale=%d:%d:flags=area,setsar=1,format=bgr24,showinfo", w, h)
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "repeat+level+info"}
+	if opts.Start > 0 {
+		args = append(args, "-ss", secondsArg(opts.Start))
+	}
+	args = append(args, "-i", info.Path)
+	if opts.Duration > 0 {
+		args = append(args, "-t", secondsArg(opts.Duration))
+	}
+	args = append(args,
+		"-map", "0:"+strconv.Itoa(info.Video.Index), "-an", "-sn", "-dn",
+		"-vf", filters, "-fps_mode", "passthrough",
+		"-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1")
+
+	r := &VideoReader{width: w, height: h, pts: make(chan time.Duration, 64), sampled: sampled, fps: opts.FPS, quit: make(chan struct{})}
+	offset := opts.Start
+	p, err := startFFmpeg(ctx, t.ffmpeg(), args, func(line string) {
+		m := showinfoRE.FindStringSubmatch(line)
+		if m == nil {
+			return
+		}
+		sec, err := strconv.ParseFloat(m[3], 64)
+		if err != nil {
+			return
+		}
+		select {
+		case r.pts <- offset + time.Duration(sec*float64(time.Second)):
+		case <-r.quit:
+		}
+	}, func() { close(r.pts) })
+	if err != nil {
+		return nil, err
+	}
+	r.p = p
+	r.mat = gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+	r.buf, err = r.mat.DataPtrUint8()
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Size returns the delivered frame width and height.
+func (r *VideoReader) Size() (int, int) { return r.width, r.height }
+
+// Sampled reports whether frames are resampled to the analysis rate (false
+// when the source is slower and every frame is delivered).
+func (r *VideoReader) Sampled() bool { return r.sampled }
+
+// Next returns the next frame. At the end of the stream it returns io.EOF,
+// or a *DecodeError when ffmpeg failed; frames delivered before either are
+// valid. The returned frame is valid until the next call.
+func (r *VideoReader) Next() (Frame, error) {
+	if r.err != nil {
+		return Frame{}, r.err
+	}
+	if r.closed {
+		return Frame{}, io.ErrClosedPipe
+	}
+	_, err := io.ReadFull(r.p.stdout, r.buf)
+	if err != nil {
+		r.err = r.finish(err)
+		return Frame{}, r.err
+	}
+	pts, ok := <-r.pts
+	if !ok {
+		// showinfo lines are written before the frame; missing means ffmpeg
+		// is gone. Fall back to the nominal timestamp.
+		pts = time.Duration(float64(r.frames) / r.fps * float64(time.Second))
+	}
+	f := Frame{Index: r.frames, PTS: pts, Image: r.mat}
+	r.frames++
+	return f, nil
+}
+
+func (r *VideoReader) finish(readErr error) error {
+	werr := r.p.wait()
+	if werr == nil && (readErr == io.EOF || errors.Is(readErr, io.ErrUnexpectedEOF)) {
+		return io.EOF
+	}
+	if werr == nil {
+		werr = readErr
+	}
+	_, detail := r.p.diagnostics()
+	return &DecodeError{Stream: "video", Err: werr, Detail: detail}
+}
+
+// Warnings returns how many warning or error lines ffmpeg logged and the last
+// few of them (e.g. corrupt packets in a truncated file).
+func (r *VideoReader) Warnings() (int, string) { return r.p.diagnostics() }
+
+// Close stops decoding, reaps ffmpeg and frees the frame buffer. It is
+// idempotent. Errors of the stream are reported by Next, not by Close.
+func (r *VideoReader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	close(r.quit)
+	if r.p != nil {
+		_ = r.p.close()
+	}
+	r.buf = nil
+	return r.mat.Close()
+}
+
+func secondsArg(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
+}

@@ -1,0 +1,67 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// ErrFaceModelsMissing means the OpenCV cascade files were not found.
+var ErrFaceModelsMissing = errors.New("face models not found (install the opencv-data package or pass --cascades DIR)")
+
+// FaceModels are the paths of the OpenCV cascade classifiers the face
+// tracker loads. They ship with Debian's opencv-data package.
+type FaceModels struct {
+	Frontal string // Haar frontal face
+	Profile string // Haar profile face (left-facing; mirrored for right)
+	Eyes    string // Haar eye detector (used for blinks)
+	Brisque string // BRISQUE model (image quality), empty when absent
+	Range   string // BRISQUE range file
+}
+
+// DefaultCascadeDirs are searched, in order, when no directory is given.
+var DefaultCascadeDirs = []string{
+	"/usr/share/opencv4",
+	"/usr/local/share/opencv4",
+	"/usr/share/opencv",
+}
+
+// LocateFaceModels finds the cascade files under dir (the opencv4 share
+// folder or its haarcascades sub-folder), or under DefaultCascadeDirs when
+// dir is empty.
+func LocateFaceModels(dir string) (FaceModels, error) {
+	dirs := DefaultCascadeDirs
+	if dir != "" {
+		dirs = []string{dir}
+	}
+	for _, d := range dirs {
+		for _, hd := range []string{filepath.Join(d, "haarcascades"), d} {
+			fm := FaceModels{
+				Frontal: filepath.Join(hd, "haarcascade_frontalface_alt2.xml"),
+				Profile: filepath.Join(hd, "haarcascade_profileface.xml"),
+				Eyes:    filepath.Join(hd, "haarcascade_eye_tree_eyeglasses.xml"),
+			}
+			if !exists(fm.Frontal) || !exists(fm.Profile) {
+				continue
+			}
+			if !exists(fm.Eyes) {
+				fm.Eyes = ""
+			}
+			for _, qd := range []string{filepath.Join(d, "quality"), filepath.Join(filepath.Dir(hd), "quality")} {
+				m, r := filepath.Join(qd, "brisque_model_live.yml"), filepath.Join(qd, "brisque_range_live.yml")
+				if exists(m) && exists(r) {
+					fm.Brisque, fm.Range = m, r
+					break
+				}
+			}
+			return fm, nil
+		}
+	}
+	return FaceModels{}, fmt.Errorf("%w: searched %v", ErrFaceModelsMissing, dirs)
+}
+
+func exists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}

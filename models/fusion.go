@@ -1,0 +1,214 @@
+// Package models fuses detector evidence into per-modality scores and one
+// authenticity score, and holds the models the analysis loads: the fusion
+// weights (embedded in the binary) and the paths of OpenCV's face models.
+package models
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Verdict is the plain-language outcome of an analysis.
+type Verdict string
+
+// Verdicts, from most to least reassuring.
+const (
+	Genuine      Verdict = "genuine"
+	Inconclusive Verdict = "inconclusive"
+	Suspicious   Verdict = "suspicious"
+	Manipulated  Verdict = "manipulated"
+)
+
+// Modality names as used in reports.
+const (
+	ModVideo = "video"
+	ModAudio = "audio"
+	ModAV    = "av"
+)
+
+// Signal is one detector's summary as the fusion model sees it.
+type Signal struct {
+	Name       string
+	Modality   string
+	Measured   bool
+	Score      float64 // 0 genuine-looking … 1 manipulated-looking
+	Confidence float64 // 0 … 1
+	// Values are the detector's raw measurements by name.
+	Values map[string]float64
+}
+
+// Input is everything the model scores.
+type Input struct {
+	Signals       []Signal
+	FaceSeconds   float64
+	SpeechSeconds float64
+}
+
+// ModalityScore is the fused score of one modality.
+type ModalityScore struct {
+	Score    float64 `json:"score"` // probability-like, 1 = manipulated
+	Measured bool    `json:"measured"`
+	Reason   string  `json:"reason,omitempty"` // why not measured
+}
+
+// Contribution says how much one signal moved the score.
+type Contribution struct {
+	Signal   string  `json:"signal"`
+	Modality string  `json:"modality"`
+	// Points is the signal's effect on the 0–100 authenticity score:
+	// negative values pull towards "manipulated".
+	Points float64 `json:"points"`
+}
+
+// Output is the model's result.
+type Output struct {
+	// Probability of manipulation in [0,1]; NaN when nothing was measurable.
+	Probability   float64
+	Authenticity  *int // 0–100, 100 = genuine; nil when nothing was measurable
+	Verdict       Verdict
+	VerdictReason string
+	Modalities    map[string]ModalityScore
+	Contributions []Contribution
+}
+
+// Thresholds map the authenticity score to a verdict: scores at or above
+// Genuine are genuine, at or above Inconclusive inconclusive, at or above
+// Suspicious suspicious, below it manipulated.
+type Thresholds struct {
+	Genuine      int `json:"genuine"`
+	Inconclusive int `json:"inconclusive"`
+	Suspicious   int `json:"suspicious"`
+}
+
+// VerdictFor maps an authenticity score to a verdict.
+func (t Thresholds) VerdictFor(a int) Verdict {
+	switch {
+	case a >= t.Genuine:
+		return Genuine
+	case a >= t.Inconclusive:
+		return Inconclusive
+	case a >= t.Suspicious:
+		return Suspicious
+	default:
+		return Manipulated
+	}
+}
+
+// MinCoverageSeconds is the least face or speech time a modality needs to
+// count as measured at all.
+const MinCoverageSeconds = 3.0
+
+// Scorer turns signals into a score. Implementations are immutable and safe
+// for concurrent use.
+type Scorer interface {
+	Version() string
+	Score(in Input) Output
+}
+
+// RuleModel is the documented hand-set rule used until a trained model is
+// available: each modality's score is the confidence-weighted mean of its
+// signals' scores (weights per signal, default 1), and the interview's
+// probability of manipulation is the highest modality score, because one
+// manipulated stream is enough.
+type RuleModel struct {
+	Weights    map[string]float64
+	Thresholds Thresholds
+}
+
+// DefaultRuleModel returns the rule model with its documented thresholds.
+func DefaultRuleModel() *RuleModel {
+	return &RuleModel{
+		Weights:    map[string]float64{},
+		Thresholds: Thresholds{Genuine: 70, Inconclusive: 45, Suspicious: 25},
+	}
+}
+
+// Version implements Scorer.
+func (m *RuleModel) Version() string { return "rule-1" }
+
+// Score implements Scorer.
+func (m *RuleModel) Score(in Input) Output {
+	out := Output{Modalities: map[string]ModalityScore{}}
+	type acc struct{ num, den float64 }
+	sums := map[string]*acc{}
+	for _, s := range in.Signals {
+		if !s.Measured {
+			continue
+		}
+		w := 1.0
+		if v, ok := m.Weights[s.Name]; ok {
+			w = v
+		}
+		a := sums[s.Modality]
+		if a == nil {
+			a = &acc{}
+			sums[s.Modality] = a
+		}
+		a.num += w * s.Confidence * s.Score
+		a.den += w * s.Confidence
+	}
+	best, bestMod := math.NaN(), ""
+	for _, mod := range []string{ModVideo, ModAudio, ModAV} {
+		a := sums[mod]
+		ms := ModalityScore{}
+		switch {
+		case a == nil || a.den == 0:
+			ms.Reason = "no signal of this modality could be measured"
+		default:
+			ms.Measured, ms.Score = true, a.num/a.den
+		}
+		out.Modalities[mod] = ms
+		if ms.Measured && (math.IsNaN(best) || ms.Score > best) {
+			best, bestMod = ms.Score, mod
+		}
+	}
+	for _, s := range in.Signals {
+		if !s.Measured {
+			continue
+		}
+		a := sums[s.Modality]
+		if a == nil || a.den == 0 {
+			continue
+		}
+		w := 1.0
+		if v, ok := m.Weights[s.Name]; ok {
+			w = v
+		}
+		pts := 0.0
+		if s.Modality == bestMod {
+			// Share of the deciding modality's score, against a neutral 0.5.
+			pts = -100 * w * s.Confidence * (s.Score - 0.5) / a.den
+		}
+		out.Contributions = append(out.Contributions, Contribution{Signal: s.Name, Modality: s.Modality, Points: math.Round(pts*10) / 10})
+	}
+	sort.SliceStable(out.Contributions, func(i, j int) bool {
+		return math.Abs(out.Contributions[i].Points) > math.Abs(out.Contributions[j].Points)
+	})
+	finish(&out, best, in, m.Thresholds)
+	return out
+}
+
+// finish sets probability, authenticity and verdict, refusing a confident
+// verdict when too little face and voice were measured.
+func finish(out *Output, p float64, in Input, th Thresholds) {
+	out.Probability = p
+	if math.IsNaN(p) {
+		out.Verdict = Inconclusive
+		out.VerdictReason = "no signal could be measured"
+		return
+	}
+	a := int(math.Round(100 * (1 - p)))
+	out.Authenticity = &a
+	out.Verdict = th.VerdictFor(a)
+	if in.FaceSeconds < MinCoverageSeconds && in.SpeechSeconds < MinCoverageSeconds {
+		out.VerdictReason = fmt.Sprintf("too little to judge: %.1f s with a face and %.1f s of speech (at least %.0f s of either needed)",
+			in.FaceSeconds, in.SpeechSeconds, MinCoverageSeconds)
+		if out.Verdict == Genuine || out.Verdict == Manipulated {
+			out.Verdict = Inconclusive
+		}
+	}
+}
+
+// DefaultScorer returns the model the binary ships with.
+func DefaultScorer() Scorer { return DefaultRuleModel() }

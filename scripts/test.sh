@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine and runs every test. This is the README's
+# test command and what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH=$PATH:/usr/local/go/bin
+go vet ./...
+go test -count=1 -timeout 60m ./...
+# C memory: every gocv Mat allocated by the pipeline must be closed.
+go test -count=1 -tags matprofile -run 'MatLeak' ./...
