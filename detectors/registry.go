@@ -29,34 +29,15 @@ func NewSet(cfg Config) (*Set, error) {
 	s := &Set{Face: NewFacePresence(), Speech: NewSpeechPresence()}
 	s.Video = append(s.Video, s.Face)
 	s.Audio = append(s.Audio, s.Speech)
-	var errs []error
-	addV := func(d VideoDetector, err error) {
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		s.Video = append(s.Video, d)
+	// Each group registers its detectors in its own file (register_*.go).
+	errs := []error{
+		registerVideoPhysiology(cfg, s), // pulse, blinks, flicker (issue 3)
+		registerVideoTexture(cfg, s),    // boundary, context, spectrum (issue 3)
+		registerVideoCamera(cfg, s),     // enhancement, virtual camera (issue 3)
+		registerVoice(cfg, s),           // pitch, prosody (issue 4)
+		registerChannel(cfg, s),         // band limit, noise floor, envelope (issue 4)
+		registerAV(cfg, s),              // lip sync (issue 4)
 	}
-	addA := func(d AudioDetector, err error) {
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		s.Audio = append(s.Audio, d)
-	}
-	addAV := func(d AVDetector, err error) {
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		s.AV = append(s.AV, d)
-	}
-	_, _, _ = addV, addA, addAV
-
-	// Video detectors (issue 3).
-	// Audio detectors (issue 4).
-	// Audio-visual detectors (issue 4).
-
 	if err := errors.Join(errs...); err != nil {
 		s.Close()
 		return nil, err

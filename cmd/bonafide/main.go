@@ -44,6 +44,11 @@ func commands() []command {
 	return []command{
 		{"analyze", "analyse a recording and print its authenticity report", runAnalyze},
 		{"bench", "time analyze against ffmpeg decode-only on the same file", runBench},
+		{"eval", "measure the detectors and the model on a corpus manifest", runEval},
+		{"train", "fit the fusion model on a corpus manifest", runTrain},
+		{"serve", "run the web service", runServe},
+		{"user", "manage accounts (user add)", runUser},
+		{"token", "manage API tokens (token create)", runToken},
 		{"version", "print the version", func(_ context.Context, e *env, _ []string) error {
 			fmt.Fprintln(e.stdout, "bonafide", version())
 			return nil
