@@ -58,7 +58,6 @@ func (v *VAD) Push(samples []float32, emit func(VADFrame)) {
 	}
 }
 
-
 func (v *VAD) decide() VADFrame {
 	var sum float64
 	for _, s := range v.buf {

@@ -54,8 +54,8 @@ type ModalityScore struct {
 
 // Contribution says how much one signal moved the score.
 type Contribution struct {
-	Signal   string  `json:"signal"`
-	Modality string  `json:"modality"`
+	Signal   string `json:"signal"`
+	Modality string `json:"modality"`
 	// Points is the signal's effect on the 0–100 authenticity score:
 	// negative values pull towards "manipulated".
 	Points float64 `json:"points"`
