@@ -68,6 +68,16 @@ func (t *FaceTracker) Track(gray gocv.Mat, now float64) []Face {
 	return t.faces(now, gray.Cols(), gray.Rows())
 }
 
+// Detect finds faces in one gray frame without tracking (for single
+// frames, e.g. evidence crops), largest first.
+func (t *FaceTracker) Detect(gray gocv.Mat) []image.Rectangle {
+	rects, _ := t.detect(gray)
+	sort.Slice(rects, func(i, j int) bool {
+		return rects[i].Dx()*rects[i].Dy() > rects[j].Dx()*rects[j].Dy()
+	})
+	return rects
+}
+
 // detect returns face boxes in gray's coordinates.
 func (t *FaceTracker) detect(gray gocv.Mat) ([]image.Rectangle, bool) {
 	scale := 1.0
