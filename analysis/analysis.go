@@ -70,6 +70,7 @@ type run struct {
 	warnings int
 
 	frames      int
+	lastPTS     float64 // time of the last decoded frame
 	frameW      int
 	frameH      int
 	audioSecond float64
@@ -227,6 +228,7 @@ func (r *run) runVideo(ctx context.Context) error {
 			}
 		}
 		r.frames++
+		r.lastPTS = t
 		r.progress(t)
 	}
 }

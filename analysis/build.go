@@ -107,7 +107,18 @@ func (r *run) build(elapsed time.Duration) *report.Report {
 	case r.audioSecond == 0:
 		rep.Audio.Reason = "no audio could be decoded"
 	}
+	if !info.HasVideo() {
+		rep.NotMeasured = append(rep.NotMeasured, report.NotMeasured{Signal: "video", Reason: "the file has no video stream"})
+	}
+	if !info.HasAudio() {
+		rep.NotMeasured = append(rep.NotMeasured, report.NotMeasured{Signal: "audio", Reason: "the file has no audio stream"})
+	}
 	for _, res := range results {
+		// Signals of a stream the file does not have are covered by the
+		// modality's reason.
+		if (!info.HasVideo() && res.Modality != detectors.Audio) || (!info.HasAudio() && res.Modality != detectors.Video) {
+			continue
+		}
 		sig := report.Signal{
 			Name:          res.Signal,
 			Modality:      string(res.Modality),
@@ -222,6 +233,26 @@ func timeline(dur float64, results []detectors.Result, face, speech detectors.Co
 	return out
 }
 
+// shortfallNotes says when less was decoded than the container promised
+// (a truncated or damaged file).
+func (r *run) shortfallNotes() []string {
+	var notes []string
+	dur := r.info.Duration.Seconds()
+	if dur <= 0 {
+		return nil
+	}
+	if r.info.HasVideo() && r.frames > 0 && r.lastPTS < 0.9*dur-1 {
+		notes = append(notes, fmt.Sprintf("only %.1f s of the %.1f s of video could be decoded (truncated or damaged file?)", r.lastPTS, dur))
+	}
+	if r.info.HasAudio() && r.audioSecond > 0 && r.audioSecond < 0.9*dur-1 {
+		notes = append(notes, fmt.Sprintf("only %.1f s of the %.1f s of audio could be decoded (truncated or damaged file?)", r.audioSecond, dur))
+	}
+	if r.warnings > 0 {
+		notes = append(notes, fmt.Sprintf("ffmpeg reported %d decoding problems", r.warnings))
+	}
+	return notes
+}
+
 func (r *run) analysisMeta(elapsed time.Duration) report.Analysis {
 	info := r.info
 	a := report.Analysis{
@@ -237,7 +268,7 @@ func (r *run) analysisMeta(elapsed time.Duration) report.Analysis {
 		FramesAnalyzed:  r.frames,
 		AudioSeconds:    round(r.audioSecond, 2),
 		DecodeWarnings:  r.warnings,
-		Notes:           r.notes,
+		Notes:           append(append([]string{}, r.notes...), r.shortfallNotes()...),
 		ElapsedSeconds:  round(elapsed.Seconds(), 2),
 	}
 	if v := info.Video; v != nil {
@@ -278,7 +309,10 @@ func summary(rep *report.Report, out models.Output) string {
 			}
 		}
 	}
-	return s + " " + rep.Coverage.Statement
+	if rep.Verdict == models.Genuine {
+		return s + " No signal showed signs of manipulation."
+	}
+	return s
 }
 
 func round(v float64, digits int) float64 {

@@ -10,18 +10,26 @@ import (
 	"github.com/bonafide-dev/bonafide/models"
 )
 
-// FaceTracker finds faces with OpenCV's Haar cascades (frontal first,
-// profile in both directions when the frontal one misses) on a
-// down-scaled copy of each frame, and links them over time into tracks with
-// smoothed boxes. It is used once per frame by the pipeline; detectors get
-// its output in VideoFrame.Faces. Not safe for concurrent use.
+// FaceTracker finds faces with OpenCV's cascades and links them over time
+// into tracks with smoothed boxes. It is used once per frame by the
+// pipeline; detectors get its output in VideoFrame.Faces. Not safe for
+// concurrent use.
+//
+// Cost is what matters here, so it works in two modes:
+//   - around each known face it runs the accurate Haar cascade (frontal,
+//     then profile in both directions) in a small region with a narrow
+//     range of sizes, every frame;
+//   - it scans the whole frame, down-scaled, with the fast LBP cascades
+//     only every scanInterval seconds, or every frame while it has no face,
+//     and confirms new candidates with the Haar cascade.
 type FaceTracker struct {
-	frontal, profile gocv.CascadeClassifier
-	small, flipped   gocv.Mat
-	detectWidth      int
-	tracks           []*track
-	nextID           int
-	closed           bool
+	frontal, profile         gocv.CascadeClassifier // Haar
+	fastFrontal, fastProfile gocv.CascadeClassifier // LBP (or Haar copies)
+	small, roi, flipped      gocv.Mat
+	tracks                   []*track
+	nextID                   int
+	lastScan                 float64
+	closed                   bool
 }
 
 type track struct {
@@ -35,9 +43,12 @@ type track struct {
 const (
 	trackHold     = 1.0 // seconds a track survives without a detection
 	trackMinHits  = 2   // detections before a track is reported
-	detectWidth   = 320 // cascades run on frames scaled to this width
+	scanWidth     = 320 // whole-frame scans run on frames scaled to this width
+	scanInterval  = 1.0 // seconds between whole-frame scans while tracking
 	minFaceFrac   = 0.06
+	roiFace       = 64 // a known face is scaled to about this size for re-detection
 	smoothingGain = 0.6
+	maxTracks     = 4
 )
 
 // NewFaceTracker loads the cascades named in fm.
@@ -45,81 +56,164 @@ func NewFaceTracker(fm models.FaceModels) (*FaceTracker, error) {
 	t := &FaceTracker{
 		frontal:     gocv.NewCascadeClassifier(),
 		profile:     gocv.NewCascadeClassifier(),
+		fastFrontal: gocv.NewCascadeClassifier(),
+		fastProfile: gocv.NewCascadeClassifier(),
 		small:       gocv.NewMat(),
+		roi:         gocv.NewMat(),
 		flipped:     gocv.NewMat(),
-		detectWidth: detectWidth,
+		lastScan:    -1e9,
 	}
-	if !t.frontal.Load(fm.Frontal) {
-		t.Close()
-		return nil, fmt.Errorf("%w: cannot load %s", models.ErrFaceModelsMissing, fm.Frontal)
+	fastF, fastP := fm.FastFrontal, fm.FastProfile
+	if fastF == "" {
+		fastF = fm.Frontal
 	}
-	if !t.profile.Load(fm.Profile) {
-		t.Close()
-		return nil, fmt.Errorf("%w: cannot load %s", models.ErrFaceModelsMissing, fm.Profile)
+	if fastP == "" {
+		fastP = fm.Profile
+	}
+	for _, c := range []struct {
+		cc   *gocv.CascadeClassifier
+		path string
+	}{{&t.frontal, fm.Frontal}, {&t.profile, fm.Profile}, {&t.fastFrontal, fastF}, {&t.fastProfile, fastP}} {
+		if !c.cc.Load(c.path) {
+			t.Close()
+			return nil, fmt.Errorf("%w: cannot load %s", models.ErrFaceModelsMissing, c.path)
+		}
 	}
 	return t, nil
 }
 
-// Track finds the faces in gray (8-bit, full analysis size) at time t
+// Track finds the faces in gray (8-bit, full analysis size) at time now
 // (seconds) and returns the active tracks, the primary face first.
 func (t *FaceTracker) Track(gray gocv.Mat, now float64) []Face {
-	rects, profile := t.detect(gray)
-	t.associate(rects, profile, now)
-	return t.faces(now, gray.Cols(), gray.Rows())
+	bounds := image.Rect(0, 0, gray.Cols(), gray.Rows())
+	var rects []image.Rectangle
+	var profiles []bool
+	// Re-detect known faces in their neighbourhood.
+	for _, tr := range t.tracks {
+		if r, prof, ok := t.redetect(gray, tr.rect(), bounds); ok {
+			rects, profiles = append(rects, r), append(profiles, prof)
+		}
+	}
+	// Scan for new faces now and then, or every frame while none is known.
+	if len(rects) == 0 || now-t.lastScan >= scanInterval {
+		t.lastScan = now
+		cands, prof := t.scan(gray, true)
+		for _, c := range cands {
+			if overlapsAny(c, rects) {
+				continue
+			}
+			// Confirm with the accurate cascade around the candidate.
+			if r, p, ok := t.redetect(gray, c, bounds); ok && !overlapsAny(r, rects) {
+				rects, profiles = append(rects, r), append(profiles, p || prof)
+			}
+		}
+	}
+	t.associate(rects, profiles, now)
+	return t.faces(now, bounds)
 }
 
 // Detect finds faces in one gray frame without tracking (for single
 // frames, e.g. evidence crops), largest first.
 func (t *FaceTracker) Detect(gray gocv.Mat) []image.Rectangle {
-	rects, _ := t.detect(gray)
+	rects, _ := t.scan(gray, false)
 	sort.Slice(rects, func(i, j int) bool {
 		return rects[i].Dx()*rects[i].Dy() > rects[j].Dx()*rects[j].Dy()
 	})
 	return rects
 }
 
-// detect returns face boxes in gray's coordinates.
-func (t *FaceTracker) detect(gray gocv.Mat) ([]image.Rectangle, bool) {
+// scan searches the whole frame, down-scaled, with the fast cascades (or the
+// accurate ones when fast is false) and returns boxes in gray's coordinates.
+func (t *FaceTracker) scan(gray gocv.Mat, fast bool) ([]image.Rectangle, bool) {
+	frontal, profile := &t.frontal, &t.profile
+	if fast {
+		frontal, profile = &t.fastFrontal, &t.fastProfile
+	}
 	scale := 1.0
-	src := gray
-	if gray.Cols() > t.detectWidth {
-		scale = float64(gray.Cols()) / float64(t.detectWidth)
-		h := int(float64(gray.Rows()) / scale)
-		gocv.Resize(gray, &t.small, image.Pt(t.detectWidth, h), 0, 0, gocv.InterpolationArea)
-		src = t.small
+	if gray.Cols() > scanWidth {
+		scale = float64(gray.Cols()) / scanWidth
+		gocv.Resize(gray, &t.small, image.Pt(scanWidth, int(float64(gray.Rows())/scale)), 0, 0, gocv.InterpolationArea)
+		gocv.EqualizeHist(t.small, &t.small)
+	} else {
+		gocv.EqualizeHist(gray, &t.small)
 	}
-	gocv.EqualizeHist(src, &t.small)
-	src = t.small
-	minSide := src.Rows()
-	if src.Cols() < minSide {
-		minSide = src.Cols()
-	}
-	minSize := int(float64(minSide) * minFaceFrac)
-	if minSize < 20 {
-		minSize = 20
-	}
-	ms := image.Pt(minSize, minSize)
-	rects := t.frontal.DetectMultiScaleWithParams(src, 1.1, 4, 0, ms, image.Pt(0, 0))
-	profile := false
-	if len(rects) == 0 {
-		rects = t.profile.DetectMultiScaleWithParams(src, 1.1, 4, 0, ms, image.Pt(0, 0))
-		gocv.Flip(src, &t.flipped, 1)
-		for _, r := range t.profile.DetectMultiScaleWithParams(t.flipped, 1.1, 4, 0, ms, image.Pt(0, 0)) {
-			w := src.Cols()
-			rects = append(rects, image.Rect(w-r.Max.X, r.Min.Y, w-r.Min.X, r.Max.Y))
-		}
-		profile = len(rects) > 0
-	}
-	if scale != 1 {
-		for i, r := range rects {
-			rects[i] = image.Rect(int(float64(r.Min.X)*scale), int(float64(r.Min.Y)*scale),
-				int(float64(r.Max.X)*scale), int(float64(r.Max.Y)*scale))
-		}
-	}
-	return rects, profile
+	minSide := min(t.small.Rows(), t.small.Cols())
+	ms := max(20, int(float64(minSide)*minFaceFrac))
+	rects, isProfile := t.detectIn(t.small, frontal, profile, image.Pt(ms, ms), image.Pt(0, 0), 3)
+	return scaleRects(rects, scale, image.Point{}), isProfile
 }
 
-func (t *FaceTracker) associate(rects []image.Rectangle, profile bool, now float64) {
+// redetect looks for one face of about box's size around box, with the
+// accurate cascades.
+func (t *FaceTracker) redetect(gray gocv.Mat, box image.Rectangle, bounds image.Rectangle) (image.Rectangle, bool, bool) {
+	area := Grow(box, 0.45, bounds)
+	if area.Dx() < 16 || area.Dy() < 16 {
+		return image.Rectangle{}, false, false
+	}
+	scale := 1.0
+	if box.Dx() > roiFace {
+		scale = float64(box.Dx()) / roiFace
+	}
+	region := gray.Region(area)
+	size := image.Pt(int(float64(area.Dx())/scale), int(float64(area.Dy())/scale))
+	gocv.Resize(region, &t.roi, size, 0, 0, gocv.InterpolationArea)
+	region.Close()
+	gocv.EqualizeHist(t.roi, &t.roi)
+	face := float64(box.Dx()) / scale
+	minS, maxS := int(face*0.7), int(face*1.45)+1
+	minS = max(minS, 16)
+	rects, prof := t.detectIn(t.roi, &t.frontal, &t.profile, image.Pt(minS, minS), image.Pt(maxS, maxS), 3)
+	if len(rects) == 0 {
+		return image.Rectangle{}, false, false
+	}
+	// The candidate closest in size to the known face.
+	best := rects[0]
+	for _, r := range rects[1:] {
+		if abs(r.Dx()-int(face)) < abs(best.Dx()-int(face)) {
+			best = r
+		}
+	}
+	return scaleRects([]image.Rectangle{best}, scale, area.Min)[0], prof, true
+}
+
+// detectIn runs frontal, then profile in both directions when the frontal
+// cascade finds nothing.
+func (t *FaceTracker) detectIn(img gocv.Mat, frontal, profile *gocv.CascadeClassifier, minSize, maxSize image.Point, neighbours int) ([]image.Rectangle, bool) {
+	rects := frontal.DetectMultiScaleWithParams(img, 1.1, neighbours, 0, minSize, maxSize)
+	if len(rects) > 0 {
+		return rects, false
+	}
+	rects = profile.DetectMultiScaleWithParams(img, 1.1, neighbours, 0, minSize, maxSize)
+	gocv.Flip(img, &t.flipped, 1)
+	w := img.Cols()
+	for _, r := range profile.DetectMultiScaleWithParams(t.flipped, 1.1, neighbours, 0, minSize, maxSize) {
+		rects = append(rects, image.Rect(w-r.Max.X, r.Min.Y, w-r.Min.X, r.Max.Y))
+	}
+	return rects, len(rects) > 0
+}
+
+func scaleRects(rects []image.Rectangle, scale float64, off image.Point) []image.Rectangle {
+	for i, r := range rects {
+		rects[i] = image.Rect(int(float64(r.Min.X)*scale), int(float64(r.Min.Y)*scale),
+			int(float64(r.Max.X)*scale), int(float64(r.Max.Y)*scale)).Add(off)
+	}
+	return rects
+}
+
+func overlapsAny(r image.Rectangle, others []image.Rectangle) bool {
+	for _, o := range others {
+		if iouRect(r, o) > 0.2 {
+			return true
+		}
+	}
+	return false
+}
+
+func (tr *track) rect() image.Rectangle {
+	return image.Rect(int(tr.box[0]+0.5), int(tr.box[1]+0.5), int(tr.box[2]+0.5), int(tr.box[3]+0.5))
+}
+
+func (t *FaceTracker) associate(rects []image.Rectangle, profiles []bool, now float64) {
 	used := make([]bool, len(rects))
 	// Greedy matching by overlap, best pairs first.
 	type pair struct {
@@ -129,7 +223,7 @@ func (t *FaceTracker) associate(rects []image.Rectangle, profile bool, now float
 	var pairs []pair
 	for ti, tr := range t.tracks {
 		for ri, r := range rects {
-			if v := iou(tr.box, r); v > 0.2 {
+			if v := iouRect(tr.rect(), r); v > 0.2 {
 				pairs = append(pairs, pair{ti, ri, v})
 			}
 		}
@@ -149,10 +243,10 @@ func (t *FaceTracker) associate(rects []image.Rectangle, profile bool, now float
 		}
 		tr.lastSeen = now
 		tr.hits++
-		tr.profile = profile
+		tr.profile = profiles[p.ri]
 	}
 	for ri, r := range rects {
-		if used[ri] {
+		if used[ri] || len(t.tracks) >= maxTracks {
 			continue
 		}
 		t.nextID++
@@ -161,7 +255,7 @@ func (t *FaceTracker) associate(rects []image.Rectangle, profile bool, now float
 			box:      [4]float64{float64(r.Min.X), float64(r.Min.Y), float64(r.Max.X), float64(r.Max.Y)},
 			lastSeen: now,
 			hits:     1,
-			profile:  profile,
+			profile:  profiles[ri],
 		})
 	}
 	kept := t.tracks[:0]
@@ -173,7 +267,7 @@ func (t *FaceTracker) associate(rects []image.Rectangle, profile bool, now float
 	t.tracks = kept
 }
 
-func (t *FaceTracker) faces(now float64, w, h int) []Face {
+func (t *FaceTracker) faces(now float64, bounds image.Rectangle) []Face {
 	var active []*track
 	for _, tr := range t.tracks {
 		if tr.hits >= trackMinHits {
@@ -187,10 +281,9 @@ func (t *FaceTracker) faces(now float64, w, h int) []Face {
 		}
 		return area(active[i].box) > area(active[j].box)
 	})
-	bounds := image.Rect(0, 0, w, h)
 	out := make([]Face, 0, len(active))
 	for _, tr := range active {
-		r := image.Rect(int(tr.box[0]+0.5), int(tr.box[1]+0.5), int(tr.box[2]+0.5), int(tr.box[3]+0.5)).Intersect(bounds)
+		r := tr.rect().Intersect(bounds)
 		if r.Empty() {
 			continue
 		}
@@ -205,22 +298,29 @@ func (t *FaceTracker) Close() error {
 		return nil
 	}
 	t.closed = true
-	t.frontal.Close()
-	t.profile.Close()
+	for _, c := range []*gocv.CascadeClassifier{&t.frontal, &t.profile, &t.fastFrontal, &t.fastProfile} {
+		c.Close()
+	}
 	t.small.Close()
+	t.roi.Close()
 	t.flipped.Close()
 	return nil
 }
 
-func iou(b [4]float64, r image.Rectangle) float64 {
-	x0, y0 := max(b[0], float64(r.Min.X)), max(b[1], float64(r.Min.Y))
-	x1, y1 := min(b[2], float64(r.Max.X)), min(b[3], float64(r.Max.Y))
-	if x1 <= x0 || y1 <= y0 {
+func iouRect(a, b image.Rectangle) float64 {
+	inter := a.Intersect(b)
+	if inter.Empty() {
 		return 0
 	}
-	inter := (x1 - x0) * (y1 - y0)
-	ra := float64(r.Dx() * r.Dy())
-	return inter / (area(b) + ra - inter)
+	i := float64(inter.Dx() * inter.Dy())
+	return i / (float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i)
 }
 
 func area(b [4]float64) float64 { return (b[2] - b[0]) * (b[3] - b[1]) }
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

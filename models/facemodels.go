@@ -13,8 +13,13 @@ var ErrFaceModelsMissing = errors.New("face models not found (install the opencv
 // FaceModels are the paths of the OpenCV cascade classifiers the face
 // tracker loads. They ship with Debian's opencv-data package.
 type FaceModels struct {
-	Frontal string // Haar frontal face
+	Frontal string // Haar frontal face (accurate; used around known faces)
 	Profile string // Haar profile face (left-facing; mirrored for right)
+	// FastFrontal and FastProfile are LBP cascades, several times faster
+	// than Haar, used to scan whole frames for new faces. Empty when absent
+	// (the Haar cascades are used instead).
+	FastFrontal string
+	FastProfile string
 	Eyes    string // Haar eye detector (used for blinks)
 	Brisque string // BRISQUE model (image quality), empty when absent
 	Range   string // BRISQUE range file
@@ -47,6 +52,16 @@ func LocateFaceModels(dir string) (FaceModels, error) {
 			}
 			if !exists(fm.Eyes) {
 				fm.Eyes = ""
+			}
+			lbp := filepath.Join(filepath.Dir(hd), "lbpcascades")
+			if hd == d {
+				lbp = filepath.Join(d, "..", "lbpcascades")
+			}
+			if f := filepath.Join(lbp, "lbpcascade_frontalface.xml"); exists(f) {
+				fm.FastFrontal = f
+			}
+			if f := filepath.Join(lbp, "lbpcascade_profileface.xml"); exists(f) {
+				fm.FastProfile = f
 			}
 			for _, qd := range []string{filepath.Join(d, "quality"), filepath.Join(filepath.Dir(hd), "quality")} {
 				m, r := filepath.Join(qd, "brisque_model_live.yml"), filepath.Join(qd, "brisque_range_live.yml")

@@ -91,6 +91,19 @@ func CorpusFile(t testing.TB, kind, sourcePart string) string {
 	return ""
 }
 
+// CorpusItem is CorpusFile restricted to one modality ("audio" or
+// "video").
+func CorpusItem(t testing.TB, modality, kind, sourcePart string) string {
+	t.Helper()
+	for _, it := range Corpus(t) {
+		if it.Modality == modality && it.Kind == kind && strings.Contains(it.Source, sourcePart) {
+			return it.Path
+		}
+	}
+	t.Fatalf("no %s corpus item of kind %q with source containing %q", modality, kind, sourcePart)
+	return ""
+}
+
 // FFmpeg runs ffmpeg with args (after -y -hide_banner -loglevel error) and
 // fails the test on error.
 func FFmpeg(t testing.TB, args ...string) {
