@@ -20,9 +20,9 @@ type FaceModels struct {
 	// (the Haar cascades are used instead).
 	FastFrontal string
 	FastProfile string
-	Eyes    string // Haar eye detector (used for blinks)
-	Brisque string // BRISQUE model (image quality), empty when absent
-	Range   string // BRISQUE range file
+	Eyes        string // Haar eye detector (used for blinks)
+	Brisque     string // BRISQUE model (image quality), empty when absent
+	Range       string // BRISQUE range file
 }
 
 // DefaultCascadeDirs are searched, in order, when no directory is given.
