@@ -261,3 +261,25 @@ func TestAnalyzeCorpusClip(t *testing.T) {
 	require.GreaterOrEqual(t, kinds["face"], 1)
 	require.Equal(t, 1, kinds["spectrogram"])
 }
+
+// A four-hour recording is analysed in constant memory.
+func TestFourHourRecording(t *testing.T) {
+	long := filepath.Join(t.TempDir(), "long.mkv")
+	// Small frames at 1 fps and 8-kHz audio keep the fixture fast to make;
+	// the pipeline still walks 14,400 frames and 4 h of audio.
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "color=c=0x806050:s=96x64:r=1,noise=alls=20:allf=t",
+		"-f", "lavfi", "-i", "anoisesrc=r=8000:a=0.001:c=pink", "-t", "14400",
+		"-c:v", "libx264", "-preset", "ultrafast", "-g", "600", "-c:a", "pcm_mulaw", long)
+	res := cli(t, "analyze", "--json", long)
+	require.Equal(t, exitOK, res.code, res.stderr)
+	var rep report.Report
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &rep))
+	require.InDelta(t, 14400, rep.Analysis.DurationSeconds, 1)
+	require.InDelta(t, 14400, rep.Analysis.FramesAnalyzed, 2)
+	require.InDelta(t, 14400, rep.Analysis.AudioSeconds, 1)
+	require.Len(t, rep.Timeline, 2880)
+	require.Equal(t, "inconclusive", string(rep.Verdict), "no face, no speech")
+	require.Nil(t, rep.Authenticity, "no number without data")
+	require.Less(t, res.maxRSS, int64(300<<20), "peak RSS %d MB", res.maxRSS>>20)
+	t.Logf("4-h analysis peak RSS %d MB", res.maxRSS>>20)
+}
