@@ -76,7 +76,7 @@ func (r *run) build(elapsed time.Duration) *report.Report {
 		VerdictReason: out.VerdictReason,
 		NotMeasured:   []report.NotMeasured{},
 	}
-	if !math.IsNaN(out.Probability) {
+	if out.Authenticity != nil && !math.IsNaN(out.Probability) {
 		p := math.Round(out.Probability*1000) / 1000
 		rep.Probability = &p
 	}
