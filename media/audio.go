@@ -72,7 +72,7 @@ func (t Tools) OpenAudio(ctx context.Context, info *Info, opts AudioOptions) (*A
 		"-map", "0:"+strconv.Itoa(info.Audio.Index), "-vn", "-sn", "-dn",
 		"-ac", "1", "-ar", strconv.Itoa(rate),
 		"-f", "f32le", "-c:a", "pcm_f32le", "pipe:1")
-	p, err := startFFmpeg(ctx, t.ffmpeg(), args, nil, nil)
+	p, err := startFFmpeg(ctx, t.ffmpeg(), args, false, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -80,13 +80,41 @@ func (t Tools) OpenAudio(ctx context.Context, info *Info, opts AudioOptions) (*A
 	if opts.Start > 0 {
 		start = opts.Start
 	}
+	return newAudioReader(p, rate, chunk, start), nil
+}
+
+func newAudioReader(p *process, rate, chunk int, start time.Duration) *AudioReader {
 	return &AudioReader{
 		p:       p,
 		rate:    rate,
 		raw:     make([]byte, 4*chunk),
 		samples: make([]float32, chunk),
 		start:   start,
-	}, nil
+	}
+}
+
+// DecodeAudio starts an ffmpeg that reads a live stream in the given
+// container format (e.g. "ogg") from the returned writer and delivers mono
+// PCM at opts.SampleRate (which must be set). Timestamps start at 0 with the
+// first sample. The caller writes the stream into w and closes w at its
+// end; the reader then reaches io.EOF. Close the reader in any case.
+func (t Tools) DecodeAudio(ctx context.Context, format string, opts AudioOptions) (*AudioReader, io.WriteCloser, error) {
+	if opts.SampleRate <= 0 {
+		return nil, nil, errors.New("media: DecodeAudio needs a sample rate")
+	}
+	chunk := opts.ChunkSamples
+	if chunk <= 0 {
+		chunk = opts.SampleRate / 10
+	}
+	args := []string{"-hide_banner", "-nostats", "-loglevel", "repeat+level+warning",
+		"-f", format, "-i", "pipe:0", "-vn", "-sn", "-dn",
+		"-ac", "1", "-ar", strconv.Itoa(opts.SampleRate),
+		"-f", "f32le", "-c:a", "pcm_f32le", "-flush_packets", "1", "pipe:1"}
+	p, err := startFFmpeg(ctx, t.ffmpeg(), args, true, nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newAudioReader(p, opts.SampleRate, chunk, 0), p.stdin, nil
 }
 
 // Rate returns the delivered sample rate.

@@ -21,6 +21,7 @@ import (
 type process struct {
 	cmd    *exec.Cmd
 	stdout io.ReadCloser
+	stdin  io.WriteCloser // nil unless started withStdin
 
 	stderrDone chan struct{}
 	mu         sync.Mutex
@@ -34,8 +35,9 @@ type process struct {
 const keepErrLines = 8
 
 // onLine (optional) sees every stderr line; onDone (optional) runs once
-// stderr is exhausted, before close returns.
-func startFFmpeg(ctx context.Context, bin string, args []string, onLine func(string), onDone func()) (*process, error) {
+// stderr is exhausted, before close returns. With withStdin the child reads
+// its input from p.stdin, which the caller writes and closes.
+func startFFmpeg(ctx context.Context, bin string, args []string, withStdin bool, onLine func(string), onDone func()) (*process, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Cancel = func() error { return cmd.Process.Kill() }
 	cmd.WaitDelay = 5 * time.Second
@@ -49,13 +51,19 @@ func startFFmpeg(ctx context.Context, bin string, args []string, onLine func(str
 	if err != nil {
 		return nil, err
 	}
+	var stdin io.WriteCloser
+	if withStdin {
+		if stdin, err = cmd.StdinPipe(); err != nil {
+			return nil, err
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, fmt.Errorf("%w: %v", ErrToolMissing, err)
 		}
 		return nil, fmt.Errorf("start ffmpeg: %w", err)
 	}
-	p := &process{cmd: cmd, stdout: stdout, stderrDone: make(chan struct{})}
+	p := &process{cmd: cmd, stdout: stdout, stdin: stdin, stderrDone: make(chan struct{})}
 	go p.readStderr(stderr, onLine, onDone)
 	return p, nil
 }
@@ -111,6 +119,9 @@ func (p *process) wait() error {
 func (p *process) close() error {
 	p.closeOnce.Do(func() {
 		_ = p.stdout.Close()
+		if p.stdin != nil {
+			_ = p.stdin.Close()
+		}
 		if p.cmd.ProcessState == nil {
 			_ = p.cmd.Process.Kill()
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -51,6 +52,11 @@ type VideoReader struct {
 	err     error
 	closed  bool
 	quit    chan struct{} // closed by Close to release the stderr reader
+	offset  time.Duration
+	// y4m: ffmpeg writes YUV4MPEG2 (live streams, size learnt from its
+	// header) into yuv, converted to BGR in mat; otherwise raw BGR into mat.
+	y4m bool
+	yuv gocv.Mat
 }
 
 var showinfoRE = regexp.MustCompile(`\] n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[0-9.e+-]+)`)
@@ -106,33 +112,124 @@ func (t Tools) OpenVideo(ctx context.Context, info *Info, opts VideoOptions) (*V
 		"-vf", filters, "-fps_mode", "passthrough",
 		"-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1")
 
-	r := &VideoReader{width: w, height: h, pts: make(chan time.Duration, 64), sampled: sampled, fps: opts.FPS, quit: make(chan struct{})}
-	offset := opts.Start
-	p, err := startFFmpeg(ctx, t.ffmpeg(), args, func(line string) {
-		m := showinfoRE.FindStringSubmatch(line)
-		if m == nil {
-			return
-		}
-		sec, err := strconv.ParseFloat(m[3], 64)
-		if err != nil {
-			return
-		}
-		select {
-		case r.pts <- offset + time.Duration(sec*float64(time.Second)):
-		case <-r.quit:
-		}
-	}, func() { close(r.pts) })
+	r := newVideoReader(opts, sampled, opts.Start)
+	p, err := startFFmpeg(ctx, t.ffmpeg(), args, false, r.onLine, r.onDone)
 	if err != nil {
 		return nil, err
 	}
 	r.p = p
-	r.mat = gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
-	r.buf, err = r.mat.DataPtrUint8()
-	if err != nil {
+	if err := r.allocate(w, h); err != nil {
 		r.Close()
 		return nil, err
 	}
 	return r, nil
+}
+
+// DecodeVideo starts an ffmpeg that reads a live stream in the given
+// container format (e.g. "ivf") from the returned writer and delivers frames
+// sampled at opts.FPS and scaled to at most opts.MaxWidth. The frame size is
+// that of the first decoded picture (ffmpeg scales later pictures of another
+// size to it). Timestamps come from the stream. The caller writes the stream
+// into w and closes w at its end; the reader then reaches io.EOF. Close the
+// reader in any case.
+func (t Tools) DecodeVideo(ctx context.Context, format string, opts VideoOptions) (*VideoReader, io.WriteCloser, error) {
+	if opts.FPS <= 0 {
+		opts.FPS = 10
+	}
+	if opts.MaxWidth <= 0 {
+		opts.MaxWidth = 640
+	}
+	filters := fmt.Sprintf("fps=%s,scale=w='min(%d,iw)':h=-2:flags=area,setsar=1,format=yuv420p,showinfo",
+		strconv.FormatFloat(opts.FPS, 'f', -1, 64), opts.MaxWidth)
+	args := []string{"-hide_banner", "-nostats", "-loglevel", "repeat+level+info",
+		"-f", format, "-i", "pipe:0", "-an", "-sn", "-dn",
+		"-vf", filters, "-fps_mode", "passthrough",
+		"-f", "yuv4mpegpipe", "-pix_fmt", "yuv420p", "pipe:1"}
+	r := newVideoReader(opts, true, 0)
+	r.y4m = true
+	p, err := startFFmpeg(ctx, t.ffmpeg(), args, true, r.onLine, r.onDone)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.p = p
+	return r, p.stdin, nil
+}
+
+func newVideoReader(opts VideoOptions, sampled bool, offset time.Duration) *VideoReader {
+	return &VideoReader{pts: make(chan time.Duration, 64), sampled: sampled, fps: opts.FPS, offset: offset, quit: make(chan struct{})}
+}
+
+// onLine takes frame timestamps from ffmpeg's showinfo filter.
+func (r *VideoReader) onLine(line string) {
+	m := showinfoRE.FindStringSubmatch(line)
+	if m == nil {
+		return
+	}
+	sec, err := strconv.ParseFloat(m[3], 64)
+	if err != nil {
+		return
+	}
+	select {
+	case r.pts <- r.offset + time.Duration(sec*float64(time.Second)):
+	case <-r.quit:
+	}
+}
+
+func (r *VideoReader) onDone() { close(r.pts) }
+
+// allocate creates the frame buffers for w×h frames.
+func (r *VideoReader) allocate(w, h int) error {
+	r.width, r.height = w, h
+	r.mat = gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+	if r.y4m {
+		r.yuv = gocv.NewMatWithSize(h*3/2, w, gocv.MatTypeCV8UC1)
+		buf, err := r.yuv.DataPtrUint8()
+		r.buf = buf
+		return err
+	}
+	buf, err := r.mat.DataPtrUint8()
+	r.buf = buf
+	return err
+}
+
+// readY4MHeader reads "YUV4MPEG2 W.. H.. ...\n" and allocates the buffers.
+func (r *VideoReader) readY4MHeader() error {
+	line, err := r.readLine()
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "YUV4MPEG2 ") {
+		return fmt.Errorf("media: unexpected decoder output %q", line)
+	}
+	var w, h int
+	for _, f := range strings.Fields(line)[1:] {
+		switch f[0] {
+		case 'W':
+			w, _ = strconv.Atoi(f[1:])
+		case 'H':
+			h, _ = strconv.Atoi(f[1:])
+		}
+	}
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("media: bad y4m header %q", line)
+	}
+	return r.allocate(w, h)
+}
+
+// readLine reads up to a newline, byte by byte (headers are short).
+func (r *VideoReader) readLine() (string, error) {
+	var b []byte
+	one := make([]byte, 1)
+	for len(b) < 256 {
+		if _, err := io.ReadFull(r.p.stdout, one); err != nil {
+			return "", err
+		}
+		if one[0] == '\n' {
+			return string(b), nil
+		}
+		b = append(b, one[0])
+	}
+	return "", errors.New("media: y4m line too long")
 }
 
 // Size returns the delivered frame width and height.
@@ -152,10 +249,25 @@ func (r *VideoReader) Next() (Frame, error) {
 	if r.closed {
 		return Frame{}, io.ErrClosedPipe
 	}
+	if r.y4m {
+		if r.buf == nil {
+			if err := r.readY4MHeader(); err != nil {
+				r.err = r.finish(err)
+				return Frame{}, r.err
+			}
+		}
+		if _, err := r.readLine(); err != nil { // "FRAME[ params]"
+			r.err = r.finish(err)
+			return Frame{}, r.err
+		}
+	}
 	_, err := io.ReadFull(r.p.stdout, r.buf)
 	if err != nil {
 		r.err = r.finish(err)
 		return Frame{}, r.err
+	}
+	if r.y4m {
+		gocv.CvtColor(r.yuv, &r.mat, gocv.ColorYUVToBGRIYUV)
 	}
 	pts, ok := <-r.pts
 	if !ok {
@@ -196,7 +308,13 @@ func (r *VideoReader) Close() error {
 		_ = r.p.close()
 	}
 	r.buf = nil
-	return r.mat.Close()
+	if r.y4m && r.width > 0 {
+		_ = r.yuv.Close()
+	}
+	if r.width > 0 {
+		return r.mat.Close()
+	}
+	return nil
 }
 
 func secondsArg(d time.Duration) string {
