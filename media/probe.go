@@ -297,3 +297,6 @@ func lastLine(s string) string {
 	}
 	return s
 }
+
+// FFmpegCommand returns the ffmpeg executable to run.
+func (t Tools) FFmpegCommand() string { return t.ffmpeg() }

@@ -1,0 +1,237 @@
+// Package whiptest is a WebRTC publisher for tests and benchmarks: it sends
+// an IVF video file and an Ogg/Opus file as live tracks, paced in real time,
+// to any WHIP-style answerer.
+package whiptest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
+	"github.com/pion/webrtc/v4/pkg/media/oggreader"
+)
+
+// Answerer turns an SDP offer into an SDP answer (e.g. an HTTP POST to a
+// WHIP URL, or a direct call to an endpoint).
+type Answerer func(offer string) (answer string, err error)
+
+// Publisher is a running test publisher. Close is idempotent and waits for
+// its sending goroutines.
+type Publisher struct {
+	pc        *webrtc.PeerConnection
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	connected chan struct{}
+	mu        sync.Mutex
+	err       error
+	closeOnce sync.Once
+	finished  chan struct{} // closed when every file has been sent
+}
+
+// Publish connects to answer and streams the files (either may be "") in
+// real time, looping them until ctx ends or Close is called if loop is set.
+func Publish(ctx context.Context, answer Answerer, videoIVF, audioOgg string, loop bool) (*Publisher, error) {
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	p := &Publisher{pc: pc, cancel: cancel, connected: make(chan struct{}), finished: make(chan struct{})}
+	var once sync.Once
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(p.connected) })
+		}
+	})
+	var senders []func(context.Context) error
+	if videoIVF != "" {
+		track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "bonafide-test")
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		if _, err := pc.AddTrack(track); err != nil {
+			p.Close()
+			return nil, err
+		}
+		senders = append(senders, func(ctx context.Context) error { return sendIVF(ctx, track, videoIVF, loop) })
+	}
+	if audioOgg != "" {
+		track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "bonafide-test")
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		if _, err := pc.AddTrack(track); err != nil {
+			p.Close()
+			return nil, err
+		}
+		senders = append(senders, func(ctx context.Context) error { return sendOgg(ctx, track, audioOgg, loop) })
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		p.Close()
+		return nil, err
+	}
+	<-gathered
+	ans, err := answer(pc.LocalDescription().SDP)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans}); err != nil {
+		p.Close()
+		return nil, err
+	}
+	select {
+	case <-p.connected:
+	case <-time.After(15 * time.Second):
+		p.Close()
+		return nil, errors.New("whiptest: ICE did not connect within 15 s")
+	}
+	var done sync.WaitGroup
+	for _, send := range senders {
+		p.wg.Add(1)
+		done.Add(1)
+		go func() {
+			defer p.wg.Done()
+			defer done.Done()
+			if err := send(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				p.mu.Lock()
+				p.err = err
+				p.mu.Unlock()
+			}
+		}()
+	}
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); done.Wait(); close(p.finished) }()
+	return p, nil
+}
+
+// Finished is closed when every file has been sent (never when looping).
+func (p *Publisher) Finished() <-chan struct{} { return p.finished }
+
+// Err returns the first sending error.
+func (p *Publisher) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// Close stops sending and closes the connection.
+func (p *Publisher) Close() error {
+	var err error
+	p.closeOnce.Do(func() {
+		p.cancel()
+		p.wg.Wait()
+		err = p.pc.Close()
+	})
+	return err
+}
+
+func sendIVF(ctx context.Context, track *webrtc.TrackLocalStaticSample, path string, loop bool) error {
+	for {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		r, hdr, err := ivfreader.NewWith(f)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		dur := time.Duration(float64(time.Second) * float64(hdr.TimebaseNumerator) / float64(hdr.TimebaseDenominator))
+		tick := time.NewTicker(dur)
+		for {
+			frame, _, err := r.ParseNextFrame()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				tick.Stop()
+				f.Close()
+				return fmt.Errorf("ivf: %w", err)
+			}
+			select {
+			case <-ctx.Done():
+				tick.Stop()
+				f.Close()
+				return ctx.Err()
+			case <-tick.C:
+			}
+			if err := track.WriteSample(media.Sample{Data: frame, Duration: dur}); err != nil {
+				tick.Stop()
+				f.Close()
+				return err
+			}
+		}
+		tick.Stop()
+		f.Close()
+		if !loop {
+			return nil
+		}
+	}
+}
+
+func sendOgg(ctx context.Context, track *webrtc.TrackLocalStaticSample, path string, loop bool) error {
+	const page = 20 * time.Millisecond // ffmpeg's libopus default frame
+	for {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		r, _, err := oggreader.NewWith(f)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		tick := time.NewTicker(page)
+		var last uint64
+		for {
+			data, hdr, err := r.ParseNextPage()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				tick.Stop()
+				f.Close()
+				return fmt.Errorf("ogg: %w", err)
+			}
+			// Header pages carry no audio.
+			if hdr.GranulePosition == 0 {
+				continue
+			}
+			samples := hdr.GranulePosition - last
+			last = hdr.GranulePosition
+			select {
+			case <-ctx.Done():
+				tick.Stop()
+				f.Close()
+				return ctx.Err()
+			case <-tick.C:
+			}
+			if err := track.WriteSample(media.Sample{Data: data, Duration: time.Duration(samples) * time.Second / 48000}); err != nil {
+				tick.Stop()
+				f.Close()
+				return err
+			}
+		}
+		tick.Stop()
+		f.Close()
+		if !loop {
+			return nil
+		}
+	}
+}

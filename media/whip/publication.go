@@ -1,0 +1,436 @@
+package whip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/oggwriter"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"github.com/bonafide-dev/bonafide/media"
+)
+
+// Track is one received track, decoded live. The receiver of a Track owns
+// its reader (Video or Audio) and must Close it; the reader reaches io.EOF
+// when the track ends or the Publication is closed.
+type Track struct {
+	Kind  string // "video" or "audio"
+	Codec string // MIME type, e.g. "video/VP8"
+	Video *media.VideoReader
+	Audio *media.AudioReader // mono at media.VoiceRate
+	// Start is the wall-clock arrival of the track's first packet; frame and
+	// chunk timestamps count from it.
+	Start time.Time
+}
+
+// TrackStats counts what a track received and what the live path dropped.
+type TrackStats struct {
+	Kind     string `json:"kind"`
+	Codec    string `json:"codec"`
+	Packets  int64  `json:"packets"`
+	Bytes    int64  `json:"bytes"`
+	Frames   int64  `json:"frames"`  // video frames (audio: packets) recorded
+	Dropped  int64  `json:"dropped"` // frames/packets not decoded live because analysis lagged
+	PLIsSent int64  `json:"plis_sent"`
+}
+
+// Publication is one publisher's running session: its PeerConnection, the
+// recordings and the live decoders. Close is idempotent and waits for every
+// goroutine it started.
+type Publication struct {
+	cfg Config
+	pc  *webrtc.PeerConnection
+	dir string
+
+	tracks   chan Track
+	done     chan struct{}
+	doneOnce sync.Once
+
+	mu      sync.Mutex
+	stats   []*trackState
+	closing bool
+	inputs  []io.Closer // decoder stdin writers
+	wg      sync.WaitGroup
+
+	closeOnce sync.Once
+}
+
+type trackState struct {
+	kind, codec string
+	file        string
+	firstAt     time.Time
+	packets     atomic.Int64
+	bytes       atomic.Int64
+	frames      atomic.Int64
+	dropped     atomic.Int64
+	plis        atomic.Int64
+}
+
+func newPublication(cfg Config, pc *webrtc.PeerConnection, dir string) *Publication {
+	p := &Publication{cfg: cfg, pc: pc, dir: dir, tracks: make(chan Track, 4), done: make(chan struct{})}
+	pc.OnTrack(p.onTrack)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		cfg.Logger.Debug("peer connection state", "state", s.String())
+		switch s {
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			p.endPeer()
+		}
+	})
+	return p
+}
+
+// acceptsSomething reports whether the negotiated transceivers receive a
+// codec we handle.
+func (p *Publication) acceptsSomething() bool {
+	for _, t := range p.pc.GetTransceivers() {
+		if t.Receiver() == nil {
+			continue
+		}
+		for _, c := range t.Receiver().GetParameters().Codecs {
+			if fourcc(c.MimeType) != "" || strings.EqualFold(c.MimeType, webrtc.MimeTypeOpus) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Tracks delivers each received track once, as it starts.
+func (p *Publication) Tracks() <-chan Track { return p.tracks }
+
+// Done is closed when the peer has gone (closed, failed, or silent past the
+// disconnect timeout) or the Publication was closed.
+func (p *Publication) Done() <-chan struct{} { return p.done }
+
+func (p *Publication) endPeer() { p.doneOnce.Do(func() { close(p.done) }) }
+
+// Stats returns a snapshot of every track's counters.
+func (p *Publication) Stats() []TrackStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]TrackStats, 0, len(p.stats))
+	for _, s := range p.stats {
+		out = append(out, TrackStats{Kind: s.kind, Codec: s.codec, Packets: s.packets.Load(), Bytes: s.bytes.Load(),
+			Frames: s.frames.Load(), Dropped: s.dropped.Load(), PLIsSent: s.plis.Load()})
+	}
+	return out
+}
+
+func fourcc(mime string) string {
+	switch strings.ToLower(mime) {
+	case strings.ToLower(webrtc.MimeTypeVP8):
+		return "VP80"
+	case strings.ToLower(webrtc.MimeTypeVP9):
+		return "VP90"
+	case strings.ToLower(webrtc.MimeTypeH264):
+		return "H264"
+	}
+	return ""
+}
+
+func (p *Publication) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	mime := remote.Codec().MimeType
+	kind := remote.Kind().String()
+	log := p.cfg.Logger.With("kind", kind, "codec", mime)
+	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		return
+	}
+	st := &trackState{kind: kind, codec: mime}
+	p.stats = append(p.stats, st)
+	p.wg.Add(2)
+	p.mu.Unlock()
+
+	// Drain RTCP so the interceptors (NACK, reports) see it.
+	go func() {
+		defer p.wg.Done()
+		for {
+			if _, _, err := recv.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		defer p.wg.Done()
+		var err error
+		switch {
+		case kind == "video" && fourcc(mime) != "":
+			err = p.receiveVideo(remote, st)
+		case kind == "audio" && strings.EqualFold(mime, webrtc.MimeTypeOpus):
+			err = p.receiveAudio(remote, st)
+		default:
+			err = fmt.Errorf("unsupported codec %s", mime)
+			for {
+				if _, _, e := remote.ReadRTP(); e != nil {
+					break
+				}
+			}
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			log.Warn("track ended with an error", "err", err)
+		}
+	}()
+}
+
+// offer hands a track to the consumer, or closes its reader when nobody
+// will take it any more.
+func (p *Publication) offer(t Track) {
+	select {
+	case p.tracks <- t:
+	default:
+		if t.Video != nil {
+			t.Video.Close()
+		}
+		if t.Audio != nil {
+			t.Audio.Close()
+		}
+	}
+}
+
+// addInput registers a decoder input so Close can unblock it; false when the
+// publication is already closing.
+func (p *Publication) addInput(c io.Closer) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return false
+	}
+	p.inputs = append(p.inputs, c)
+	return true
+}
+
+func (p *Publication) sendPLI(remote *webrtc.TrackRemote, st *trackState) {
+	if err := p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(remote.SSRC())}}); err == nil {
+		st.plis.Add(1)
+	}
+}
+
+// receiveVideo reassembles frames (samplebuilder), records them to an IVF
+// file and queues them for the live decoder, dropping (and asking for a
+// keyframe) when the decoder lags.
+func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) error {
+	mime := remote.Codec().MimeType
+	var depack rtp.Depacketizer
+	var isKey func([]byte) bool
+	switch fourcc(mime) {
+	case "VP80":
+		depack, isKey = &codecs.VP8Packet{}, vp8Keyframe
+	case "VP90":
+		depack, isKey = &codecs.VP9Packet{}, vp9Keyframe
+	default:
+		depack, isKey = &codecs.H264Packet{}, h264Keyframe
+	}
+	sb := samplebuilder.New(256, depack, remote.Codec().ClockRate)
+
+	st.file = filepath.Join(p.dir, "video.ivf")
+	f, err := os.Create(st.file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rec := newIVFWriter(f, fourcc(mime))
+
+	ctx := context.Background()
+	vr, in, err := p.cfg.Tools.DecodeVideo(ctx, "ivf", media.VideoOptions{FPS: p.cfg.LiveFPS, MaxWidth: p.cfg.LiveWidth})
+	if err != nil {
+		return err
+	}
+	if !p.addInput(in) {
+		in.Close()
+		vr.Close()
+		return nil
+	}
+	type frame struct {
+		data []byte
+		ts   uint32
+	}
+	queue := make(chan frame, p.cfg.QueueFrames)
+	p.wg.Add(1)
+	go func() { // live decoder feed
+		defer p.wg.Done()
+		defer in.Close()
+		live := newIVFWriter(in, fourcc(mime))
+		for fr := range queue {
+			if err := live.writeFrame(fr.data, fr.ts); err != nil {
+				for range queue { // decoder gone: keep draining, count as dropped
+					st.dropped.Add(1)
+				}
+				return
+			}
+		}
+	}()
+	defer close(queue)
+
+	started, waitKey, recording := false, true, false
+	lastPLI := time.Time{}
+	for {
+		pkt, _, err := remote.ReadRTP()
+		if err != nil {
+			return err
+		}
+		if !started {
+			started = true
+			st.firstAt = time.Now()
+			p.offer(Track{Kind: "video", Codec: mime, Video: vr, Start: st.firstAt})
+			p.sendPLI(remote, st) // start at a keyframe
+			lastPLI = time.Now()
+		}
+		st.packets.Add(1)
+		st.bytes.Add(int64(len(pkt.Payload)))
+		sb.Push(pkt)
+		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			key := isKey(s.Data)
+			// The recording starts at the first keyframe and then keeps
+			// every frame.
+			if recording = recording || key; recording {
+				if err := rec.writeFrame(s.Data, s.PacketTimestamp); err != nil {
+					return fmt.Errorf("record video: %w", err)
+				}
+				st.frames.Add(1)
+			}
+			// The live decoder restarts at a keyframe after any loss.
+			if s.PrevDroppedPackets > 0 {
+				waitKey = true
+			}
+			if waitKey && !key {
+				st.dropped.Add(1)
+				if time.Since(lastPLI) > time.Second {
+					p.sendPLI(remote, st)
+					lastPLI = time.Now()
+				}
+				continue
+			}
+			waitKey = false
+			select {
+			case queue <- frame{s.Data, s.PacketTimestamp}:
+			default:
+				st.dropped.Add(1)
+				waitKey = true
+			}
+		}
+	}
+}
+
+// receiveAudio records Opus packets to an Ogg file and queues them for the
+// live decoder, dropping when it lags.
+func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) error {
+	st.file = filepath.Join(p.dir, "audio.ogg")
+	rec, err := oggwriter.New(st.file, 48000, 2)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	ar, in, err := p.cfg.Tools.DecodeAudio(context.Background(), "ogg", media.AudioOptions{SampleRate: media.VoiceRate})
+	if err != nil {
+		return err
+	}
+	if !p.addInput(in) {
+		in.Close()
+		ar.Close()
+		return nil
+	}
+	queue := make(chan *rtp.Packet, p.cfg.QueuePackets)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		live, err := oggwriter.NewWith(in, 48000, 2)
+		if err != nil {
+			in.Close()
+			for range queue {
+				st.dropped.Add(1)
+			}
+			return
+		}
+		defer live.Close() // closes in
+		for pkt := range queue {
+			if err := live.WriteRTP(pkt); err != nil {
+				for range queue {
+					st.dropped.Add(1)
+				}
+				return
+			}
+		}
+	}()
+	defer close(queue)
+	started := false
+	for {
+		pkt, _, err := remote.ReadRTP()
+		if err != nil {
+			return err
+		}
+		if !started {
+			started = true
+			st.firstAt = time.Now()
+			p.offer(Track{Kind: "audio", Codec: remote.Codec().MimeType, Audio: ar, Start: st.firstAt})
+		}
+		st.packets.Add(1)
+		st.bytes.Add(int64(len(pkt.Payload)))
+		st.frames.Add(1)
+		if err := rec.WriteRTP(pkt); err != nil {
+			return fmt.Errorf("record audio: %w", err)
+		}
+		select {
+		case queue <- pkt:
+		default:
+			st.dropped.Add(1)
+		}
+	}
+}
+
+// Close ends the session: closes the PeerConnection (ending every track),
+// unblocks the live decoders' inputs, finishes the recordings and waits for
+// every goroutine. Readers already handed out reach io.EOF; their owners
+// close them. It is idempotent.
+func (p *Publication) Close() error {
+	var err error
+	p.closeOnce.Do(func() {
+		p.mu.Lock()
+		p.closing = true
+		p.mu.Unlock()
+		err = p.pc.Close()
+		p.endPeer()
+		// The feeds end when their queues close; closing the inputs too
+		// unblocks a feed stuck on a decoder nobody reads.
+		done := make(chan struct{})
+		go func() { p.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			p.mu.Lock()
+			for _, c := range p.inputs {
+				_ = c.Close()
+			}
+			p.mu.Unlock()
+			<-done
+		}
+		// Tracks nobody took: close their readers.
+		for {
+			select {
+			case t := <-p.tracks:
+				if t.Video != nil {
+					t.Video.Close()
+				}
+				if t.Audio != nil {
+					t.Audio.Close()
+				}
+				continue
+			default:
+			}
+			break
+		}
+	})
+	return err
+}

@@ -1,0 +1,148 @@
+// Package whip receives a publisher's media over WebRTC (WHIP, RFC 9725
+// ingest): it answers the SDP offer with pion, records every track to disk as
+// it arrives, and decodes it live through ffmpeg pipes for analysis. The
+// media path never waits for analysis: between the RTP readers and the live
+// decoders sit bounded queues that drop and count.
+//
+// HTTP (status codes, auth, CORS) is the web server's business; this package
+// turns an offer into an answer and a running Publication.
+package whip
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/bonafide-dev/bonafide/media"
+)
+
+// Sentinel errors.
+var (
+	// ErrBadOffer means the SDP offer could not be used (malformed, or no
+	// audio or video we accept).
+	ErrBadOffer = errors.New("unusable SDP offer")
+	// ErrClosed is returned by a closed Endpoint.
+	ErrClosed = errors.New("whip endpoint closed")
+)
+
+// Config configures an Endpoint. The zero value works on loopback.
+type Config struct {
+	Tools  media.Tools
+	Logger *slog.Logger
+	// Live analysis frames: rate and width (defaults 5 fps, 640 px).
+	LiveFPS   float64
+	LiveWidth int
+	// QueueFrames bounds the video frames waiting for the live decoder
+	// (default 60); QueuePackets the audio packets (default 500). Beyond
+	// them media is dropped and counted, never blocking the receiver.
+	QueueFrames  int
+	QueuePackets int
+	// UDPPortMin/Max restrict ICE to a port range (0 = any).
+	UDPPortMin, UDPPortMax uint16
+	// PublicIPs are announced as host candidates (behind 1:1 NAT).
+	PublicIPs []string
+	// DisconnectTimeout is how long a vanished peer may stay silent before
+	// its publication ends (default 20 s after ICE reports it disconnected).
+	DisconnectTimeout time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.LiveFPS <= 0 {
+		c.LiveFPS = 5
+	}
+	if c.LiveWidth <= 0 {
+		c.LiveWidth = 640
+	}
+	if c.QueueFrames <= 0 {
+		c.QueueFrames = 60
+	}
+	if c.QueuePackets <= 0 {
+		c.QueuePackets = 500
+	}
+	if c.DisconnectTimeout <= 0 {
+		c.DisconnectTimeout = 20 * time.Second
+	}
+}
+
+// Endpoint answers WHIP offers. It is safe for concurrent use.
+type Endpoint struct {
+	cfg Config
+	api *webrtc.API
+}
+
+// NewEndpoint builds the WebRTC API: Opus audio, VP8, VP9 and H.264 video,
+// pion's default interceptors (NACK, RTCP reports).
+func NewEndpoint(cfg Config) (*Endpoint, error) {
+	cfg.defaults()
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
+	se.SetICETimeouts(5*time.Second, cfg.DisconnectTimeout, 2*time.Second)
+	if cfg.UDPPortMin > 0 && cfg.UDPPortMax >= cfg.UDPPortMin {
+		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
+			return nil, err
+		}
+	}
+	if len(cfg.PublicIPs) > 0 {
+		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return &Endpoint{cfg: cfg, api: api}, nil
+}
+
+// Publish answers offer and starts receiving into dir (created by the
+// caller), where the tracks are recorded. It waits for ICE gathering to
+// finish, so the answer carries every candidate (no trickle needed). The
+// caller owns the returned Publication and must Close it.
+func (e *Endpoint) Publish(offer, dir string) (*Publication, string, error) {
+	if !strings.Contains(offer, "v=0") || !strings.Contains(offer, "m=") {
+		return nil, "", fmt.Errorf("%w: not an SDP offer", ErrBadOffer)
+	}
+	pc, err := e.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, "", err
+	}
+	p := newPublication(e.cfg, pc, dir)
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		p.Close()
+		return nil, "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	if !p.acceptsSomething() {
+		p.Close()
+		return nil, "", fmt.Errorf("%w: it offers no Opus audio and no VP8, VP9 or H.264 video to send", ErrBadOffer)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		p.Close()
+		return nil, "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		p.Close()
+		return nil, "", fmt.Errorf("%w: %v", ErrBadOffer, err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(10 * time.Second):
+		p.Close()
+		return nil, "", errors.New("whip: ICE gathering timed out")
+	}
+	return p, pc.LocalDescription().SDP, nil
+}

@@ -1,0 +1,162 @@
+package whip_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pion/transport/v5/test"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/internal/testutil"
+	"github.com/bonafide-dev/bonafide/internal/whiptest"
+	"github.com/bonafide-dev/bonafide/media"
+	"github.com/bonafide-dev/bonafide/media/whip"
+)
+
+// A pion publisher sends 5 s of a real interview clip (VP8 + Opus) over
+// loopback: the endpoint decodes both tracks live, records them, and merges
+// a recording that ffprobe reads with both streams.
+func TestPublishCorpusClip(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	ivf, ogg := whiptest.Fixtures(t, clip, 5, 640, 25, false, false)
+
+	ep, err := whip.NewEndpoint(whip.Config{})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var pub *whip.Publication
+	client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
+		p, answer, err := ep.Publish(offer, dir)
+		pub = p
+		return answer, err
+	}, ivf, ogg, false)
+	require.NoError(t, err)
+	defer client.Close()
+	defer pub.Close()
+
+	var frames, audioSamples int
+	var lastPTS time.Duration
+	var width int
+	got := map[string]bool{}
+	done := make(chan struct{})
+	for i := 0; i < 2; i++ {
+		select {
+		case tr := <-pub.Tracks():
+			got[tr.Kind] = true
+			go func(tr whip.Track) {
+				defer func() { done <- struct{}{} }()
+				switch tr.Kind {
+				case "video":
+					defer tr.Video.Close()
+					for {
+						f, err := tr.Video.Next()
+						if err != nil {
+							return
+						}
+						frames++
+						lastPTS = f.PTS
+						width = f.Image.Cols()
+					}
+				case "audio":
+					defer tr.Audio.Close()
+					for {
+						c, err := tr.Audio.Next()
+						if err != nil {
+							return
+						}
+						audioSamples += len(c.Samples)
+					}
+				}
+			}(tr)
+		case <-time.After(10 * time.Second):
+			t.Fatal("tracks did not arrive")
+		}
+	}
+	require.True(t, got["video"] && got["audio"])
+	select {
+	case <-client.Finished():
+	case <-time.After(20 * time.Second):
+		t.Fatal("publisher did not finish")
+	}
+	require.NoError(t, client.Err())
+	time.Sleep(300 * time.Millisecond) // let the last packets land
+	require.NoError(t, pub.Close())
+	require.NoError(t, pub.Close(), "Close is idempotent")
+	<-done
+	<-done
+	require.Equal(t, 512, width, "the clip's own width (under 640)")
+	require.InDelta(t, 25, frames, 6, "5 s at 5 fps live")
+	require.InDelta(t, 4.8, lastPTS.Seconds(), 0.6)
+	require.InDelta(t, 5*media.VoiceRate, audioSamples, 0.6*media.VoiceRate)
+	for _, s := range pub.Stats() {
+		require.Greater(t, s.Packets, int64(100), s.Kind)
+		require.Zero(t, s.Dropped, "%s: a consumer that keeps up loses nothing", s.Kind)
+	}
+
+	out := filepath.Join(dir, "recording.mkv")
+	require.NoError(t, pub.Recording(context.Background(), out))
+	info, err := media.Tools{}.Probe(context.Background(), out)
+	require.NoError(t, err)
+	require.True(t, info.HasVideo() && info.HasAudio())
+	require.Equal(t, "vp8", info.Video.Codec)
+	require.Equal(t, "opus", info.Audio.Codec)
+	require.InDelta(t, 5, info.Duration.Seconds(), 0.8)
+	require.NoError(t, client.Close())
+}
+
+// A consumer that never reads makes the live path drop and count frames;
+// the recording still gets every frame and Close does not hang.
+func TestSlowConsumerDropsNotStalls(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "519.mp4")
+	ivf, _ := whiptest.Fixtures(t, clip, 6, 640, 25, false, true)
+	ep, err := whip.NewEndpoint(whip.Config{QueueFrames: 5})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var pub *whip.Publication
+	client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
+		p, answer, err := ep.Publish(offer, dir)
+		pub = p
+		return answer, err
+	}, ivf, "", false)
+	require.NoError(t, err)
+	defer client.Close()
+	tr := <-pub.Tracks()
+	// Read one frame, then stall.
+	_, err = tr.Video.Next()
+	require.NoError(t, err)
+	<-client.Finished()
+	time.Sleep(300 * time.Millisecond)
+	st := pub.Stats()
+	require.Len(t, st, 1)
+	require.Greater(t, st[0].Dropped, int64(0), "frames were dropped, not queued without bound")
+	require.InDelta(t, 150, st[0].Frames, 10, "every frame was recorded")
+	closed := make(chan error)
+	go func() { closed <- pub.Close() }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hung on a stalled consumer")
+	}
+	for {
+		if _, err := tr.Video.Next(); err != nil {
+			require.True(t, errors.Is(err, io.EOF) || err != nil)
+			break
+		}
+	}
+	require.NoError(t, tr.Video.Close())
+	require.NoError(t, client.Close())
+}
+
+func TestBadOffer(t *testing.T) {
+	ep, err := whip.NewEndpoint(whip.Config{})
+	require.NoError(t, err)
+	for _, offer := range []string{"", "hello", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"} {
+		_, _, err := ep.Publish(offer, t.TempDir())
+		require.ErrorIs(t, err, whip.ErrBadOffer, "%q", offer)
+	}
+}
