@@ -14,9 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"gocv.io/x/gocv"
-
-	"github.com/bonafide-dev/bonafide/detectors"
 	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/models"
 	"github.com/bonafide-dev/bonafide/report"
@@ -62,10 +59,9 @@ func (c *Config) defaults() {
 type run struct {
 	cfg  Config
 	info *media.Info
-	set  *detectors.Set
+	seg  *Segment
 
 	mu       sync.Mutex
-	failed   map[string]error // detector name → its Observe error
 	notes    []string
 	warnings int
 
@@ -85,12 +81,12 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	if err != nil {
 		return nil, err
 	}
-	set, err := detectors.NewSet(detectors.Config{FaceModels: cfg.FaceModels, FPS: cfg.Video.FPS})
+	seg, err := NewSegment(cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer set.Close()
-	r := &run{cfg: cfg, info: info, set: set, failed: map[string]error{}}
+	defer seg.Close()
+	r := &run{cfg: cfg, info: info, seg: seg}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -103,7 +99,7 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	if info.HasAudio() {
 		wg.Add(1)
 		go func() { defer wg.Done(); voiceErr = r.runAudio(ctx, media.VoiceRate, !info.HasVideo()) }()
-		if r.wantsFullBand() {
+		if seg.WantsFullBand() {
 			wg.Add(1)
 			go func() { defer wg.Done(); fullErr = r.runAudio(ctx, 0, false) }()
 		}
@@ -127,35 +123,10 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	return rep, nil
 }
 
-func (r *run) wantsFullBand() bool {
-	for _, d := range r.set.Audio {
-		if d.Rate() == 0 {
-			return true
-		}
-	}
-	return false
-}
-
 func (r *run) note(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.notes = append(r.notes, fmt.Sprintf(format, args...))
-}
-
-func (r *run) fail(name string, err error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.failed[name]; !ok {
-		r.failed[name] = err
-		r.cfg.Logger.Error("detector failed", "detector", name, "err", err)
-	}
-}
-
-func (r *run) isFailed(name string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, ok := r.failed[name]
-	return ok
 }
 
 func (r *run) progress(t float64) {
@@ -174,13 +145,11 @@ func (r *run) runVideo(ctx context.Context) error {
 	}
 	defer vr.Close()
 	r.frameW, r.frameH = vr.Size()
-	tracker, err := detectors.NewFaceTracker(r.cfg.FaceModels)
+	prep, err := NewFramePreparer(r.cfg)
 	if err != nil {
 		return err
 	}
-	defer tracker.Close()
-	gray := gocv.NewMat()
-	defer gray.Close()
+	defer prep.Close()
 	for {
 		f, err := vr.Next()
 		if err != nil {
@@ -197,36 +166,12 @@ func (r *run) runVideo(ctx context.Context) error {
 			if r.frames == 0 {
 				r.note("video could not be decoded: %v", err)
 			} else {
-				r.note("video decoding stopped early at %.1f s: %v", float64(r.frames)/r.cfg.Video.FPS, err)
+				r.note("video decoding stopped early at %.1f s: %v", r.lastPTS, err)
 			}
 			return nil
 		}
-		gocv.CvtColor(f.Image, &gray, gocv.ColorBGRToGray)
 		t := f.PTS.Seconds()
-		vf := &detectors.VideoFrame{
-			Index: f.Index,
-			Time:  t,
-			Image: f.Image,
-			Gray:  gray,
-			Faces: tracker.Track(gray, t),
-			FPS:   r.cfg.Video.FPS,
-		}
-		for _, d := range r.set.Video {
-			if r.isFailed(d.Name()) {
-				continue
-			}
-			if err := d.Observe(vf); err != nil {
-				r.fail(d.Name(), err)
-			}
-		}
-		for _, d := range r.set.AV {
-			if r.isFailed(d.Name()) {
-				continue
-			}
-			if err := d.Observe(vf); err != nil {
-				r.fail(d.Name(), err)
-			}
-		}
+		r.seg.ObserveFrame(prep.Prepare(f, t))
 		r.frames++
 		r.lastPTS = t
 		r.progress(t)
@@ -242,15 +187,9 @@ func (r *run) runAudio(ctx context.Context, rate int, reportProgress bool) error
 		return err
 	}
 	defer ar.Close()
-	var audio []detectors.AudioDetector
-	for _, d := range r.set.Audio {
-		if d.Rate() == rate {
-			audio = append(audio, d)
-		}
-	}
-	var av []detectors.AVDetector
+	observe := r.seg.ObserveFullBand
 	if rate == media.VoiceRate {
-		av = r.set.AV
+		observe = r.seg.ObserveVoice
 	}
 	var decoded int64
 	for {
@@ -279,22 +218,7 @@ func (r *run) runAudio(ctx context.Context, rate int, reportProgress bool) error
 			return nil
 		}
 		decoded += int64(len(c.Samples))
-		for _, d := range audio {
-			if r.isFailed(d.Name()) {
-				continue
-			}
-			if err := d.ObserveAudio(c); err != nil {
-				r.fail(d.Name(), err)
-			}
-		}
-		for _, d := range av {
-			if r.isFailed(d.Name()) {
-				continue
-			}
-			if err := d.ObserveAudio(c); err != nil {
-				r.fail(d.Name(), err)
-			}
-		}
+		observe(c)
 		if reportProgress {
 			r.progress(c.Start.Seconds())
 		}

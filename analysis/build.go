@@ -12,33 +12,6 @@ import (
 	"github.com/bonafide-dev/bonafide/report"
 )
 
-// results collects every detector's Result, replacing those of failed
-// detectors with a not-measurable note.
-func (r *run) results() []detectors.Result {
-	var out []detectors.Result
-	add := func(name string, mod detectors.Modality, finish func() detectors.Result) {
-		if err, ok := r.failed[name]; ok {
-			out = append(out, detectors.NotMeasured(name, mod, "internal error: "+err.Error()))
-			return
-		}
-		res := finish()
-		if res.Signal == "" {
-			res.Signal = name
-		}
-		out = append(out, res)
-	}
-	for _, d := range r.set.Video {
-		add(d.Name(), detectors.Video, d.Finish)
-	}
-	for _, d := range r.set.Audio {
-		add(d.Name(), detectors.Audio, d.Finish)
-	}
-	for _, d := range r.set.AV {
-		add(d.Name(), detectors.AV, d.Finish)
-	}
-	return out
-}
-
 // Signals converts detector results to the fusion model's input.
 func Signals(results []detectors.Result) []models.Signal {
 	var out []models.Signal
@@ -61,13 +34,9 @@ func Signals(results []detectors.Result) []models.Signal {
 
 func (r *run) build(elapsed time.Duration) *report.Report {
 	info := r.info
-	results := r.results()
-	faceCov, speechCov := r.set.Face.Coverage(), r.set.Speech.Coverage()
-	out := r.cfg.Scorer.Score(models.Input{
-		Signals:       Signals(results),
-		FaceSeconds:   faceCov.Seconds,
-		SpeechSeconds: speechCov.Seconds,
-	})
+	results := r.seg.Results()
+	faceCov, speechCov := r.seg.Coverage()
+	out := Score(r.cfg.Scorer, results, faceCov, speechCov)
 	dur := info.Duration.Seconds()
 	rep := &report.Report{
 		Schema:        report.Schema,

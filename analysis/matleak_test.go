@@ -24,7 +24,7 @@ func TestAnalyzeMatLeak(t *testing.T) {
 	before := gocv.MatProfile.Count()
 	for _, clip := range []string{
 		testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez"), // face and speech
-		testutil.CorpusItem(t, "video", "deepfakes-ffpp", "519_515"),           // face, no audio
+		testutil.CorpusItem(t, "video", "deepfakes-ffpp", "519_515"),             // face, no audio
 	} {
 		rep, err := analysis.Analyze(context.Background(), clip, cfg)
 		require.NoError(t, err)

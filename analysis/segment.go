@@ -1,0 +1,198 @@
+package analysis
+
+import (
+	"log/slog"
+	"sync"
+
+	"gocv.io/x/gocv"
+
+	"github.com/bonafide-dev/bonafide/detectors"
+	"github.com/bonafide-dev/bonafide/media"
+	"github.com/bonafide-dev/bonafide/models"
+)
+
+// Segment is one fresh set of detectors fed by hand: the file pipeline
+// feeds one Segment with a whole recording; the live bot feeds one per
+// stretch of a call. Video (ObserveFrame) and audio (ObserveVoice,
+// ObserveFullBand) may be fed from different goroutines; each of the three
+// from one goroutine at a time. A detector whose Observe fails is dropped
+// from the segment and reported as not measurable.
+type Segment struct {
+	set    *detectors.Set
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	failed map[string]error // detector name → its Observe error
+}
+
+// NewSegment builds every detector for cfg.
+func NewSegment(cfg Config) (*Segment, error) {
+	cfg.defaults()
+	set, err := detectors.NewSet(detectors.Config{FaceModels: cfg.FaceModels, FPS: cfg.Video.FPS})
+	if err != nil {
+		return nil, err
+	}
+	return &Segment{set: set, logger: cfg.Logger, failed: map[string]error{}}, nil
+}
+
+// WantsFullBand reports whether a detector wants the source-rate audio.
+func (s *Segment) WantsFullBand() bool {
+	for _, d := range s.set.Audio {
+		if d.Rate() == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Segment) fail(name string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.failed[name]; !ok {
+		s.failed[name] = err
+		s.logger.Error("detector failed", "detector", name, "err", err)
+	}
+}
+
+func (s *Segment) isFailed(name string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.failed[name]
+	return ok
+}
+
+// ObserveFrame feeds one prepared frame to every video and audio-visual
+// detector.
+func (s *Segment) ObserveFrame(vf *detectors.VideoFrame) {
+	for _, d := range s.set.Video {
+		if !s.isFailed(d.Name()) {
+			if err := d.Observe(vf); err != nil {
+				s.fail(d.Name(), err)
+			}
+		}
+	}
+	for _, d := range s.set.AV {
+		if !s.isFailed(d.Name()) {
+			if err := d.Observe(vf); err != nil {
+				s.fail(d.Name(), err)
+			}
+		}
+	}
+}
+
+// ObserveVoice feeds a chunk of the 16-kHz voice stream to the voice and
+// audio-visual detectors.
+func (s *Segment) ObserveVoice(c media.Chunk) {
+	for _, d := range s.set.Audio {
+		if d.Rate() == media.VoiceRate && !s.isFailed(d.Name()) {
+			if err := d.ObserveAudio(c); err != nil {
+				s.fail(d.Name(), err)
+			}
+		}
+	}
+	for _, d := range s.set.AV {
+		if !s.isFailed(d.Name()) {
+			if err := d.ObserveAudio(c); err != nil {
+				s.fail(d.Name(), err)
+			}
+		}
+	}
+}
+
+// ObserveFullBand feeds a chunk at the source's own rate to the detectors
+// that want it.
+func (s *Segment) ObserveFullBand(c media.Chunk) {
+	for _, d := range s.set.Audio {
+		if d.Rate() == 0 && !s.isFailed(d.Name()) {
+			if err := d.ObserveAudio(c); err != nil {
+				s.fail(d.Name(), err)
+			}
+		}
+	}
+}
+
+// Results finishes every detector (call once, after feeding ends) and
+// returns their results, failed detectors as not measurable.
+func (s *Segment) Results() []detectors.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []detectors.Result
+	add := func(name string, mod detectors.Modality, finish func() detectors.Result) {
+		if err, ok := s.failed[name]; ok {
+			out = append(out, detectors.NotMeasured(name, mod, "internal error: "+err.Error()))
+			return
+		}
+		res := finish()
+		if res.Signal == "" {
+			res.Signal = name
+		}
+		out = append(out, res)
+	}
+	for _, d := range s.set.Video {
+		add(d.Name(), detectors.Video, d.Finish)
+	}
+	for _, d := range s.set.Audio {
+		add(d.Name(), detectors.Audio, d.Finish)
+	}
+	for _, d := range s.set.AV {
+		add(d.Name(), detectors.AV, d.Finish)
+	}
+	return out
+}
+
+// Coverage returns the seconds with a face and with speech; call after
+// Results.
+func (s *Segment) Coverage() (face, speech detectors.Coverage) {
+	return s.set.Face.Coverage(), s.set.Speech.Coverage()
+}
+
+// Score fuses results with scorer.
+func Score(scorer models.Scorer, results []detectors.Result, face, speech detectors.Coverage) models.Output {
+	return scorer.Score(models.Input{Signals: Signals(results), FaceSeconds: face.Seconds, SpeechSeconds: speech.Seconds})
+}
+
+// Close closes every detector. It is idempotent.
+func (s *Segment) Close() error { return s.set.Close() }
+
+// FramePreparer turns decoded frames into detector frames: grey conversion
+// and face tracking, once per frame. Not safe for concurrent use; Close it.
+type FramePreparer struct {
+	tracker *detectors.FaceTracker
+	gray    gocv.Mat
+	fps     float64
+}
+
+// NewFramePreparer loads the face models of cfg.
+func NewFramePreparer(cfg Config) (*FramePreparer, error) {
+	cfg.defaults()
+	tr, err := detectors.NewFaceTracker(cfg.FaceModels)
+	if err != nil {
+		return nil, err
+	}
+	return &FramePreparer{tracker: tr, gray: gocv.NewMat(), fps: cfg.Video.FPS}, nil
+}
+
+// Prepare returns the detector frame for f at time t (seconds). The result
+// borrows f.Image and the preparer's grey buffer: it is valid until the
+// next Prepare.
+func (p *FramePreparer) Prepare(f media.Frame, t float64) *detectors.VideoFrame {
+	gocv.CvtColor(f.Image, &p.gray, gocv.ColorBGRToGray)
+	return &detectors.VideoFrame{
+		Index: f.Index,
+		Time:  t,
+		Image: f.Image,
+		Gray:  p.gray,
+		Faces: p.tracker.Track(p.gray, t),
+		FPS:   p.fps,
+	}
+}
+
+// Close frees the tracker and buffer. It is idempotent.
+func (p *FramePreparer) Close() error {
+	if p.tracker == nil {
+		return nil
+	}
+	p.tracker.Close()
+	p.tracker = nil
+	return p.gray.Close()
+}
