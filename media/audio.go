@@ -68,6 +68,13 @@ func (t Tools) OpenAudio(ctx context.Context, info *Info, opts AudioOptions) (*A
 	if opts.Duration > 0 {
 		args = append(args, "-t", secondsArg(opts.Duration))
 	}
+	if info.Audio.Channels > 2 {
+		// ffmpeg's default surround-to-mono matrix sums to more than one
+		// (a 5.1 file with the same signal on every channel comes out 3.4×
+		// louder, beyond [-1, 1]); normalise it. Mono and stereo keep the
+		// default ((L+R)/√2).
+		args = append(args, "-rematrix_maxval", "1")
+	}
 	args = append(args,
 		"-map", "0:"+strconv.Itoa(info.Audio.Index), "-vn", "-sn", "-dn",
 		"-ac", "1", "-ar", strconv.Itoa(rate),
@@ -163,6 +170,11 @@ func (r *AudioReader) Next() (Chunk, error) {
 // Warnings returns how many warning or error lines ffmpeg logged and the last
 // few of them.
 func (r *AudioReader) Warnings() (int, string) { return r.p.diagnostics() }
+
+// Interrupt stops the decoder so that a pending or later Next returns. It
+// is the one method safe to call from another goroutine; Close must still
+// be called by the owner.
+func (r *AudioReader) Interrupt() { r.p.interrupt() }
 
 // Close stops decoding and reaps ffmpeg. It is idempotent.
 func (r *AudioReader) Close() error {

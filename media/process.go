@@ -115,6 +115,12 @@ func (p *process) wait() error {
 	return p.waitErr
 }
 
+// interrupt kills the child without reaping it; the owner's reads then end.
+// Safe to call from any goroutine, any number of times.
+func (p *process) interrupt() {
+	_ = p.cmd.Process.Kill()
+}
+
 // close kills the child unless it has exited and reaps it.
 func (p *process) close() error {
 	p.closeOnce.Do(func() {

@@ -296,6 +296,11 @@ func (r *VideoReader) finish(readErr error) error {
 // few of them (e.g. corrupt packets in a truncated file).
 func (r *VideoReader) Warnings() (int, string) { return r.p.diagnostics() }
 
+// Interrupt stops the decoder so that a pending or later Next returns. It
+// is the one method safe to call from another goroutine; Close must still
+// be called by the owner.
+func (r *VideoReader) Interrupt() { r.p.interrupt() }
+
 // Close stops decoding, reaps ffmpeg and frees the frame buffer. It is
 // idempotent. Errors of the stream are reported by Next, not by Close.
 func (r *VideoReader) Close() error {

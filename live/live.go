@@ -1,0 +1,459 @@
+// Package live scores a call while it happens. It feeds the decoded tracks
+// of a whip.Publication through the same detectors as offline analysis, in
+// consecutive segments (10 s by default), publishes a live score per
+// segment, and raises an alert when a signal stays over its threshold. The
+// full report comes afterwards, from the recording, like any upload.
+package live
+
+import (
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/bonafide-dev/bonafide/analysis"
+	"github.com/bonafide-dev/bonafide/media"
+	"github.com/bonafide-dev/bonafide/media/whip"
+	"github.com/bonafide-dev/bonafide/models"
+)
+
+// Config configures live scoring.
+type Config struct {
+	Analysis analysis.Config // detectors, face models, scorer, logger
+	// Segment is the length of one scored stretch (default 10 s).
+	Segment time.Duration
+	// A signal raises an alert when its score is at least AlertScore with
+	// at least AlertConfidence for AlertAfter (defaults 0.7, 0.3, 20 s).
+	AlertScore      float64
+	AlertConfidence float64
+	AlertAfter      time.Duration
+	// TrackWait is how long to wait for the second track after the first
+	// (default 3 s).
+	TrackWait time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.Segment <= 0 {
+		c.Segment = 10 * time.Second
+	}
+	if c.AlertScore <= 0 {
+		c.AlertScore = 0.7
+	}
+	if c.AlertConfidence <= 0 {
+		c.AlertConfidence = 0.3
+	}
+	if c.AlertAfter <= 0 {
+		c.AlertAfter = 20 * time.Second
+	}
+	if c.TrackWait <= 0 {
+		c.TrackWait = 3 * time.Second
+	}
+	if c.Analysis.Logger == nil {
+		c.Analysis.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Analysis.Scorer == nil {
+		c.Analysis.Scorer = models.DefaultScorer()
+	}
+}
+
+// Event is what the live bot tells the companion page and the webhooks.
+type Event struct {
+	Kind string    `json:"kind"` // "score", "alert" or "ended"
+	At   time.Time `json:"at"`
+	// Start and End bound the scored stretch, in seconds since media began.
+	Start         float64                         `json:"start"`
+	End           float64                         `json:"end"`
+	Authenticity  *int                            `json:"authenticity,omitempty"`
+	Verdict       models.Verdict                  `json:"verdict,omitempty"`
+	VerdictReason string                          `json:"verdict_reason,omitempty"`
+	Modalities    map[string]models.ModalityScore `json:"modalities,omitempty"`
+	Signals       []SignalState                   `json:"signals,omitempty"`
+	FaceSeconds   float64                         `json:"face_seconds"`
+	SpeechSeconds float64                         `json:"speech_seconds"`
+	// LagSeconds is how far analysis trails the live media.
+	LagSeconds float64 `json:"lag_seconds"`
+	Alert      *Alert  `json:"alert,omitempty"`
+	Stats      *Stats  `json:"stats,omitempty"`
+}
+
+// SignalState is one signal in one segment.
+type SignalState struct {
+	Name        string  `json:"name"`
+	Modality    string  `json:"modality"`
+	Measured    bool    `json:"measured"`
+	Score       float64 `json:"score"`
+	Confidence  float64 `json:"confidence"`
+	Explanation string  `json:"explanation,omitempty"`
+	Reason      string  `json:"reason,omitempty"`
+	Alerting    bool    `json:"alerting,omitempty"`
+}
+
+// Alert says a signal stayed over its threshold.
+type Alert struct {
+	Signal  string  `json:"signal"`
+	Message string  `json:"message"`
+	Since   float64 `json:"since"` // media seconds
+	Score   float64 `json:"score"`
+}
+
+// Stats summarise a live session.
+type Stats struct {
+	Segments       int               `json:"segments"`
+	FramesAnalyzed int               `json:"frames_analyzed"`
+	AudioSeconds   float64           `json:"audio_seconds"`
+	MaxLagSeconds  float64           `json:"max_lag_seconds"`
+	FirstScoreAt   float64           `json:"first_score_after_seconds"` // wall seconds from media start
+	Tracks         []whip.TrackStats `json:"tracks"`
+	Alerts         int               `json:"alerts"`
+}
+
+// Session is live scoring of one Publication. Close is idempotent and waits
+// for every goroutine; it does not close the Publication.
+type Session struct {
+	cfg  Config
+	pub  *whip.Publication
+	emit func(Event)
+
+	stop      chan struct{}
+	stopOnce  sync.Once
+	wg        sync.WaitGroup
+	finished  chan struct{}
+	closeOnce sync.Once
+
+	mu       sync.Mutex
+	readers  []interface{ Interrupt() }
+	base     time.Time // wall clock of media time 0
+	segs     map[int]*segment
+	sides    map[string]*side
+	stats    Stats
+	over     map[string]float64 // signal → seconds over its threshold
+	alerting map[string]bool
+}
+
+type side struct {
+	reached int  // first segment index not yet complete for this side
+	ended   bool // stream over: every segment is complete for it
+}
+
+type segment struct {
+	seg        *analysis.Segment
+	start, end float64
+}
+
+// Start begins scoring pub's tracks; emit receives every event, from the
+// session's goroutines (it must not block for long).
+func Start(pub *whip.Publication, cfg Config, emit func(Event)) *Session {
+	cfg.defaults()
+	s := &Session{
+		cfg: cfg, pub: pub, emit: emit,
+		stop: make(chan struct{}), finished: make(chan struct{}),
+		segs: map[int]*segment{}, sides: map[string]*side{},
+		over: map[string]float64{}, alerting: map[string]bool{},
+	}
+	s.wg.Add(1)
+	go s.run()
+	return s
+}
+
+// Finished is closed when every track has ended and the last segment was
+// scored.
+func (s *Session) Finished() <-chan struct{} { return s.finished }
+
+// Stats returns the session's counters.
+func (s *Session) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Tracks = s.pub.Stats()
+	return st
+}
+
+// Close stops scoring and waits for the session's goroutines.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		s.stopOnce.Do(func() { close(s.stop) })
+		s.mu.Lock()
+		for _, r := range s.readers {
+			r.Interrupt()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+	})
+	return nil
+}
+
+func (s *Session) run() {
+	defer s.wg.Done()
+	defer close(s.finished)
+	var tracks []whip.Track
+	// The first track, then briefly the others.
+	select {
+	case t := <-s.pub.Tracks():
+		tracks = append(tracks, t)
+	case <-s.pub.Done():
+	case <-s.stop:
+	}
+	if len(tracks) > 0 {
+		wait := time.NewTimer(s.cfg.TrackWait)
+	more:
+		for len(tracks) < 2 {
+			select {
+			case t := <-s.pub.Tracks():
+				tracks = append(tracks, t)
+			case <-wait.C:
+				break more
+			case <-s.stop:
+				break more
+			}
+		}
+		wait.Stop()
+	}
+	if len(tracks) == 0 {
+		s.emit(Event{Kind: "ended", At: time.Now(), Stats: ptr(s.Stats())})
+		return
+	}
+	s.base = tracks[0].Start
+	for _, t := range tracks {
+		if t.Start.Before(s.base) {
+			s.base = t.Start
+		}
+	}
+	var wg sync.WaitGroup
+	s.mu.Lock()
+	for _, t := range tracks {
+		if t.Video != nil {
+			s.readers = append(s.readers, t.Video)
+		}
+		if t.Audio != nil {
+			s.readers = append(s.readers, t.Audio)
+		}
+	}
+	stopped := s.stopped()
+	s.mu.Unlock()
+	if stopped { // Close ran before the readers were registered
+		for _, r := range s.readers {
+			r.Interrupt()
+		}
+	}
+	for _, t := range tracks {
+		s.sides[t.Kind] = &side{}
+		wg.Add(1)
+		go func(t whip.Track) {
+			defer wg.Done()
+			offset := t.Start.Sub(s.base).Seconds()
+			var err error
+			if t.Kind == "video" {
+				err = s.runVideo(t.Video, offset)
+			} else {
+				err = s.runAudio(t.Audio, offset)
+			}
+			if err != nil {
+				s.cfg.Analysis.Logger.Warn("live track analysis stopped", "kind", t.Kind, "err", err)
+			}
+			s.endSide(t.Kind)
+		}(t)
+	}
+	wg.Wait()
+	s.mu.Lock()
+	for k, sg := range s.segs {
+		sg.seg.Close()
+		delete(s.segs, k)
+	}
+	s.mu.Unlock()
+	s.emit(Event{Kind: "ended", At: time.Now(), Stats: ptr(s.Stats())})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (s *Session) stopped() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Session) segLen() float64 { return s.cfg.Segment.Seconds() }
+
+// segmentAt returns (creating it) the segment holding media time t.
+func (s *Session) segmentAt(t float64) (*segment, int, error) {
+	k := int(math.Floor(t / s.segLen()))
+	if k < 0 {
+		k = 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sg, ok := s.segs[k]; ok {
+		return sg, k, nil
+	}
+	seg, err := analysis.NewSegment(s.cfg.Analysis)
+	if err != nil {
+		return nil, k, err
+	}
+	sg := &segment{seg: seg, start: float64(k) * s.segLen(), end: float64(k+1) * s.segLen()}
+	s.segs[k] = sg
+	return sg, k, nil
+}
+
+// advance records that side has reached segment k, scoring every segment
+// that all sides have passed.
+func (s *Session) advance(kind string, k int) {
+	s.mu.Lock()
+	if sd := s.sides[kind]; sd != nil && k > sd.reached {
+		sd.reached = k
+	}
+	ready := s.completeLocked()
+	s.mu.Unlock()
+	for _, sg := range ready {
+		s.score(sg)
+	}
+}
+
+func (s *Session) endSide(kind string) {
+	s.mu.Lock()
+	if sd := s.sides[kind]; sd != nil {
+		sd.ended = true
+	}
+	ready := s.completeLocked()
+	s.mu.Unlock()
+	for _, sg := range ready {
+		s.score(sg)
+	}
+}
+
+// completeLocked removes and returns, in order, the segments every side
+// has finished.
+func (s *Session) completeLocked() []*segment {
+	var keys []int
+	for k := range s.segs {
+		done := true
+		for _, sd := range s.sides {
+			if !sd.ended && sd.reached <= k {
+				done = false
+			}
+		}
+		if done {
+			keys = append(keys, k)
+		}
+	}
+	sort.Ints(keys)
+	out := make([]*segment, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, s.segs[k])
+		delete(s.segs, k)
+	}
+	return out
+}
+
+func (s *Session) runVideo(vr *media.VideoReader, offset float64) error {
+	defer vr.Close()
+	prep, err := analysis.NewFramePreparer(s.cfg.Analysis)
+	if err != nil {
+		return err
+	}
+	defer prep.Close()
+	for !s.stopped() {
+		f, err := vr.Next()
+		if err != nil {
+			if isEOF(err) {
+				return nil
+			}
+			return err
+		}
+		t := offset + f.PTS.Seconds()
+		sg, k, err := s.segmentAt(t)
+		if err != nil {
+			return err
+		}
+		s.advance("video", k)
+		sg.seg.ObserveFrame(prep.Prepare(f, t))
+		lag := time.Since(s.base).Seconds() - t
+		s.mu.Lock()
+		s.stats.FramesAnalyzed++
+		s.stats.MaxLagSeconds = math.Max(s.stats.MaxLagSeconds, lag)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+func (s *Session) runAudio(ar *media.AudioReader, offset float64) error {
+	defer ar.Close()
+	for !s.stopped() {
+		c, err := ar.Next()
+		if err != nil {
+			if isEOF(err) {
+				return nil
+			}
+			return err
+		}
+		t := offset + c.Start.Seconds()
+		c.Start = time.Duration(t * float64(time.Second))
+		sg, k, err := s.segmentAt(t)
+		if err != nil {
+			return err
+		}
+		s.advance("audio", k)
+		sg.seg.ObserveVoice(c)
+		s.mu.Lock()
+		s.stats.AudioSeconds += float64(len(c.Samples)) / float64(c.Rate)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// score finishes a segment, emits its score and any alert, and closes it.
+func (s *Session) score(sg *segment) {
+	defer sg.seg.Close()
+	results := sg.seg.Results()
+	face, speech := sg.seg.Coverage()
+	out := analysis.Score(s.cfg.Analysis.Scorer, results, face, speech)
+	ev := Event{
+		Kind: "score", At: time.Now(), Start: sg.start, End: sg.end,
+		Authenticity: out.Authenticity, Verdict: out.Verdict, VerdictReason: out.VerdictReason,
+		Modalities: out.Modalities, FaceSeconds: face.Seconds, SpeechSeconds: speech.Seconds,
+		LagSeconds: math.Max(0, time.Since(s.base).Seconds()-sg.end),
+	}
+	var alerts []Alert
+	s.mu.Lock()
+	s.stats.Segments++
+	if s.stats.FirstScoreAt == 0 {
+		s.stats.FirstScoreAt = time.Since(s.base).Seconds()
+	}
+	for _, r := range results {
+		if r.Informational {
+			continue
+		}
+		st := SignalState{Name: r.Signal, Modality: string(r.Modality), Measured: r.Summary != nil, Reason: r.NotMeasurable}
+		over := false
+		if r.Summary != nil {
+			st.Score, st.Confidence, st.Explanation = r.Summary.Score, r.Summary.Confidence, r.Summary.Explanation
+			over = st.Score >= s.cfg.AlertScore && st.Confidence >= s.cfg.AlertConfidence
+		}
+		if over {
+			s.over[r.Signal] += sg.end - sg.start
+		} else {
+			s.over[r.Signal] = 0
+			s.alerting[r.Signal] = false
+		}
+		if s.over[r.Signal] >= s.cfg.AlertAfter.Seconds() && !s.alerting[r.Signal] {
+			s.alerting[r.Signal] = true
+			alerts = append(alerts, Alert{
+				Signal:  r.Signal,
+				Message: fmt.Sprintf("%s has looked manipulated for %.0f s: %s", r.Signal, s.over[r.Signal], st.Explanation),
+				Since:   sg.end - s.over[r.Signal],
+				Score:   st.Score,
+			})
+		}
+		st.Alerting = s.alerting[r.Signal]
+		ev.Signals = append(ev.Signals, st)
+	}
+	s.stats.Alerts += len(alerts)
+	s.mu.Unlock()
+	s.emit(ev)
+	for i := range alerts {
+		s.emit(Event{Kind: "alert", At: time.Now(), Start: alerts[i].Since, End: sg.end, Alert: &alerts[i]})
+	}
+}

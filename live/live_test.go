@@ -1,0 +1,130 @@
+package live_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/transport/v5/test"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/analysis"
+	"github.com/bonafide-dev/bonafide/internal/testutil"
+	"github.com/bonafide-dev/bonafide/internal/whiptest"
+	"github.com/bonafide-dev/bonafide/live"
+	"github.com/bonafide-dev/bonafide/media/whip"
+	"github.com/bonafide-dev/bonafide/models"
+)
+
+type recorder struct {
+	mu     sync.Mutex
+	events []live.Event
+}
+
+func (r *recorder) emit(e live.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+func (r *recorder) kinds() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for _, e := range r.events {
+		out[e.Kind]++
+	}
+	return out
+}
+
+// A real interview clip published over WebRTC is scored segment by segment
+// while it plays, a signal held over a (deliberately low) threshold raises
+// an alert, and the session ends when the call does.
+func TestLiveScoresAndAlerts(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	ivf, ogg := whiptest.Fixtures(t, clip, 8, 640, 25, false, false)
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+
+	ep, err := whip.NewEndpoint(whip.Config{})
+	require.NoError(t, err)
+	var pub *whip.Publication
+	client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
+		p, answer, err := ep.Publish(offer, t.TempDir())
+		pub = p
+		return answer, err
+	}, ivf, ogg, false)
+	require.NoError(t, err)
+	defer client.Close()
+
+	var rec recorder
+	sess := live.Start(pub, live.Config{
+		Analysis:   analysis.Config{FaceModels: fm},
+		Segment:    4 * time.Second,
+		AlertScore: 0.001, AlertConfidence: 0.001, AlertAfter: 4 * time.Second,
+	}, rec.emit)
+	<-client.Finished()
+	require.NoError(t, client.Close())
+	select {
+	case <-pub.Done():
+	case <-time.After(40 * time.Second):
+		t.Fatal("the publication did not notice the peer leaving")
+	}
+	require.NoError(t, pub.Close())
+	select {
+	case <-sess.Finished():
+	case <-time.After(30 * time.Second):
+		t.Fatal("live session did not finish")
+	}
+	require.NoError(t, sess.Close())
+	require.NoError(t, sess.Close())
+
+	k := rec.kinds()
+	require.GreaterOrEqual(t, k["score"], 2, "8 s in 4-s segments")
+	require.GreaterOrEqual(t, k["alert"], 1)
+	require.Equal(t, 1, k["ended"])
+	var scored bool
+	for _, e := range rec.events {
+		if e.Kind == "score" && e.Authenticity != nil {
+			scored = true
+			require.NotEmpty(t, e.Signals)
+			require.Greater(t, e.FaceSeconds, 1.0)
+		}
+	}
+	require.True(t, scored, "at least one segment had enough face and voice for a score")
+	st := sess.Stats()
+	require.Greater(t, st.FramesAnalyzed, 20)
+	require.Greater(t, st.AudioSeconds, 5.0)
+}
+
+// Closing the session while media still flows stops it promptly.
+func TestLiveCloseWhileStreaming(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "519.mp4")
+	ivf, _ := whiptest.Fixtures(t, clip, 4, 640, 25, false, true)
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	ep, err := whip.NewEndpoint(whip.Config{})
+	require.NoError(t, err)
+	var pub *whip.Publication
+	client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
+		p, answer, err := ep.Publish(offer, t.TempDir())
+		pub = p
+		return answer, err
+	}, ivf, "", true)
+	require.NoError(t, err)
+	var rec recorder
+	sess := live.Start(pub, live.Config{Analysis: analysis.Config{FaceModels: fm}}, rec.emit)
+	time.Sleep(3 * time.Second)
+	done := make(chan struct{})
+	go func() { sess.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hung")
+	}
+	require.NoError(t, pub.Close())
+	require.NoError(t, client.Close())
+}
