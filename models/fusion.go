@@ -50,6 +50,10 @@ type ModalityScore struct {
 	Score    float64 `json:"score"` // probability-like, 1 = manipulated
 	Measured bool    `json:"measured"`
 	Reason   string  `json:"reason,omitempty"` // why not measured
+	// Verdict is the model's thresholds applied to this modality's score
+	// alone (empty when not measured); the interview's verdict also weighs
+	// coverage.
+	Verdict Verdict `json:"verdict,omitempty"`
 }
 
 // Contribution says how much one signal moved the score.
@@ -192,6 +196,12 @@ func (m *RuleModel) Score(in Input) Output {
 // finish sets probability, authenticity and verdict, refusing a confident
 // verdict when too little face and voice were measured.
 func finish(out *Output, p float64, in Input, th Thresholds) {
+	for mod, ms := range out.Modalities {
+		if ms.Measured {
+			ms.Verdict = th.VerdictFor(int(math.Round(100 * (1 - ms.Score))))
+			out.Modalities[mod] = ms
+		}
+	}
 	out.Probability = p
 	if math.IsNaN(p) {
 		out.Verdict = Inconclusive
@@ -204,11 +214,30 @@ func finish(out *Output, p float64, in Input, th Thresholds) {
 	if in.FaceSeconds < MinCoverageSeconds && in.SpeechSeconds < MinCoverageSeconds {
 		out.VerdictReason = fmt.Sprintf("too little to judge: %.1f s with a face and %.1f s of speech (at least %.0f s of either needed)",
 			in.FaceSeconds, in.SpeechSeconds, MinCoverageSeconds)
-		if out.Verdict == Genuine || out.Verdict == Manipulated {
-			out.Verdict = Inconclusive
-		}
+		// No number either: a score from missing data would look confident.
+		out.Verdict = Inconclusive
+		out.Authenticity = nil
 	}
 }
 
-// DefaultScorer returns the model the binary ships with.
-func DefaultScorer() Scorer { return DefaultRuleModel() }
+// DefaultScorer returns the model the binary ships with: the newest trained
+// fusion model embedded from models/weights, or the rule model when none is
+// embedded or it cannot be read (LoadDefaultScorer reports why).
+func DefaultScorer() Scorer {
+	s, err := LoadDefaultScorer()
+	if err != nil {
+		return DefaultRuleModel()
+	}
+	return s
+}
+
+// LoadDefaultScorer returns the embedded trained model, or the rule model
+// with ErrNoWeights when none is embedded, or the rule model with an error
+// wrapping ErrBadWeights when the embedded file is invalid.
+func LoadDefaultScorer() (Scorer, error) {
+	m, err := EmbeddedModel()
+	if err != nil {
+		return DefaultRuleModel(), err
+	}
+	return m, nil
+}

@@ -3,8 +3,202 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/bonafide-dev/bonafide/analysis"
+	"github.com/bonafide-dev/bonafide/evaluation"
+	"github.com/bonafide-dev/bonafide/models"
+	"github.com/bonafide-dev/bonafide/report"
 )
 
+// corpusFlags are the flags shared by eval and train: which manifest, how
+// to analyse it and where to cache the features.
+type corpusFlags struct {
+	manifest string
+	workers  int
+	cache    string
+	noCache  bool
+	people   string
+	quiet    bool
+	detVer   string
+	af       analysisFlags
+}
+
+func (c *corpusFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.manifest, "manifest", "", "corpus manifest (CSV: path relative to its folder, label, video_label, audio_label, kind, source, …)")
+	fs.IntVar(&c.workers, "workers", 2, "items analysed in parallel")
+	fs.StringVar(&c.cache, "cache", filepath.Join(".cache", "bonafide-eval"), "per-item feature cache folder")
+	fs.BoolVar(&c.noCache, "no-cache", false, "analyse every item again and store nothing")
+	fs.StringVar(&c.people, "people", "", "file listing origins that show the same person, for grouping folds (default: the dev corpus list built in)")
+	fs.BoolVar(&c.quiet, "quiet", false, "no per-item progress on stderr")
+	fs.StringVar(&c.detVer, "detector-version", "", "cache key of the detector set (default: a hash of detectors/, media/ and analysis/ when run inside the source tree); set it only to reuse features you know are current")
+	c.af.register(fs)
+}
+
+// collected is a manifest with its analysed items.
+type collected struct {
+	manifest *evaluation.Manifest
+	records  []evaluation.Record
+	failed   []evaluation.Failure
+	groups   map[string]int
+	warnings []string
+	settings string // the cache key's settings, "" without a cache
+}
+
+// collect reads the manifest and analyses (or loads from the cache) every
+// item.
+func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
+	if c.manifest == "" {
+		return nil, usageErr("--manifest is required")
+	}
+	if c.workers < 1 || c.workers > 64 {
+		return nil, usageErr("--workers must be in [1, 64]")
+	}
+	m, err := evaluation.ReadManifest(c.manifest)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Items) == 0 {
+		return nil, fmt.Errorf("%w: %s lists no item", evaluation.ErrNoItems, c.manifest)
+	}
+	people := evaluation.DefaultSamePeople()
+	if c.people != "" {
+		data, err := os.ReadFile(c.people)
+		if err != nil {
+			return nil, err
+		}
+		if people, err = evaluation.ParseSamePeople(string(data)); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := c.af.config(e)
+	if err != nil {
+		return nil, err
+	}
+	out := &collected{manifest: m}
+	col := &evaluation.Collector{
+		Analyze: func(ctx context.Context, path string) (*report.Report, error) {
+			return analysis.Analyze(ctx, path, cfg)
+		},
+		Workers: c.workers,
+		Logger:  e.logger,
+	}
+	if !c.noCache {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		fp, err := evaluation.Fingerprint(wd)
+		if err != nil {
+			return nil, err
+		}
+		if c.detVer != "" {
+			fp = c.detVer
+		}
+		if fp == "unknown" {
+			out.warnings = append(out.warnings, "detector version unknown (not run from the source tree, no VCS stamp): cached features may be stale; use --no-cache after changing a detector")
+		}
+		out.settings = fmt.Sprintf("fps=%g width=%d detectors=%s", c.af.fps, c.af.width, fp)
+		col.Cache = &evaluation.Cache{Dir: c.cache, Settings: out.settings}
+	}
+	if !c.quiet {
+		col.Progress = func(done, total int, it evaluation.Item, cached bool, err error) {
+			status := "analysed"
+			switch {
+			case err != nil:
+				status = "FAILED: " + err.Error()
+			case cached:
+				status = "cached"
+			}
+			fmt.Fprintf(e.stderr, "[%d/%d] %s %s\n", done, total, it.Rel, status)
+		}
+	}
+	out.records, out.failed, err = col.Collect(ctx, m.Items)
+	if err != nil {
+		return nil, err
+	}
+	if len(out.records) == 0 {
+		return nil, fmt.Errorf("%w: all %d items failed", evaluation.ErrNoItems, len(m.Items))
+	}
+	out.groups, _ = evaluation.GroupsByPath(m.Items, people)
+	return out, nil
+}
+
 func runEval(ctx context.Context, e *env, args []string) error {
-	return errors.New("eval: not implemented yet")
+	fs := newFlagSet("eval", e)
+	var cf corpusFlags
+	cf.register(fs)
+	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	cv := fs.Int("cv", 0, "cross-validate the training procedure with this many folds by source (0: score every item with the model)")
+	seed := fs.Int64("seed", 1, "fold assignment seed for --cv")
+	modelFile := fs.String("model", "", "fusion weights JSON to evaluate (default: the model built into the binary)")
+	fs.Usage = func() {
+		io.WriteString(e.stderr, "Usage: bonafide eval --manifest FILE [--json] [--workers N] [--cv K] [flags]\n")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return usageErr("unexpected arguments %v", fs.Args())
+	}
+	if *cv == 1 || *cv < 0 {
+		return usageErr("--cv must be 0 or at least 2")
+	}
+	scorer, err := loadScorer(*modelFile)
+	if err != nil {
+		return err
+	}
+	c, err := cf.collect(ctx, e)
+	if err != nil {
+		return err
+	}
+	var res *evaluation.Result
+	if *cv >= 2 {
+		opt := models.TrainOptions{}
+		if lm, ok := scorer.(*models.LogisticModel); ok {
+			opt = lm.Options // cross-validate the recipe of the model
+		}
+		opt.Folds, opt.Seed = *cv, *seed
+		scored, errs := evaluation.CrossValidated(c.records, c.groups, opt)
+		res = evaluation.Evaluate(scored, c.failed)
+		res.Mode = fmt.Sprintf("cv-%d", *cv)
+		res.Model = "trained per fold with the options of " + scorer.Version()
+		for _, err := range errs {
+			res.Warnings = append(res.Warnings, err.Error())
+		}
+	} else {
+		res = evaluation.Evaluate(evaluation.ScoreAll(c.records, scorer), c.failed)
+		res.Mode, res.Model = "model", scorer.Version()
+		if lm, ok := scorer.(*models.LogisticModel); ok && lm.Manifest == c.manifest.SHA256 {
+			res.Warnings = append(res.Warnings, "the model was trained on this manifest: these figures are train-on-test; run with --cv 5 for cross-validated figures")
+		}
+	}
+	res.Manifest, res.ManifestSHA256, res.Settings = c.manifest.Path, c.manifest.SHA256, c.settings
+	res.Warnings = append(c.warnings, res.Warnings...)
+	if *asJSON {
+		return res.WriteJSON(e.stdout)
+	}
+	return res.WriteText(e.stdout)
+}
+
+// loadScorer returns the model in file, or the built-in one.
+func loadScorer(file string) (models.Scorer, error) {
+	if file == "" {
+		s, err := models.LoadDefaultScorer()
+		if err != nil && !errors.Is(err, models.ErrNoWeights) {
+			return nil, err
+		}
+		return s, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return models.ParseLogisticModel(data)
 }

@@ -2,9 +2,127 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bonafide-dev/bonafide/evaluation"
+	"github.com/bonafide-dev/bonafide/models"
 )
 
 func runTrain(ctx context.Context, e *env, args []string) error {
-	return errors.New("train: not implemented yet")
+	fs := newFlagSet("train", e)
+	var cf corpusFlags
+	cf.register(fs)
+	out := fs.String("out", "", "weights file to write, e.g. models/weights/fusion-v2.json (the binary embeds the highest version at its next build)")
+	var opt models.TrainOptions
+	fs.IntVar(&opt.Folds, "folds", 5, "cross-validation folds, by source")
+	fs.Int64Var(&opt.Seed, "seed", 1, "fold assignment seed")
+	fs.Float64Var(&opt.L2, "l2", 1, "L2 penalty on the standardised weights")
+	fs.Float64Var(&opt.TargetFPR, "fpr", 0.02, "target false-positive rate of the verdict manipulated")
+	fs.Float64Var(&opt.SuspiciousFPR, "fpr-suspicious", 0.10, "target false-positive rate of suspicious or worse")
+	fs.Float64Var(&opt.InconclusiveFPR, "fpr-inconclusive", 0.25, "target false-positive rate of anything but genuine")
+	fs.IntVar(&opt.MinMeasured, "min-measured", 10, "least labelled items a signal must be measured on to become a feature")
+	fs.BoolVar(&opt.IgnoreConfidence, "ignore-confidence", false, "use scores as they are instead of shrinking them by confidence")
+	values := fs.String("values", "", "comma-separated raw measurements to add as features, as signal:measurement")
+	asJSON := fs.Bool("json", false, "print the cross-validated result as JSON")
+	fs.Usage = func() {
+		io.WriteString(e.stderr, "Usage: bonafide train --manifest FILE --out models/weights/fusion-vN.json [flags]\n")
+		fs.PrintDefaults()
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return usageErr("unexpected arguments %v", fs.Args())
+	}
+	if *out == "" || !strings.HasSuffix(*out, ".json") {
+		return usageErr("--out FILE.json is required")
+	}
+	if opt.Folds < 2 {
+		return usageErr("--folds must be at least 2")
+	}
+	for _, r := range []float64{opt.TargetFPR, opt.SuspiciousFPR, opt.InconclusiveFPR} {
+		if r <= 0 || r >= 1 {
+			return usageErr("false-positive targets must be in (0, 1)")
+		}
+	}
+	if *values != "" {
+		for _, v := range strings.Split(*values, ",") {
+			if !strings.Contains(v, ":") {
+				return usageErr("--values entries are signal:measurement, got %q", v)
+			}
+			opt.Values = append(opt.Values, strings.TrimSpace(v))
+		}
+	}
+	c, err := cf.collect(ctx, e)
+	if err != nil {
+		return err
+	}
+	// Cross-validated figures of this recipe, never train-on-test.
+	scored, errs := evaluation.CrossValidated(c.records, c.groups, opt)
+	res := evaluation.Evaluate(scored, c.failed)
+	res.Manifest, res.ManifestSHA256, res.Settings = c.manifest.Path, c.manifest.SHA256, c.settings
+	res.Mode, res.Model = fmt.Sprintf("cv-%d", opt.Folds), "trained per fold"
+	res.Warnings = c.warnings
+	for _, err := range errs {
+		res.Warnings = append(res.Warnings, err.Error())
+	}
+	// The shipped model: the same recipe on every item.
+	m, err := models.Train(evaluation.Samples(c.records, c.groups), opt)
+	if err != nil {
+		return err
+	}
+	if !m.Informative() {
+		if err := res.WriteText(e.stdout); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: no signal separates genuine from manipulated items on this corpus; not writing %s", models.ErrNoTrainingData, *out)
+	}
+	m.Name = strings.TrimSuffix(filepath.Base(*out), ".json")
+	m.Trained = time.Now().UTC().Format(time.RFC3339)
+	m.Manifest = c.manifest.SHA256
+	m.CV = &models.CVMetrics{Folds: opt.Folds, Seed: opt.Seed, Groups: map[string]models.CVGroup{}}
+	for name, r := range map[string]evaluation.Row{"overall": res.Overall, "video": res.Video, "audio": res.Audio, "av": res.AV} {
+		m.CV.Groups[name] = models.CVGroup{N: r.N, AUC: jsonSafe(r.AUC), EER: jsonSafe(r.EER),
+			FPRAtManipulated: jsonSafe(r.FPRAtManipulated), RecallAtManipulated: jsonSafe(r.RecallAtManipulated)}
+	}
+	data, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	if _, err := models.ParseLogisticModel(data); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, data, 0o644); err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := res.WriteJSON(e.stdout); err != nil {
+			return err
+		}
+	} else if err := res.WriteText(e.stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote %s (%d sub-models, thresholds genuine≥%d inconclusive≥%d suspicious≥%d); rebuild the binary to embed it\n",
+		*out, len(m.SubModels), m.Thresholds.Genuine, m.Thresholds.Inconclusive, m.Thresholds.Suspicious)
+	return nil
+}
+
+// jsonSafe maps an undefined metric to nil (JSON null).
+func jsonSafe(n evaluation.Num) *float64 {
+	v := float64(n)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	v = math.Round(v*1e4) / 1e4
+	return &v
 }

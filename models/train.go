@@ -1,0 +1,586 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+)
+
+// Label is the ground truth of one stream of a training item.
+type Label int8
+
+// Labels.
+const (
+	LabelNone        Label = iota // no such stream
+	LabelGenuine                  // the stream is genuine
+	LabelManipulated              // the stream is manipulated
+)
+
+// Sample is one labelled training item.
+type Sample struct {
+	Input Input
+	// Group is the item's source group: items of one group (the same person
+	// or source recording) always sit in the same fold.
+	Group int
+	// Overall is manipulated when any stream is; Video and Audio label each
+	// stream (LabelNone when the file has no such stream).
+	Overall, Video, Audio Label
+}
+
+// LabelFor returns the label a modality's sub-model is trained on: the
+// stream label for video and audio, and for av (which needs both streams)
+// the item's overall label.
+func (s Sample) LabelFor(mod string) Label {
+	switch mod {
+	case ModVideo:
+		return s.Video
+	case ModAudio:
+		return s.Audio
+	case ModAV:
+		if s.Video == LabelNone || s.Audio == LabelNone {
+			return LabelNone
+		}
+		return s.Overall
+	}
+	return LabelNone
+}
+
+// TrainOptions are the settings of Train; the zero value means defaults.
+type TrainOptions struct {
+	Folds int   `json:"folds"` // inner folds for calibration and thresholds (5)
+	Seed  int64 `json:"seed"`  // fold assignment seed (1)
+	// L2 is the ridge penalty λ on the standardised weights in the summed
+	// log-loss Σ loss + λ/2·|w|² (1).
+	L2 float64 `json:"l2"`
+	// Target false-positive rates, on out-of-fold probabilities, of the
+	// verdicts "manipulated" (0.02), "suspicious or worse" (0.10) and
+	// "inconclusive or worse" (0.25).
+	TargetFPR       float64 `json:"target_fpr"`
+	SuspiciousFPR   float64 `json:"suspicious_fpr"`
+	InconclusiveFPR float64 `json:"inconclusive_fpr"`
+	// MinMeasured is how many labelled items of its modality must have a
+	// signal measured for it to become a feature (10).
+	MinMeasured int `json:"min_measured"`
+	// Values adds raw measurements as features, as "signal:measurement".
+	Values []string `json:"values,omitempty"`
+	// IgnoreConfidence uses scores as they are instead of shrinking them
+	// towards the mean by their confidence.
+	IgnoreConfidence bool `json:"ignore_confidence,omitempty"`
+	// Iterations of the optimiser (3000).
+	Iterations int `json:"iterations"`
+}
+
+func (o *TrainOptions) defaults() {
+	if o.Folds <= 1 {
+		o.Folds = 5
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.L2 <= 0 {
+		o.L2 = 1
+	}
+	if o.TargetFPR <= 0 {
+		o.TargetFPR = 0.02
+	}
+	if o.SuspiciousFPR <= 0 {
+		o.SuspiciousFPR = 0.10
+	}
+	if o.InconclusiveFPR <= 0 {
+		o.InconclusiveFPR = 0.25
+	}
+	if o.MinMeasured <= 0 {
+		o.MinMeasured = 10
+	}
+	if o.Iterations <= 0 {
+		o.Iterations = 3000
+	}
+}
+
+// Train fits the fusion model on samples: per modality, an L2-regularised
+// logistic regression with non-negative weights on the signal scores and
+// non-positive weights on the missing indicators, calibrated into evidence
+// by Platt scaling on out-of-fold logits (folds by Group); the combination
+// of the highest modality evidence into a probability, by Platt scaling on
+// the out-of-fold evidence; and verdict thresholds chosen on the
+// out-of-fold interview probabilities for the target false-positive rates.
+// It is deterministic for a given Seed. The caller sets Name, Trained,
+// Manifest and CV.
+func Train(samples []Sample, opt TrainOptions) (*LogisticModel, error) {
+	opt.defaults()
+	groups := make([]int, len(samples))
+	for i, s := range samples {
+		groups[i] = s.Group
+	}
+	folds := GroupFolds(groups, opt.Folds, opt.Seed)
+	m := &LogisticModel{Format: FusionFormat, ConfidenceWeighted: !opt.IgnoreConfidence, Options: opt}
+	// oof[mod][i] is sample i's out-of-fold evidence, NaN when the
+	// sub-model does not apply to it.
+	oof := map[string][]float64{}
+	var skipped []string
+	for _, mod := range []string{ModVideo, ModAudio, ModAV} {
+		sub, ev, err := trainModality(samples, folds, mod, opt, m.ConfidenceWeighted)
+		if err != nil {
+			skipped = append(skipped, fmt.Sprintf("%s: %v", mod, err))
+			continue
+		}
+		if !sub.informative() {
+			// Its evidence would be a constant: leave the modality out
+			// rather than give every recording the same modality score.
+			skipped = append(skipped, fmt.Sprintf("%s: no signal separates the classes", mod))
+			continue
+		}
+		m.SubModels = append(m.SubModels, *sub)
+		oof[mod] = ev
+	}
+	if len(m.SubModels) == 0 {
+		return nil, fmt.Errorf("%w: no modality could be fitted (%s)", ErrNoTrainingData, strings.Join(skipped, "; "))
+	}
+	for _, s := range skipped {
+		m.Notes = append(m.Notes, "sub-model not fitted: "+s)
+	}
+	// Interview-level out-of-fold evidence: the highest modality.
+	best := make([]float64, len(samples))
+	var es, ys []float64
+	for i, s := range samples {
+		best[i] = math.NaN()
+		for _, ev := range oof {
+			if v := ev[i]; !math.IsNaN(v) && (math.IsNaN(best[i]) || v > best[i]) {
+				best[i] = v
+			}
+		}
+		if !math.IsNaN(best[i]) && s.Overall != LabelNone {
+			es = append(es, best[i])
+			ys = append(ys, boolf(s.Overall == LabelManipulated))
+		}
+	}
+	comb, err := fitPlatt(es, ys, opt.Iterations)
+	if err != nil {
+		return nil, err
+	}
+	m.Combine = comb
+	var neg []int
+	for i, s := range samples {
+		a := 101 // unscored items never reach a verdict threshold
+		if !math.IsNaN(best[i]) {
+			a = int(math.Round(100 * (1 - comb.Prob(best[i]))))
+		}
+		if s.Overall == LabelGenuine {
+			neg = append(neg, a)
+		}
+	}
+	m.Thresholds = chooseThresholds(neg, opt)
+	return m, nil
+}
+
+// chooseThresholds picks, for each verdict boundary, the highest
+// authenticity cut whose false-positive rate on the genuine items'
+// authenticities neg stays within its target; "manipulated" needs at most
+// 50 (probability ≥ 0.5).
+func chooseThresholds(neg []int, opt TrainOptions) Thresholds {
+	cut := func(target float64, limit int) int {
+		best := 0
+		for c := 0; c <= limit; c++ {
+			fp := 0
+			for _, a := range neg {
+				if a < c {
+					fp++
+				}
+			}
+			if len(neg) > 0 && float64(fp)/float64(len(neg)) <= target {
+				best = c
+			}
+		}
+		return best
+	}
+	t := Thresholds{Suspicious: cut(opt.TargetFPR, 50)}
+	t.Inconclusive = max(t.Suspicious, cut(opt.SuspiciousFPR, 80))
+	t.Genuine = max(t.Inconclusive, cut(opt.InconclusiveFPR, 95))
+	return t
+}
+
+// trainModality fits one modality's sub-model and returns it with every
+// sample's out-of-fold evidence (NaN where it does not apply).
+func trainModality(samples []Sample, folds []int, mod string, opt TrainOptions, confWeighted bool) (*SubModel, []float64, error) {
+	var use []int
+	for i, s := range samples {
+		if s.LabelFor(mod) != LabelNone {
+			use = append(use, i)
+		}
+	}
+	final, err := fitSubModel(samples, use, mod, opt, confWeighted)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Out-of-fold logits for calibration.
+	var zs, ys []float64
+	zOOF := make([]float64, len(samples))
+	for i := range zOOF {
+		zOOF[i] = math.NaN()
+	}
+	nFolds := 0
+	for _, f := range folds {
+		nFolds = max(nFolds, f+1)
+	}
+	for k := 0; k < nFolds; k++ {
+		var train, test []int
+		for _, i := range use {
+			if folds[i] == k {
+				test = append(test, i)
+			} else {
+				train = append(train, i)
+			}
+		}
+		if len(test) == 0 {
+			continue
+		}
+		sub, err := fitSubModel(samples, train, mod, opt, confWeighted)
+		if err != nil {
+			continue // this fold's items get no out-of-fold logit
+		}
+		for _, i := range test {
+			idx := index(samples[i].Input)
+			if !sub.applies(idx) {
+				continue
+			}
+			z := sub.Bias
+			for _, t := range sub.terms(idx, confWeighted) {
+				z += t
+			}
+			zOOF[i] = z
+			zs = append(zs, z)
+			ys = append(ys, boolf(samples[i].LabelFor(mod) == LabelManipulated))
+		}
+	}
+	cal, err := fitPlatt(zs, ys, opt.Iterations)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Remove the base rate of this sub-model's items (smoothed), so that
+	// the evidence of an uninformative sub-model is 0.
+	var npos float64
+	for _, y := range ys {
+		npos += y
+	}
+	prior := (npos + 1) / (float64(len(ys)) + 2)
+	cal.B -= math.Log(prior / (1 - prior))
+	final.Evidence = cal
+	ev := make([]float64, len(samples))
+	for i, z := range zOOF {
+		ev[i] = math.NaN()
+		if !math.IsNaN(z) {
+			ev[i] = cal.Map(z)
+		}
+	}
+	return final, ev, nil
+}
+
+// fitSubModel fits the logistic regression of modality mod on the samples
+// rows (whose LabelFor(mod) is set). Feature means and scales come from
+// those rows only.
+func fitSubModel(samples []Sample, rows []int, mod string, opt TrainOptions, confWeighted bool) (*SubModel, error) {
+	// Signals of this modality measured often enough.
+	count := map[string]int{}
+	for _, i := range rows {
+		for _, s := range samples[i].Input.Signals {
+			if s.Modality == mod && s.Measured {
+				count[s.Name]++
+			}
+		}
+	}
+	var names []string
+	for n, c := range count {
+		if c >= opt.MinMeasured {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%w: no %s signal measured on at least %d items", ErrNoTrainingData, mod, opt.MinMeasured)
+	}
+	wanted := map[string]bool{}
+	for _, n := range names {
+		wanted[n] = true
+	}
+	// Rows the sub-model applies to.
+	var applied []int
+	idxs := map[int]map[string]*Signal{}
+	for _, i := range rows {
+		idx := index(samples[i].Input)
+		for n := range wanted {
+			if s := idx[n]; s != nil && s.Measured {
+				applied = append(applied, i)
+				idxs[i] = idx
+				break
+			}
+		}
+	}
+	var npos, nneg int
+	for _, i := range applied {
+		if samples[i].LabelFor(mod) == LabelManipulated {
+			npos++
+		} else {
+			nneg++
+		}
+	}
+	if npos < 2 || nneg < 2 {
+		return nil, fmt.Errorf("%w: %s has %d manipulated and %d genuine items", ErrNoTrainingData, mod, npos, nneg)
+	}
+	sub := &SubModel{Modality: mod, TrainedOn: len(applied)}
+	for _, n := range names {
+		var raw []float64
+		missing := 0
+		for _, i := range applied {
+			s := idxs[i][n]
+			if s == nil || !s.Measured {
+				missing++
+				continue
+			}
+			if isFinite(s.Score) {
+				raw = append(raw, s.Score)
+			}
+		}
+		mean, sd := meanStd(raw)
+		sub.Features = append(sub.Features, Feature{Signal: n, Kind: FeatScore, Mean: mean, Scale: math.Max(sd, 0.02)})
+		for _, v := range opt.Values {
+			sig, val, ok := strings.Cut(v, ":")
+			if !ok || sig != n {
+				continue
+			}
+			var vals []float64
+			for _, i := range applied {
+				if s := idxs[i][n]; s != nil && s.Measured {
+					if x, ok := s.Values[val]; ok && isFinite(x) {
+						vals = append(vals, x)
+					}
+				}
+			}
+			if len(vals) >= opt.MinMeasured {
+				vm, vs := meanStd(vals)
+				if vs > 0 {
+					sub.Features = append(sub.Features, Feature{Signal: n, Kind: FeatValue, Value: val, Mean: vm, Scale: vs})
+				}
+			}
+		}
+		if missing > 0 && missing < len(applied) {
+			sub.Features = append(sub.Features, Feature{Signal: n, Kind: FeatMissing, Scale: 1})
+		}
+	}
+	// Design matrix.
+	d := len(sub.Features)
+	X := make([][]float64, len(applied))
+	y := make([]float64, len(applied))
+	for r, i := range applied {
+		X[r] = make([]float64, d)
+		for j, f := range sub.Features {
+			X[r][j] = f.x(idxs[i][f.Signal], confWeighted)
+		}
+		y[r] = boolf(samples[i].LabelFor(mod) == LabelManipulated)
+	}
+	lo, hi := make([]float64, d), make([]float64, d)
+	for j, f := range sub.Features {
+		switch f.Kind {
+		case FeatScore:
+			lo[j], hi[j] = 0, math.Inf(1) // a more manipulated-looking score never lowers the risk
+		case FeatMissing:
+			lo[j], hi[j] = math.Inf(-1), 0 // a missing signal is never evidence of manipulation
+		default:
+			lo[j], hi[j] = math.Inf(-1), math.Inf(1)
+		}
+	}
+	w, b := fitLogistic(X, y, opt.L2, lo, hi, opt.Iterations)
+	sub.Bias = b
+	for j := range sub.Features {
+		sub.Features[j].Weight = w[j]
+	}
+	return sub, nil
+}
+
+// fitPlatt fits the calibration A·z+B on out-of-fold logits z with labels y,
+// using Platt's smoothed targets; A is kept ≥ 0.
+func fitPlatt(z, y []float64, iters int) (Platt, error) {
+	var npos, nneg float64
+	for _, v := range y {
+		if v > 0.5 {
+			npos++
+		} else {
+			nneg++
+		}
+	}
+	if npos == 0 || nneg == 0 {
+		return Platt{}, fmt.Errorf("%w: out-of-fold logits of one class only (%v manipulated, %v genuine)", ErrNoTrainingData, npos, nneg)
+	}
+	hiT, loT := (npos+1)/(npos+2), 1/(nneg+2)
+	X := make([][]float64, len(z))
+	t := make([]float64, len(z))
+	for i := range z {
+		X[i] = []float64{z[i]}
+		t[i] = loT
+		if y[i] > 0.5 {
+			t[i] = hiT
+		}
+	}
+	w, b := fitLogistic(X, t, 1e-3, []float64{0}, []float64{math.Inf(1)}, iters)
+	return Platt{A: w[0], B: b}, nil
+}
+
+// fitLogistic minimises Σ [log(1+e^z) − y·z] + λ/2·|w|², z = X·w + b, with
+// (possibly soft) targets y in [0,1] and box constraints lo ≤ w ≤ hi, by
+// projected accelerated gradient descent (FISTA) from zero. It is
+// deterministic. The bias b is not penalised.
+func fitLogistic(X [][]float64, y []float64, lambda float64, lo, hi []float64, iters int) ([]float64, float64) {
+	n := len(X)
+	d := len(lo)
+	// Lipschitz bound of the gradient: ¼·λmax([X 1]ᵀ[X 1]) + λ ≤ ¼·‖[X 1]‖²_F + λ.
+	fro := float64(n)
+	for _, row := range X {
+		for _, v := range row {
+			fro += v * v
+		}
+	}
+	step := 1 / (0.25*fro + lambda)
+	w, wPrev, v := make([]float64, d+1), make([]float64, d+1), make([]float64, d+1) // last entry: bias
+	grad := make([]float64, d+1)
+	t := 1.0
+	for it := 0; it < iters; it++ {
+		for j := range grad {
+			grad[j] = 0
+		}
+		for r, row := range X {
+			z := v[d]
+			for j, x := range row {
+				z += v[j] * x
+			}
+			e := sigmoid(z) - y[r]
+			for j, x := range row {
+				grad[j] += e * x
+			}
+			grad[d] += e
+		}
+		copy(wPrev, w)
+		for j := 0; j < d; j++ {
+			w[j] = clamp(v[j]-step*(grad[j]+lambda*v[j]), lo[j], hi[j])
+		}
+		w[d] = v[d] - step*grad[d]
+		tNext := (1 + math.Sqrt(1+4*t*t)) / 2
+		for j := range v {
+			v[j] = w[j] + (t-1)/tNext*(w[j]-wPrev[j])
+		}
+		t = tNext
+	}
+	return w[:d], w[d]
+}
+
+// GroupFolds assigns every item to one of k folds so that all items of a
+// group share a fold. Groups are shuffled with seed, then placed largest
+// first into the fold with the fewest items, so folds are balanced and the
+// assignment is deterministic for a seed. k is lowered to the number of
+// groups when there are fewer.
+func GroupFolds(groups []int, k int, seed int64) []int {
+	size := map[int]int{}
+	for _, g := range groups {
+		size[g]++
+	}
+	ids := make([]int, 0, len(size))
+	for g := range size {
+		ids = append(ids, g)
+	}
+	sort.Ints(ids)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x62_6f_6e_61_66_69_64_65))
+	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	sort.SliceStable(ids, func(i, j int) bool { return size[ids[i]] > size[ids[j]] })
+	k = max(1, min(k, len(ids)))
+	load := make([]int, k)
+	foldOf := map[int]int{}
+	for _, g := range ids {
+		best := 0
+		for f := 1; f < k; f++ {
+			if load[f] < load[best] {
+				best = f
+			}
+		}
+		foldOf[g] = best
+		load[best] += size[g]
+	}
+	out := make([]int, len(groups))
+	for i, g := range groups {
+		out[i] = foldOf[g]
+	}
+	return out
+}
+
+// CrossValidate trains on all folds but one and scores the held-out fold,
+// for each of opt.Folds folds by group, and returns every sample's
+// out-of-fold output (each fold's model has its own calibration and
+// thresholds, fitted on its training part only). A fold whose training part
+// cannot be fitted leaves its samples' outputs with a NaN probability and
+// an inconclusive verdict, and is reported in the error list.
+func CrossValidate(samples []Sample, opt TrainOptions) ([]Output, []error) {
+	opt.defaults()
+	groups := make([]int, len(samples))
+	for i, s := range samples {
+		groups[i] = s.Group
+	}
+	folds := GroupFolds(groups, opt.Folds, opt.Seed)
+	out := make([]Output, len(samples))
+	for i := range out {
+		out[i] = Output{Probability: math.NaN(), Verdict: Inconclusive, VerdictReason: "not scored"}
+	}
+	var errs []error
+	nFolds := 0
+	for _, f := range folds {
+		nFolds = max(nFolds, f+1)
+	}
+	for k := 0; k < nFolds; k++ {
+		var train []Sample
+		for i, s := range samples {
+			if folds[i] != k {
+				train = append(train, s)
+			}
+		}
+		m, err := Train(train, opt)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("fold %d: %w", k, err))
+			continue
+		}
+		for i, s := range samples {
+			if folds[i] == k {
+				out[i] = m.Score(s.Input)
+			}
+		}
+	}
+	return out, errs
+}
+
+func index(in Input) map[string]*Signal {
+	idx := make(map[string]*Signal, len(in.Signals))
+	for i := range in.Signals {
+		idx[in.Signals[i].Name] = &in.Signals[i]
+	}
+	return idx
+}
+
+func meanStd(v []float64) (float64, float64) {
+	if len(v) == 0 {
+		return 0, 0
+	}
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	m := s / float64(len(v))
+	var ss float64
+	for _, x := range v {
+		ss += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(ss / float64(len(v)))
+}
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,264 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// synthetic makes n labelled items in groups of two (a genuine original and
+// its manipulated copy share a group, as in the corpus). video.a separates
+// the video classes, video.b is noise whose missingness goes with
+// manipulation (a trap: it must not become evidence), audio.c separates the
+// audio classes, and every third item has no audio stream.
+func synthetic(n int, seed uint64) []Sample {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var out []Sample
+	for i := 0; i < n; i++ {
+		manip := i%2 == 1
+		s := Sample{Group: i / 2, Overall: LabelGenuine, Video: LabelGenuine, Audio: LabelGenuine}
+		a := clamp(0.3+0.15*rng.NormFloat64(), 0, 1)
+		c := clamp(0.3+0.15*rng.NormFloat64(), 0, 1)
+		videoManip := manip && i%4 == 1
+		audioManip := manip && i%4 == 3
+		if videoManip {
+			a = clamp(0.7+0.15*rng.NormFloat64(), 0, 1)
+			s.Video, s.Overall = LabelManipulated, LabelManipulated
+		}
+		if audioManip {
+			c = clamp(0.7+0.15*rng.NormFloat64(), 0, 1)
+			s.Audio, s.Overall = LabelManipulated, LabelManipulated
+		}
+		bMissing := rng.Float64() < 0.1
+		if videoManip {
+			bMissing = rng.Float64() < 0.8
+		}
+		s.Input.Signals = []Signal{
+			{Name: "video.a", Modality: ModVideo, Measured: true, Score: a, Confidence: 1, Values: map[string]float64{"raw": 10 * a}},
+			{Name: "video.b", Modality: ModVideo, Measured: !bMissing, Score: rng.Float64(), Confidence: 1},
+		}
+		s.Input.FaceSeconds = 8
+		if i%3 == 0 && !audioManip {
+			s.Audio = LabelNone
+		} else {
+			s.Input.Signals = append(s.Input.Signals, Signal{Name: "audio.c", Modality: ModAudio, Measured: true, Score: c, Confidence: 1})
+			s.Input.SpeechSeconds = 6
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestTrainIsDeterministicForASeed(t *testing.T) {
+	data := synthetic(120, 1)
+	opt := TrainOptions{Seed: 3, Iterations: 500}
+	m1, err := Train(data, opt)
+	require.NoError(t, err)
+	m2, err := Train(data, opt)
+	require.NoError(t, err)
+	b1, err := m1.Marshal()
+	require.NoError(t, err)
+	b2, err := m2.Marshal()
+	require.NoError(t, err)
+	assert.Equal(t, string(b1), string(b2))
+
+	o1, e1 := CrossValidate(data, opt)
+	o2, e2 := CrossValidate(data, opt)
+	require.Empty(t, e1)
+	require.Empty(t, e2)
+	for i := range o1 {
+		assert.Equal(t, o1[i].Probability, o2[i].Probability)
+	}
+}
+
+func TestTrainedModelConstraintsAndRoundTrip(t *testing.T) {
+	m, err := Train(synthetic(160, 2), TrainOptions{Iterations: 1000})
+	require.NoError(t, err)
+	m.Name = "fusion-v0"
+	require.Len(t, m.SubModels, 2, "video and audio (av has no signal)")
+	for _, sm := range m.SubModels {
+		for _, f := range sm.Features {
+			switch f.Kind {
+			case FeatScore:
+				assert.GreaterOrEqual(t, f.Weight, 0.0, f.Name())
+			case FeatMissing:
+				assert.LessOrEqual(t, f.Weight, 0.0, "%s: a missing signal must never count as evidence", f.Name())
+			}
+		}
+	}
+	var video *SubModel
+	for i := range m.SubModels {
+		if m.SubModels[i].Modality == ModVideo {
+			video = &m.SubModels[i]
+		}
+	}
+	require.NotNil(t, video)
+	var wa float64
+	names := map[string]bool{}
+	for _, f := range video.Features {
+		names[f.Name()] = true
+		if f.Name() == "video.a" {
+			wa = f.Weight
+		}
+	}
+	assert.True(t, names["video.b:missing"], "video.b is sometimes missing, so it gets an indicator")
+	assert.Greater(t, wa, 0.5, "the separating signal carries weight")
+	assert.Greater(t, video.Evidence.A, 0.0)
+	th := m.Thresholds
+	assert.True(t, th.Suspicious <= th.Inconclusive && th.Inconclusive <= th.Genuine, "%+v", th)
+	assert.LessOrEqual(t, th.Suspicious, 50)
+
+	data, err := m.Marshal()
+	require.NoError(t, err)
+	back, err := ParseLogisticModel(data)
+	require.NoError(t, err)
+	assert.Equal(t, m, back)
+}
+
+func TestMissingSignalIsNotEvidence(t *testing.T) {
+	m, err := Train(synthetic(160, 4), TrainOptions{Iterations: 1000})
+	require.NoError(t, err)
+	base := Input{FaceSeconds: 8, SpeechSeconds: 6, Signals: []Signal{
+		{Name: "video.a", Modality: ModVideo, Measured: true, Score: 0.5, Confidence: 1},
+		{Name: "video.b", Modality: ModVideo, Measured: true, Score: 0.5, Confidence: 1},
+		{Name: "audio.c", Modality: ModAudio, Measured: true, Score: 0.3, Confidence: 1},
+	}}
+	measured := m.Score(base)
+	missing := base
+	missing.Signals = append([]Signal(nil), base.Signals...)
+	missing.Signals[1] = Signal{Name: "video.b", Modality: ModVideo}
+	gone := m.Score(missing)
+	assert.LessOrEqual(t, gone.Modalities[ModVideo].Score, measured.Modalities[ModVideo].Score+1e-9,
+		"video.b missing must not raise the video score, although it went with manipulation in training")
+
+	// A whole stream missing: the other modality alone decides.
+	audioOnly := Input{SpeechSeconds: 6, Signals: []Signal{
+		{Name: "audio.c", Modality: ModAudio, Measured: true, Score: 0.3, Confidence: 1},
+		{Name: "video.a", Modality: ModVideo},
+		{Name: "video.b", Modality: ModVideo},
+	}}
+	out := m.Score(audioOnly)
+	assert.False(t, out.Modalities[ModVideo].Measured)
+	assert.True(t, out.Modalities[ModAudio].Measured)
+	assert.InDelta(t, out.Modalities[ModAudio].Score, out.Probability, 1e-12)
+
+	// Nothing measured: no score at all.
+	none := m.Score(Input{Signals: []Signal{{Name: "video.a", Modality: ModVideo}}})
+	assert.True(t, math.IsNaN(none.Probability))
+	assert.Nil(t, none.Authenticity)
+	assert.Equal(t, Inconclusive, none.Verdict)
+}
+
+func TestScoreContributions(t *testing.T) {
+	m, err := Train(synthetic(160, 5), TrainOptions{Iterations: 1000})
+	require.NoError(t, err)
+	in := Input{FaceSeconds: 8, SpeechSeconds: 6, Signals: []Signal{
+		{Name: "video.a", Modality: ModVideo, Measured: true, Score: 0.95, Confidence: 1},
+		{Name: "video.b", Modality: ModVideo, Measured: true, Score: 0.5, Confidence: 1},
+		{Name: "audio.c", Modality: ModAudio, Measured: true, Score: 0.2, Confidence: 1},
+		{Name: "video.new", Modality: ModVideo, Measured: true, Score: 1, Confidence: 1},
+	}}
+	out := m.Score(in)
+	require.NotNil(t, out.Authenticity)
+	require.NotEmpty(t, out.Contributions)
+	byName := map[string]float64{}
+	for _, c := range out.Contributions {
+		byName[c.Signal] = c.Points
+	}
+	assert.Equal(t, "video.a", out.Contributions[0].Signal, "the strongest evidence comes first")
+	assert.Less(t, byName["video.a"], -5.0, "a manipulated-looking score pulls authenticity down")
+	assert.Equal(t, 0.0, byName["video.new"], "a signal the model does not know has no effect")
+	assert.Equal(t, 0.0, byName["audio.c"], "the audio stream does not decide this interview")
+	assert.Equal(t, Manipulated, out.Modalities[ModVideo].Verdict)
+	// The video signals' points add up to the departure from a typical
+	// recording (all signals at their means).
+	var video *SubModel
+	for i := range m.SubModels {
+		if m.SubModels[i].Modality == ModVideo {
+			video = &m.SubModels[i]
+		}
+	}
+	require.NotNil(t, video)
+	p0 := m.Combine.Prob(video.Evidence.Map(video.Bias))
+	assert.InDelta(t, -100*(out.Probability-p0), byName["video.a"]+byName["video.b"], 0.15)
+	assert.NotEmpty(t, out.Modalities[ModAudio].Verdict)
+
+	// Low confidence shrinks a signal towards its typical value.
+	low := in
+	low.Signals = append([]Signal(nil), in.Signals...)
+	low.Signals[0].Confidence = 0.1
+	assert.Less(t, m.Score(low).Probability, out.Probability)
+}
+
+func TestGroupFolds(t *testing.T) {
+	groups := []int{0, 0, 0, 1, 2, 2, 3, 4, 4, 4, 4, 5, 6, 7, 8, 9}
+	f1 := GroupFolds(groups, 4, 9)
+	assert.Equal(t, f1, GroupFolds(groups, 4, 9), "deterministic for a seed")
+	foldOf := map[int]int{}
+	load := make([]int, 4)
+	for i, g := range groups {
+		if f, ok := foldOf[g]; ok {
+			assert.Equal(t, f, f1[i], "group %d split across folds", g)
+		}
+		foldOf[g] = f1[i]
+		load[f1[i]]++
+	}
+	for _, l := range load {
+		assert.InDelta(t, 4, l, 1, "folds are balanced: %v", load)
+	}
+	assert.Equal(t, []int{0, 0, 0}, GroupFolds([]int{5, 5, 5}, 3, 1), "fewer groups than folds")
+}
+
+func TestTrainNeedsBothClasses(t *testing.T) {
+	data := synthetic(40, 6)
+	for i := range data {
+		data[i].Overall, data[i].Video = LabelGenuine, LabelGenuine
+		if data[i].Audio != LabelNone {
+			data[i].Audio = LabelGenuine
+		}
+	}
+	_, err := Train(data, TrainOptions{Iterations: 100})
+	assert.ErrorIs(t, err, ErrNoTrainingData)
+}
+
+func TestParseLogisticModelRejectsBadFiles(t *testing.T) {
+	for _, tc := range []struct{ name, body string }{
+		{"not json", "{"},
+		{"wrong format", `{"format":"x","submodels":[{"modality":"video"}]}`},
+		{"no submodel", `{"format":"bonafide.fusion/v1","submodels":[]}`},
+		{"positive missing weight", `{"format":"bonafide.fusion/v1","thresholds":{"genuine":70,"inconclusive":45,"suspicious":25},"submodels":[{"modality":"video","features":[{"signal":"s","kind":"missing","scale":1,"weight":0.5}]}]}`},
+		{"unordered thresholds", `{"format":"bonafide.fusion/v1","thresholds":{"genuine":20,"inconclusive":45,"suspicious":25},"submodels":[{"modality":"video"}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseLogisticModel([]byte(tc.body))
+			assert.ErrorIs(t, err, ErrBadWeights)
+		})
+	}
+}
+
+func TestFitLogisticMatchesKnownOptimum(t *testing.T) {
+	// One feature, symmetric data: x = ±1 with labels 1/0 on 3 of 4 items
+	// each side. The unpenalised optimum has b = 0 and σ(w) = 3/4, so
+	// w = ln 3.
+	X := [][]float64{{1}, {1}, {1}, {1}, {-1}, {-1}, {-1}, {-1}}
+	y := []float64{1, 1, 1, 0, 0, 0, 0, 1}
+	inf := math.Inf(1)
+	w, b := fitLogistic(X, y, 0, []float64{-inf}, []float64{inf}, 5000)
+	assert.InDelta(t, math.Log(3), w[0], 1e-6)
+	assert.InDelta(t, 0, b, 1e-6)
+	// The constraint w ≤ 0 pins it to zero.
+	w, _ = fitLogistic(X, y, 0, []float64{-inf}, []float64{0}, 500)
+	assert.Equal(t, 0.0, w[0])
+}
+
+func TestInformative(t *testing.T) {
+	m, err := Train(synthetic(120, 8), TrainOptions{Iterations: 500})
+	require.NoError(t, err)
+	assert.True(t, m.Informative())
+	flat := &LogisticModel{Combine: Platt{A: 1}, SubModels: []SubModel{{Modality: ModVideo, Evidence: Platt{A: 1},
+		Features: []Feature{{Signal: "s", Kind: FeatScore, Scale: 1}, {Signal: "s", Kind: FeatMissing, Scale: 1, Weight: -1}}}}}
+	assert.False(t, flat.Informative(), "only a missing indicator carries weight")
+}
