@@ -1,0 +1,116 @@
+package detectors
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/internal/testutil"
+)
+
+// A wide-band voice at 48 kHz, then the same voice resampled through a
+// lower rate with ffmpeg (as a 16/22.05-kHz generator resampled to the
+// channel rate would be) or through a gentle low-pass (a dull microphone).
+func TestBandLimitSynthetic(t *testing.T) {
+	src := chVoiceFile(t, chVoice{Rate: 48000, Seconds: 8, NoiseDB: -60, Jitter: 0.01, BreathDB: -20, Seed: 1})
+	dir := t.TempDir()
+	through := func(name, filter string) string {
+		out := filepath.Join(dir, name+".wav")
+		testutil.FFmpeg(t, "-i", src, "-af", filter, "-ar", "48000", "-c:a", "pcm_s16le", out)
+		return out
+	}
+	for _, tc := range []struct {
+		name         string
+		path         string
+		found        bool
+		edgeLo       float64 // kHz
+		edgeHi       float64
+		minS, maxS   float64
+		plausibleLow bool
+	}{
+		{"wideband original", src, false, 15, 24, 0, 0.1, false},
+		{"resampled via 22.05 kHz", through("r22", "aresample=22050,aresample=48000"), true, 10.3, 11.1, 0.7, 1, false},
+		{"resampled via 16 kHz", through("r16", "aresample=16000,aresample=48000"), true, 7.4, 8.1, 0, 0.1, true},
+		{"gentle low-pass at 5 kHz", through("lp", "lowpass=f=5000:p=1"), false, 5, 24, 0, 0.1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := chRun(t, NewBandLimit(), tc.path)
+			chRequireWellFormed(t, r, BandLimitSignal)
+			edge := chValue(t, r, "band_edge")
+			require.GreaterOrEqual(t, edge, tc.edgeLo, "band edge")
+			require.LessOrEqual(t, edge, tc.edgeHi, "band edge")
+			require.GreaterOrEqual(t, r.Summary.Score, tc.minS, r.Summary.Explanation)
+			require.LessOrEqual(t, r.Summary.Score, tc.maxS, r.Summary.Explanation)
+			if tc.found {
+				require.Greater(t, chValue(t, r, "edge_drop"), cliffDepthMid, "a resampler's cut is sharp")
+			} else {
+				require.Less(t, chValue(t, r, "edge_drop"), cliffDepthMid)
+			}
+			if tc.plausibleLow {
+				require.Greater(t, chValue(t, r, "channel_plausibility"), 0.9)
+				require.Less(t, r.Summary.Confidence, 0.6, "a channel edge hides what lies below it")
+			}
+			require.NotEmpty(t, r.Windows)
+		})
+	}
+}
+
+func TestBandLimitNotMeasurable(t *testing.T) {
+	dir := t.TempDir()
+	silence := filepath.Join(dir, "silence.wav")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "4", "-c:a", "pcm_s16le", silence)
+	narrow := chVoiceFile(t, chVoice{Rate: 16000, Seconds: 4, NoiseDB: -60, Jitter: 0.01, BreathDB: -20, Seed: 2})
+	short := filepath.Join(dir, "short.wav")
+	chWriteWAV(t, short, 48000, chVoice{Rate: 48000, Seconds: 0.6, NoiseDB: -60, Seed: 3}.samples())
+	for _, tc := range []struct{ name, path, reason string }{
+		{"silence", silence, "no speech"},
+		{"16 kHz channel", narrow, "too narrow"},
+		{"too little speech", short, "speech"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := chRun(t, NewBandLimit(), tc.path)
+			require.False(t, r.Measured())
+			require.Contains(t, r.NotMeasurable, tc.reason)
+		})
+	}
+	r := NewBandLimit().Finish()
+	require.Contains(t, r.NotMeasurable, "no audio")
+}
+
+func TestChannelPlausibility(t *testing.T) {
+	for _, tc := range []struct {
+		f      float64
+		lo, hi float64
+	}{
+		{3400, 0.95, 1}, {8000, 0.95, 1}, {7000, 0.95, 1}, {12000, 0.75, 0.85}, {20000, 0.95, 1},
+		{10900, 0, 0.05}, {9500, 0, 0.05}, {12550, 0, 0.1}, {4800, 0, 0.05},
+	} {
+		p := channelPlausibility(tc.f)
+		require.GreaterOrEqual(t, p, tc.lo, "%.0f Hz", tc.f)
+		require.LessOrEqual(t, p, tc.hi, "%.0f Hz", tc.f)
+	}
+}
+
+// Dev pairs: the same wide-band soundtracks, genuine and band-limited.
+func TestBandLimitCorpusDirection(t *testing.T) {
+	m22, g22 := chCorpusPair(t, "bandlimit-22k", "driving/d6.mp4", "d6.mp4 (audio 18.5")
+	rm, rg := chRun(t, NewBandLimit(), m22), chRun(t, NewBandLimit(), g22)
+	require.Greater(t, rm.Summary.Score, rg.Summary.Score+0.5, "22.05-kHz cliff: %s / %s", rm.Summary.Explanation, rg.Summary.Explanation)
+	require.InDelta(t, 10.8, chValue(t, rm, "band_edge"), 0.5)
+
+	// Through 16 kHz the cliff sits at the wideband channel edge: it is
+	// found, but by design it is not called manipulation.
+	m16, g16 := chCorpusPair(t, "bandlimit-16k", "driving/d20.mp4", "d20.mp4 (audio 0")
+	rm, rg = chRun(t, NewBandLimit(), m16), chRun(t, NewBandLimit(), g16)
+	require.InDelta(t, 7.8, chValue(t, rm, "band_edge"), 0.4)
+	require.Greater(t, chValue(t, rg, "band_edge"), 12.0)
+	require.Less(t, rm.Summary.Score, 0.2)
+	require.Less(t, rm.Summary.Confidence, rg.Summary.Confidence+0.3)
+}
+
+func BenchmarkBandLimit(b *testing.B) {
+	const rate = 48000
+	x := chVoice{Rate: rate, Seconds: 10, NoiseDB: -60, Jitter: 0.01, BreathDB: -20, Seed: 4}.samples()
+	chBench(b, func() AudioDetector { return NewBandLimit() }, rate, x)
+}
