@@ -3,8 +3,126 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/bonafide-dev/bonafide/web"
 )
 
+// serveEnv maps environment variables to serve's flags; flags win.
+var serveEnv = map[string]string{
+	"data": "BONAFIDE_DATA", "addr": "BONAFIDE_ADDR", "max-upload": "BONAFIDE_MAX_UPLOAD",
+	"workers": "BONAFIDE_WORKERS", "webhook-allow": "BONAFIDE_WEBHOOK_ALLOW",
+	"secure-cookies": "BONAFIDE_SECURE_COOKIES", "tls-cert": "BONAFIDE_TLS_CERT", "tls-key": "BONAFIDE_TLS_KEY",
+	"log-level": "BONAFIDE_LOG_LEVEL",
+}
+
 func runServe(ctx context.Context, e *env, args []string) error {
-	return errors.New("serve: not implemented yet")
+	fs := newFlagSet("serve", e)
+	var af analysisFlags
+	af.register(fs)
+	cfg := web.DefaultConfig()
+	maxUpload := byteSize(cfg.MaxUploadBytes)
+	var allow, logLevel string
+	fs.StringVar(&cfg.DataDir, "data", "", "data folder: database, job queue, uploaded media and evidence (required)")
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.Var(&maxUpload, "max-upload", "upload size cap, e.g. 4GiB, 500MiB or bytes")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "analyses run at once")
+	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "analysis attempts before an interview fails")
+	fs.DurationVar(&cfg.JobTimeout, "job-timeout", cfg.JobTimeout, "longest single analysis")
+	fs.DurationVar(&cfg.SessionTTL, "session-ttl", cfg.SessionTTL, "browser login lifetime")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (behind a TLS-terminating proxy; automatic with --tls-cert)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key of --tls-cert (PEM)")
+	fs.StringVar(&allow, "webhook-allow", "", "comma-separated CIDR ranges webhooks may reach although internal (e.g. 10.0.0.0/8)")
+	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", cfg.WebhookTimeout, "timeout of one webhook POST")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful shutdown: in-flight requests and running analyses")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		io.WriteString(e.stderr, "Usage: bonafide serve --data DIR [flags]\n\nEnvironment (overridden by flags):")
+		for _, k := range []string{"data", "addr", "max-upload", "workers", "webhook-allow", "secure-cookies", "tls-cert", "tls-key", "log-level"} {
+			fmt.Fprintf(e.stderr, " %s", serveEnv[k])
+		}
+		io.WriteString(e.stderr, "\n\n")
+		fs.PrintDefaults()
+	}
+	// Environment first, so that flags given on the command line win.
+	for name, key := range serveEnv {
+		if v, ok := os.LookupEnv(key); ok {
+			if err := fs.Set(name, v); err != nil {
+				return usageErr("%s=%q: %v", key, v, err)
+			}
+		}
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageErr("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return usageErr("--log-level: %v", err)
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Logger = logger
+	cfg.MaxUploadBytes = int64(maxUpload)
+	prefixes, err := web.ParsePrefixes(allow)
+	if err != nil {
+		return usageErr("--webhook-allow: %v", err)
+	}
+	cfg.WebhookAllow = prefixes
+	e2 := *e
+	e2.logger = logger
+	if cfg.Analysis, err = af.config(&e2); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageErr("%v", err)
+	}
+	app, err := web.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return errors.Join(err, app.Close())
+	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.stdout, "bonafide serving on %s://%s (data %s)\n", scheme, ln.Addr(), cfg.DataDir)
+	err = app.Serve(ctx, ln)
+	return errors.Join(err, app.Close())
+}
+
+// byteSize is a flag value such as "4GiB", "500MiB", "64KiB" or "1048576".
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"TB", 1e12}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return fmt.Errorf("%q is not a size (e.g. 4GiB, 500MiB, 1048576)", s)
+	}
+	*b = byteSize(n * mult)
+	return nil
 }

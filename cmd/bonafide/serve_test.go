@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/internal/testutil"
+)
+
+// buildBonafide builds the real binary once per test.
+func buildBonafide(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bonafide")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+// server is a running `bonafide serve` child process.
+type server struct {
+	cmd    *exec.Cmd
+	base   string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+var servingLine = regexp.MustCompile(`serving on (http://\S+)`)
+
+func startServe(t *testing.T, bin, data string) *server {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0", "--shutdown-timeout", "3s")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	require.NoError(t, cmd.Start())
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
+			s.base = m[1]
+			break
+		}
+	}
+	go func() {
+		_, _ = io.Copy(io.Discard, stdout) // keep the pipe drained
+		s.done <- cmd.Wait()
+	}()
+	require.NotEmpty(t, s.base, "serve did not start: %s", s.stderr)
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	return s
+}
+
+func (s *server) request(t *testing.T, method, path, token string, body io.Reader, ct string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.base+path, body)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+type ivStatus struct {
+	ID       string          `json:"id"`
+	Status   string          `json:"status"`
+	Progress float64         `json:"progress"`
+	Attempts int             `json:"attempts"`
+	Verdict  string          `json:"verdict"`
+	Report   json.RawMessage `json:"report"`
+}
+
+func (s *server) interview(t *testing.T, token, id string) ivStatus {
+	t.Helper()
+	resp := s.request(t, http.MethodGet, "/api/v1/interviews/"+id, token, nil, "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var iv ivStatus
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&iv))
+	return iv
+}
+
+func runCLI(t *testing.T, bin, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "bonafide %s: %s", strings.Join(args, " "), stderr.String())
+	return strings.TrimSpace(string(out))
+}
+
+// TestServeKilledMidAnalysisResumes kills `bonafide serve` with SIGKILL
+// while it analyses an upload; after a restart on the same data folder the
+// interrupted job runs again and completes.
+func TestServeKilledMidAnalysisResumes(t *testing.T) {
+	bin := buildBonafide(t)
+	data := t.TempDir()
+	runCLI(t, bin, "a long enough password\n", "user", "add", "--data", data, "--email", "ops@example.com", "--role", "admin", "--password-stdin")
+	token := runCLI(t, bin, "", "token", "create", "--data", data, "--email", "ops@example.com", "--name", "restart-test")
+	require.True(t, strings.HasPrefix(token, "bf_"))
+
+	s1 := startServe(t, bin, data)
+	// A 10 s recording: long enough to be caught mid-analysis.
+	clip := testutil.CorpusItem(t, "video", "genuine", "DeepfakeDetection@be94e6c6e28315abe11cb0c409eb393efe98f51d:real.mp4")
+	f, err := os.ReadFile(clip)
+	require.NoError(t, err)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", filepath.Base(clip))
+	require.NoError(t, err)
+	_, err = fw.Write(f)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	resp := s1.request(t, http.MethodPost, "/api/v1/interviews", token, &body, mw.FormDataContentType())
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	var created ivStatus
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&created))
+
+	require.Eventually(t, func() bool {
+		iv := s1.interview(t, token, created.ID)
+		return iv.Status == "processing" && iv.Progress > 0
+	}, time.Minute, 50*time.Millisecond, "the analysis started and reported progress")
+	require.NoError(t, s1.cmd.Process.Signal(syscall.SIGKILL))
+	<-s1.done
+
+	s2 := startServe(t, bin, data)
+	iv := s2.interview(t, token, created.ID)
+	assert.NotEqual(t, "done", iv.Status, "not finished before the kill")
+	require.Eventually(t, func() bool {
+		iv = s2.interview(t, token, created.ID)
+		return iv.Status == "done" || iv.Status == "failed"
+	}, 4*time.Minute, 200*time.Millisecond)
+	require.Equal(t, "done", iv.Status, "stderr: %s", s2.stderr)
+	assert.Equal(t, 2, iv.Attempts, "the killed attempt counts, the second one finished")
+	assert.NotEmpty(t, iv.Report)
+	assert.Contains(t, s2.stderr.String(), "resuming jobs interrupted by a restart")
+
+	// Graceful stop: SIGTERM, exit status 0.
+	require.NoError(t, s2.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-s2.done:
+		require.NoError(t, err, "stderr: %s", s2.stderr)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+}
+
+func TestUserAndTokenCommands(t *testing.T) {
+	data := t.TempDir()
+	cases := []struct {
+		name  string
+		args  []string
+		stdin string
+		code  int
+		out   string
+	}{
+		{"add admin", []string{"user", "add", "--data", data, "--email", "a@example.com", "--role", "admin", "--password-stdin"}, "password-1234\n", exitOK, "created admin a@example.com"},
+		{"add recruiter", []string{"user", "add", "--data", data, "--email", "r@example.com", "--role", "recruiter", "--password-stdin"}, "password-5678", exitOK, "created recruiter"},
+		{"duplicate", []string{"user", "add", "--data", data, "--email", "A@example.com", "--role", "admin", "--password-stdin"}, "password-1234\n", exitUsage, ""},
+		{"bad role", []string{"user", "add", "--data", data, "--email", "x@example.com", "--role", "boss", "--password-stdin"}, "password-1234\n", exitUsage, ""},
+		{"short password", []string{"user", "add", "--data", data, "--email", "y@example.com", "--role", "admin", "--password-stdin"}, "short\n", exitUsage, ""},
+		{"password on the command line is refused", []string{"user", "add", "--data", data, "--email", "z@example.com", "--role", "admin"}, "", exitUsage, ""},
+		{"no data", []string{"user", "add", "--email", "z@example.com", "--password-stdin"}, "password-1234\n", exitUsage, ""},
+		{"token", []string{"token", "create", "--data", data, "--email", "r@example.com", "--name", "ci"}, "", exitOK, "bf_"},
+		{"token name taken", []string{"token", "create", "--data", data, "--email", "r@example.com", "--name", "ci"}, "", exitUsage, ""},
+		{"token for nobody", []string{"token", "create", "--data", data, "--email", "ghost@example.com", "--name", "ci"}, "", exitUsage, ""},
+		{"unknown subcommand", []string{"user", "delete"}, "", exitUsage, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tc.args, &env{stdin: strings.NewReader(tc.stdin), stdout: &stdout, stderr: &stderr})
+			require.Equal(t, tc.code, code, "stderr: %s", stderr.String())
+			assert.Contains(t, stdout.String(), tc.out)
+		})
+	}
+}
+
+func TestServeFlagErrors(t *testing.T) {
+	cases := [][]string{
+		{"serve"}, // no --data
+		{"serve", "--data", t.TempDir(), "--max-upload", "lots"},
+		{"serve", "--data", t.TempDir(), "--workers", "0"},
+		{"serve", "--data", t.TempDir(), "--webhook-allow", "not-a-cidr"},
+		{"serve", "--data", t.TempDir(), "--tls-cert", "cert.pem"},
+		{"serve", "--data", t.TempDir(), "extra"},
+	}
+	for _, args := range cases {
+		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), args, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
+			assert.Equal(t, exitUsage, code, "stderr: %s", stderr.String())
+		})
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]int64{"4GiB": 4 << 30, "500MiB": 500 << 20, "64KiB": 64 << 10, "1048576": 1 << 20, "2 GB": 2e9} {
+		var b byteSize
+		require.NoError(t, b.Set(in), in)
+		assert.Equal(t, want, int64(b), in)
+	}
+	for _, in := range []string{"", "-1", "0", "1.5GiB", "GiB", "9999999TiB"} {
+		var b byteSize
+		assert.Error(t, b.Set(in), in)
+	}
+}

@@ -1,0 +1,201 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/bonafide-dev/bonafide/media"
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+// errDeleted cancels an analysis whose interview was deleted meanwhile.
+var errDeleted = errors.New("interview deleted during analysis")
+
+type analyzeWorker struct {
+	river.WorkerDefaults[AnalyzeArgs]
+	q *Queue
+}
+
+// NextRetry implements river.Worker: the configured backoff.
+func (w *analyzeWorker) NextRetry(job *river.Job[AnalyzeArgs]) time.Time {
+	return time.Now().Add(w.q.cfg.RetryBackoff(job.Attempt))
+}
+
+// Work analyses one interview: it marks it processing, runs the analyzer
+// while a ticker goroutine (owned here, waited for before returning) writes
+// the progress, stores the report, and publishes an event to the webhooks.
+func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) error {
+	q := w.q
+	id := job.Args.InterviewID
+	log := q.log.With("interview", id, "job", job.ID, "attempt", job.Attempt)
+	iv, err := q.cfg.Store.Interview(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(err) // deleted before its turn
+	}
+	if err != nil {
+		return err
+	}
+	if iv.Status == store.StatusDone || iv.Status == store.StatusFailed {
+		return nil // finished by an earlier job
+	}
+	mediaPath, err := q.cfg.Files.Abs(iv.MediaFile)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	evDir, err := q.cfg.Files.EvidenceDir(id)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	if err := os.RemoveAll(evDir); err != nil { // a failed attempt's leftovers
+		return err
+	}
+	if err := os.MkdirAll(evDir, 0o750); err != nil {
+		return err
+	}
+	if err := q.cfg.Store.StartAttempt(ctx, id, job.Attempt, time.Now()); err != nil {
+		return err
+	}
+	log.Info("analysis started", "file", iv.OriginalName)
+	began := time.Now()
+	q.metrics.running.Inc()
+	defer q.metrics.running.Dec()
+
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var progress atomic.Uint64 // math.Float64bits of the latest fraction
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w.trackProgress(actx, id, &progress, done, cancel)
+	}()
+	rep, err := q.cfg.Analyzer.Analyze(actx, mediaPath, evDir, func(f float64) {
+		if !math.IsNaN(f) {
+			progress.Store(math.Float64bits(min(max(f, 0), 1)))
+		}
+	})
+	close(done)
+	wg.Wait()
+
+	// Bookkeeping must happen even when ctx was cancelled (shutdown).
+	bg, bgCancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer bgCancel()
+	switch {
+	case errors.Is(context.Cause(actx), errDeleted):
+		log.Info("interview deleted during analysis")
+		return errors.Join(river.JobCancel(errDeleted), os.RemoveAll(evDir))
+	case err == nil:
+		rep.Analysis.File = iv.OriginalName // not the server's path
+		body, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		out := store.Outcome{Report: body, Verdict: string(rep.Verdict), Authenticity: rep.Authenticity, Probability: rep.Probability}
+		if err := q.cfg.Store.Finish(bg, id, out, time.Now()); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return errors.Join(river.JobCancel(err), os.RemoveAll(evDir))
+			}
+			return err
+		}
+		q.metrics.analyses.WithLabelValues("done").Inc()
+		q.metrics.duration.Observe(time.Since(began).Seconds())
+		log.Info("analysis done", "verdict", rep.Verdict, "seconds", time.Since(began).Seconds())
+		return q.publishInterview(bg, EventInterviewCompleted, id)
+	case errors.Is(err, media.ErrUnusableInput):
+		msg := "unusable recording: " + err.Error()
+		log.Warn("analysis failed for good", "err", err)
+		q.metrics.analyses.WithLabelValues("unusable").Inc()
+		return errors.Join(river.JobCancel(err), q.failFinal(bg, id, msg))
+	case ctx.Err() != nil:
+		log.Warn("analysis interrupted; it will run again", "err", err)
+		q.metrics.analyses.WithLabelValues("interrupted").Inc()
+		return errors.Join(err, q.cfg.Store.Requeue(bg, id, "interrupted by a shutdown; it will run again"))
+	case job.Attempt >= job.MaxAttempts:
+		log.Error("analysis failed on its last attempt", "err", err)
+		q.metrics.analyses.WithLabelValues("failed").Inc()
+		return errors.Join(err, q.failFinal(bg, id, fmt.Sprintf("analysis failed after %d attempts: %v", job.Attempt, err)))
+	default:
+		log.Warn("analysis attempt failed; retrying", "err", err)
+		q.metrics.analyses.WithLabelValues("retry").Inc()
+		return errors.Join(err, q.cfg.Store.Requeue(bg, id, fmt.Sprintf("attempt %d failed: %v", job.Attempt, err)))
+	}
+}
+
+// trackProgress writes the latest progress every ProgressEvery until done
+// is closed. A write that finds the interview gone (deleted, or no longer
+// processing) cancels the analysis.
+func (w *analyzeWorker) trackProgress(ctx context.Context, id string, p *atomic.Uint64, done <-chan struct{}, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(w.q.cfg.ProgressEvery)
+	defer t.Stop()
+	last := -1.0
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v := math.Float64frombits(p.Load())
+		if v == last {
+			continue
+		}
+		err := w.q.cfg.Store.SetProgress(ctx, id, v)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			cancel(errDeleted)
+			return
+		case err != nil:
+			w.q.log.Warn("progress not saved", "interview", id, "err", err)
+		default:
+			last = v
+		}
+	}
+}
+
+func (q *Queue) failFinal(ctx context.Context, id, msg string) error {
+	if err := q.cfg.Store.Fail(ctx, id, msg, time.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return q.publishInterview(ctx, EventInterviewFailed, id)
+}
+
+// errorHandler marks an interview failed when its job panicked on its last
+// attempt (Work's own error paths handle every other case).
+type errorHandler struct{ q *Queue }
+
+func (h *errorHandler) HandleError(context.Context, *rivertype.JobRow, error) *river.ErrorHandlerResult {
+	return nil
+}
+
+func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, v any, trace string) *river.ErrorHandlerResult {
+	h.q.log.Error("job panicked", "job", job.ID, "kind", job.Kind, "panic", fmt.Sprint(v), "trace", trace)
+	if job.Kind != (AnalyzeArgs{}).Kind() {
+		return nil
+	}
+	var args AnalyzeArgs
+	if err := json.Unmarshal(job.EncodedArgs, &args); err != nil {
+		return nil
+	}
+	if job.Attempt >= job.MaxAttempts {
+		if err := h.q.failFinal(ctx, args.InterviewID, "analysis crashed: "+fmt.Sprint(v)); err != nil {
+			h.q.log.Error("could not mark interview failed", "interview", args.InterviewID, "err", err)
+		}
+		return nil
+	}
+	if err := h.q.cfg.Store.Requeue(ctx, args.InterviewID, "analysis crashed; retrying"); err != nil {
+		h.q.log.Error("could not requeue interview", "interview", args.InterviewID, "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,380 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/analysis"
+	"github.com/bonafide-dev/bonafide/internal/testutil"
+	"github.com/bonafide-dev/bonafide/models"
+	"github.com/bonafide-dev/bonafide/report"
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+// env is a data folder with a store, ready for queues.
+type env struct {
+	files store.Files
+	st    *store.SQLite
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	f := store.Files{Root: t.TempDir()}
+	require.NoError(t, f.Init())
+	st, err := store.OpenSQLite(context.Background(), f.DBPath(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	return &env{files: f, st: st}
+}
+
+// addInterview stores src as a queued interview's recording.
+func (e *env) addInterview(t *testing.T, src string) string {
+	t.Helper()
+	id := store.NewID()
+	name, err := e.files.MediaName(id, filepath.Ext(src))
+	require.NoError(t, err)
+	abs, err := e.files.Abs(name)
+	require.NoError(t, err)
+	b, err := os.ReadFile(src)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(abs, b, 0o600))
+	require.NoError(t, e.st.CreateInterview(context.Background(), store.Interview{
+		ID: id, MediaFile: name, OriginalName: filepath.Base(src), SizeBytes: int64(len(b)), Status: store.StatusQueued,
+	}))
+	return id
+}
+
+func (e *env) queue(t *testing.T, cfg Config) *Queue {
+	t.Helper()
+	cfg.Files, cfg.Store = e.files, e.st
+	if cfg.RetryBackoff == nil {
+		cfg.RetryBackoff = func(int) time.Duration { return 50 * time.Millisecond }
+	}
+	if cfg.WebhookBackoff == nil {
+		cfg.WebhookBackoff = func(int) time.Duration { return 50 * time.Millisecond }
+	}
+	if cfg.ProgressEvery == 0 {
+		cfg.ProgressEvery = 20 * time.Millisecond
+	}
+	if cfg.StopGrace == 0 {
+		cfg.StopGrace = 200 * time.Millisecond
+	}
+	q, err := New(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, q.Close()) })
+	return q
+}
+
+func (e *env) waitStatus(t *testing.T, id string, want store.Status, within time.Duration) store.Interview {
+	t.Helper()
+	var iv store.Interview
+	require.Eventually(t, func() bool {
+		var err error
+		iv, err = e.st.Interview(context.Background(), id)
+		require.NoError(t, err)
+		return iv.Status == want
+	}, within, 20*time.Millisecond, "interview %s never became %s", id, want)
+	return iv
+}
+
+// fakeAnalyzer fails its first `fail` calls with a transient error, then
+// reports progress and returns a small report; block makes it wait for its
+// context instead.
+type fakeAnalyzer struct {
+	fail  int32
+	block bool
+	err   error // returned instead of a transient error when set
+	calls atomic.Int32
+	began chan struct{}
+	once  sync.Once
+}
+
+func (f *fakeAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir string, progress func(float64)) (*report.Report, error) {
+	n := f.calls.Add(1)
+	if f.began != nil {
+		f.once.Do(func() { close(f.began) })
+	}
+	if _, err := os.Stat(mediaPath); err != nil {
+		return nil, err
+	}
+	if f.block {
+		progress(0.3)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	if n <= f.fail {
+		if f.err != nil {
+			return nil, f.err
+		}
+		return nil, fmt.Errorf("transient failure %d", n)
+	}
+	for _, p := range []float64{0.25, 0.5, 0.75} {
+		progress(p)
+		time.Sleep(30 * time.Millisecond)
+	}
+	if err := os.WriteFile(filepath.Join(evidenceDir, "face-1.jpg"), []byte("jpeg"), 0o600); err != nil {
+		return nil, err
+	}
+	a, p := 90, 0.1
+	return &report.Report{Schema: report.Schema, Authenticity: &a, Probability: &p, Verdict: models.Genuine,
+		Evidence: []report.Evidence{{Kind: "face", File: "face-1.jpg"}}}, nil
+}
+
+// recorder is a Deliverer that records deliveries and fails as told.
+type recorder struct {
+	mu     sync.Mutex
+	got    []string // event types, one per successful delivery
+	bodies [][]byte
+	fail   int // transient failures before success
+	perm   bool
+	tries  atomic.Int32
+}
+
+func (r *recorder) Deliver(ctx context.Context, hook store.Webhook, eventID, eventType string, body []byte) error {
+	n := r.tries.Add(1)
+	if r.perm {
+		return fmt.Errorf("receiver said 410: %w", ErrPermanent)
+	}
+	if int(n) <= r.fail {
+		return errors.New("receiver said 503")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, eventType)
+	r.bodies = append(r.bodies, body)
+	return nil
+}
+
+func (r *recorder) events() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
+
+func TestPipelineAnalysisCompletesAndNotifies(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	clip := testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105")
+	id := e.addInterview(t, clip)
+	_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/bonafide", Secret: "s"})
+	require.NoError(t, err)
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	rec := &recorder{}
+	q := e.queue(t, Config{
+		Analyzer:  PipelineAnalyzer{Config: analysis.Config{FaceModels: fm, Scorer: models.DefaultScorer(), Version: "test"}},
+		Deliverer: rec,
+	})
+	require.NoError(t, q.Start(ctx))
+	iv := e.waitStatus(t, id, store.StatusDone, 2*time.Minute)
+	assert.Equal(t, 1.0, iv.Progress)
+	assert.Equal(t, 1, iv.Attempts)
+	assert.NotEmpty(t, iv.Verdict)
+
+	raw, err := e.st.Report(ctx, id)
+	require.NoError(t, err)
+	var rep report.Report
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	assert.Equal(t, report.Schema, rep.Schema)
+	assert.Equal(t, filepath.Base(clip), rep.Analysis.File, "the report names the upload, not the server's path")
+	assert.Equal(t, iv.Verdict, string(rep.Verdict))
+	evDir, err := e.files.EvidenceDir(id)
+	require.NoError(t, err)
+	for _, ev := range rep.Evidence {
+		assert.FileExists(t, filepath.Join(evDir, ev.File))
+	}
+
+	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, []string{EventInterviewCompleted}, rec.events())
+	var evt Event
+	require.NoError(t, json.Unmarshal(rec.bodies[0], &evt))
+	var data InterviewEventData
+	require.NoError(t, json.Unmarshal(evt.Data, &data))
+	assert.Equal(t, id, data.ID)
+	assert.Equal(t, "/api/v1/interviews/"+id+"/report", data.Report)
+}
+
+func TestUnusableInputFailsWithoutRetry(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	junk := filepath.Join(t.TempDir(), "notes.mp4")
+	require.NoError(t, os.WriteFile(junk, []byte("this is a text file, not a recording\n"), 0o600))
+	id := e.addInterview(t, junk)
+	q := e.queue(t, Config{Analyzer: PipelineAnalyzer{}, MaxAttempts: 3})
+	require.NoError(t, q.Start(ctx))
+	iv := e.waitStatus(t, id, store.StatusFailed, 30*time.Second)
+	assert.Equal(t, 1, iv.Attempts, "unusable input is not retried")
+	assert.Contains(t, iv.Error, "unusable recording")
+	_, err := e.st.Report(ctx, id)
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestRetriesThenSucceeds(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	fa := &fakeAnalyzer{fail: 2}
+	q := e.queue(t, Config{Analyzer: fa, MaxAttempts: 3})
+	require.NoError(t, q.Start(ctx))
+	iv := e.waitStatus(t, id, store.StatusDone, 30*time.Second)
+	assert.Equal(t, 3, iv.Attempts)
+	assert.EqualValues(t, 3, fa.calls.Load())
+	assert.Empty(t, iv.Error, "a success clears the last attempt's error")
+}
+
+func TestGivesUpAfterMaxAttempts(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	rec := &recorder{}
+	_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
+	require.NoError(t, err)
+	fa := &fakeAnalyzer{fail: 100}
+	q := e.queue(t, Config{Analyzer: fa, MaxAttempts: 2, Deliverer: rec})
+	require.NoError(t, q.Start(ctx))
+	iv := e.waitStatus(t, id, store.StatusFailed, 30*time.Second)
+	assert.Equal(t, 2, iv.Attempts)
+	assert.Contains(t, iv.Error, "after 2 attempts")
+	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, []string{EventInterviewFailed}, rec.events())
+	time.Sleep(200 * time.Millisecond)
+	assert.EqualValues(t, 2, fa.calls.Load(), "no third attempt")
+}
+
+func TestShutdownRequeuesAndRestartResumes(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	blocker := &fakeAnalyzer{block: true, began: make(chan struct{})}
+	q1 := e.queue(t, Config{Analyzer: blocker})
+	require.NoError(t, q1.Start(ctx))
+	<-blocker.began
+	iv := e.waitStatus(t, id, store.StatusProcessing, 5*time.Second)
+	require.Eventually(t, func() bool {
+		iv, _ = e.st.Interview(ctx, id)
+		return iv.Progress > 0.2
+	}, 5*time.Second, 10*time.Millisecond, "progress is recorded while running")
+	require.NoError(t, q1.Close())
+	require.NoError(t, q1.Close(), "Close is idempotent")
+	iv, err := e.st.Interview(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusQueued, iv.Status, "an interrupted analysis goes back to the queue")
+
+	// River hands a job cancelled by its own shutdown back unspent: the
+	// attempt does not count against MaxAttempts.
+	fa := &fakeAnalyzer{}
+	q2 := e.queue(t, Config{Analyzer: fa})
+	require.NoError(t, q2.Start(ctx))
+	e.waitStatus(t, id, store.StatusDone, 30*time.Second)
+	assert.EqualValues(t, 1, fa.calls.Load())
+}
+
+// TestOrphanedRunningJobResumes simulates a process killed mid-job: the
+// River row is left "running", which only the start-up recovery fixes.
+func TestOrphanedRunningJobResumes(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	q1 := e.queue(t, Config{Analyzer: &fakeAnalyzer{}})
+	require.NoError(t, q1.EnqueueAnalysis(ctx, id))
+	require.NoError(t, q1.Close())
+	db, err := store.OpenSQLiteDB(e.files.QueuePath())
+	require.NoError(t, err)
+	res, err := db.Exec(`UPDATE river_job SET state = 'running', attempt = 1, attempted_at = datetime('now', 'subsec')`)
+	require.NoError(t, err)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	require.NoError(t, db.Close())
+	require.NoError(t, e.st.StartAttempt(ctx, id, 1, time.Now()))
+
+	q2 := e.queue(t, Config{Analyzer: &fakeAnalyzer{}})
+	require.NoError(t, q2.Start(ctx))
+	iv := e.waitStatus(t, id, store.StatusDone, 30*time.Second)
+	assert.Equal(t, 2, iv.Attempts)
+}
+
+func TestStartQueuesInterviewsWithoutJob(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	// Stored, but the process died before its job was inserted.
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	fa := &fakeAnalyzer{}
+	q := e.queue(t, Config{Analyzer: fa})
+	require.NoError(t, q.EnqueueAnalysis(ctx, id))
+	require.NoError(t, q.Start(ctx), "Start re-queues it; the unique job makes that a no-op here")
+	e.waitStatus(t, id, store.StatusDone, 30*time.Second)
+	assert.EqualValues(t, 1, fa.calls.Load(), "one job per interview")
+}
+
+func TestDataFolderLocked(t *testing.T) {
+	e := newEnv(t)
+	e.queue(t, Config{Analyzer: &fakeAnalyzer{}})
+	_, err := New(context.Background(), Config{Files: e.files, Store: e.st, Analyzer: &fakeAnalyzer{}})
+	require.ErrorIs(t, err, ErrLocked)
+}
+
+func TestDeleteDuringAnalysisCancelsIt(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	blocker := &fakeAnalyzer{block: true, began: make(chan struct{})}
+	q := e.queue(t, Config{Analyzer: blocker})
+	require.NoError(t, q.Start(ctx))
+	<-blocker.began
+	iv, err := e.st.Interview(ctx, id)
+	require.NoError(t, err)
+	require.NoError(t, e.st.DeleteInterview(ctx, id))
+	require.NoError(t, e.files.RemoveInterview(iv))
+	evDir, err := e.files.EvidenceDir(id)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var state string
+		err := q.db.QueryRowContext(ctx, `SELECT state FROM river_job`).Scan(&state)
+		return err == nil && state == "cancelled"
+	}, 10*time.Second, 20*time.Millisecond, "the job is cancelled, not retried")
+	assert.NoDirExists(t, evDir)
+}
+
+func TestWebhookDeliveryRetries(t *testing.T) {
+	cases := []struct {
+		name      string
+		rec       *recorder
+		delivered int
+		tries     int32
+	}{
+		{"transient failures are retried", &recorder{fail: 2}, 1, 3},
+		{"permanent failure is not retried", &recorder{perm: true}, 0, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t)
+			_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
+			require.NoError(t, err)
+			q := e.queue(t, Config{Analyzer: &fakeAnalyzer{}, Deliverer: tc.rec, WebhookAttempts: 5})
+			require.NoError(t, q.Start(ctx))
+			ev, err := NewEvent("live.alert", map[string]string{"session": "s1"})
+			require.NoError(t, err)
+			require.NoError(t, q.Publish(ctx, ev))
+			require.Eventually(t, func() bool {
+				var state string
+				err := q.db.QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = ?`, WebhookArgs{}.Kind()).Scan(&state)
+				return err == nil && (state == "completed" || state == "cancelled")
+			}, 20*time.Second, 20*time.Millisecond)
+			assert.Len(t, tc.rec.events(), tc.delivered)
+			assert.Equal(t, tc.tries, tc.rec.tries.Load())
+		})
+	}
+}

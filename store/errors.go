@@ -1,0 +1,15 @@
+package store
+
+import "errors"
+
+// Sentinel errors. Callers check them with errors.Is.
+var (
+	// ErrNotFound means the row asked for does not exist (or has expired).
+	ErrNotFound = errors.New("not found")
+	// ErrExists means a row with the same unique key already exists.
+	ErrExists = errors.New("already exists")
+	// ErrInvalid means a value cannot be stored (bad role, empty e-mail…).
+	ErrInvalid = errors.New("invalid value")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("store closed")
+)

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// Files is the on-disk layout of a data folder:
+//
+//	DIR/bonafide.db        accounts, interviews, reports, webhooks (SQLite)
+//	DIR/queue.db           the job queue (River)
+//	DIR/media/ID.EXT       uploaded recordings
+//	DIR/evidence/ID/       face crops and spectrograms of one interview
+//	DIR/tmp/               uploads being received (emptied at start-up)
+type Files struct {
+	Root string
+}
+
+// validID matches the interview IDs this package generates (NewID) and the
+// only ones it will turn into paths.
+var (
+	validID  = regexp.MustCompile(`^[a-z0-9]{8,40}$`)
+	validExt = regexp.MustCompile(`^\.[A-Za-z0-9]{1,8}$`)
+)
+
+// ErrBadID means an interview ID that cannot name a file.
+var ErrBadID = fmt.Errorf("%w: malformed interview id", ErrInvalid)
+
+// Init creates the folders.
+func (f Files) Init() error {
+	if f.Root == "" {
+		return fmt.Errorf("%w: empty data folder", ErrInvalid)
+	}
+	for _, d := range []string{f.Root, f.MediaDir(), f.EvidenceRoot(), f.TmpDir()} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DBPath is the SQLite file of the store.
+func (f Files) DBPath() string { return filepath.Join(f.Root, "bonafide.db") }
+
+// QueuePath is the SQLite file of the job queue.
+func (f Files) QueuePath() string { return filepath.Join(f.Root, "queue.db") }
+
+// MediaDir holds the uploaded recordings.
+func (f Files) MediaDir() string { return filepath.Join(f.Root, "media") }
+
+// EvidenceRoot holds one evidence folder per interview.
+func (f Files) EvidenceRoot() string { return filepath.Join(f.Root, "evidence") }
+
+// TmpDir holds uploads in progress, on the same file system as MediaDir so
+// that a finished upload is moved into place by a rename.
+func (f Files) TmpDir() string { return filepath.Join(f.Root, "tmp") }
+
+// EvidenceDir is the evidence folder of interview id.
+func (f Files) EvidenceDir(id string) (string, error) {
+	if !validID.MatchString(id) {
+		return "", ErrBadID
+	}
+	return filepath.Join(f.EvidenceRoot(), id), nil
+}
+
+// MediaName returns the stored file name (relative to Root) of interview
+// id's recording with extension ext (".mp4"; anything odd becomes ".bin").
+func (f Files) MediaName(id, ext string) (string, error) {
+	if !validID.MatchString(id) {
+		return "", ErrBadID
+	}
+	if !validExt.MatchString(ext) {
+		ext = ".bin"
+	}
+	return filepath.Join("media", id+ext), nil
+}
+
+// Abs turns a path relative to Root into an absolute one. It refuses paths
+// that leave Root.
+func (f Files) Abs(rel string) (string, error) {
+	if rel == "" || filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("%w: path %q is not inside the data folder", ErrInvalid, rel)
+	}
+	return filepath.Join(f.Root, rel), nil
+}
+
+// RemoveInterview deletes interview iv's recording and evidence folder.
+// Missing files are not an error.
+func (f Files) RemoveInterview(iv Interview) error {
+	var errs []error
+	if iv.MediaFile != "" {
+		p, err := f.Abs(iv.MediaFile)
+		if err != nil {
+			errs = append(errs, err)
+		} else if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if dir, err := f.EvidenceDir(iv.ID); err != nil {
+		errs = append(errs, err)
+	} else if err := os.RemoveAll(dir); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// CleanTmp removes uploads left behind by a crash.
+func (f Files) CleanTmp() error {
+	ents, err := os.ReadDir(f.TmpDir())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range ents {
+		errs = append(errs, os.RemoveAll(filepath.Join(f.TmpDir(), e.Name())))
+	}
+	return errors.Join(errs...)
+}

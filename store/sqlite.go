@@ -1,0 +1,630 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// SQLite implements Store on one SQLite file in WAL mode.
+type SQLite struct {
+	db  *sql.DB
+	log *slog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
+	isClosed  atomic.Bool
+}
+
+var _ Store = (*SQLite)(nil)
+
+// OpenSQLiteDB opens a SQLite file with the pragmas bonafide uses
+// everywhere: WAL journal, a 10 s busy timeout, foreign keys, and
+// transactions that take the write lock at BEGIN (so two writers wait for
+// each other instead of failing with SQLITE_BUSY).
+func OpenSQLiteDB(path string) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// OpenSQLite opens (creating if needed) the database at path and applies
+// every pending schema migration.
+func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db, err := OpenSQLiteDB(path)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	s := &SQLite{db: db, log: log}
+	if err := s.migrate(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("migrate %s: %w", path, err), db.Close())
+	}
+	return s, nil
+}
+
+// migrate applies migrations/NNN_*.sql in order, each in its own
+// transaction, recording them in schema_migrations.
+func (s *SQLite) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    TEXT    PRIMARY KEY,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+		if err := s.applyMigration(ctx, name, version); err != nil {
+			return fmt.Errorf("%s: %w", version, err)
+		}
+	}
+	return nil
+}
+
+func (s *SQLite) applyMigration(ctx context.Context, name, version string) error {
+	body, err := migrationFS.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, ms(time.Now())); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.log.Info("applied schema migration", "version", version)
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *SQLite) Ping(ctx context.Context) error {
+	if s.closed() {
+		return ErrClosed
+	}
+	return s.db.PingContext(ctx)
+}
+
+func (s *SQLite) closed() bool { return s.isClosed.Load() }
+
+// Close closes the database. It is idempotent.
+func (s *SQLite) Close() error {
+	s.closeOnce.Do(func() {
+		s.isClosed.Store(true)
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func optTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+// isUnique reports a UNIQUE or PRIMARY KEY constraint violation.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return err
+}
+
+// ---- users ----
+
+// CreateUser implements Users.
+func (s *SQLite) CreateUser(ctx context.Context, email string, role Role, passwordHash string) (User, error) {
+	email = strings.TrimSpace(email)
+	if email == "" || !strings.Contains(email, "@") {
+		return User{}, fmt.Errorf("%w: e-mail %q", ErrInvalid, email)
+	}
+	if !role.Valid() {
+		return User{}, fmt.Errorf("%w: role %q (admin or recruiter)", ErrInvalid, role)
+	}
+	if passwordHash == "" {
+		return User{}, fmt.Errorf("%w: empty password hash", ErrInvalid)
+	}
+	now := time.Now()
+	res, err := s.db.ExecContext(ctx, `INSERT INTO users (email, role, password_hash, created_at) VALUES (?, ?, ?, ?)`,
+		email, string(role), passwordHash, ms(now))
+	if isUnique(err) {
+		return User{}, fmt.Errorf("user %s: %w", email, ErrExists)
+	}
+	if err != nil {
+		return User{}, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return User{}, err
+	}
+	return User{ID: id, Email: email, Role: role, PasswordHash: passwordHash, CreatedAt: fromMS(ms(now))}, nil
+}
+
+const userCols = `u.id, u.email, u.role, u.password_hash, u.created_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(r scanner, extra ...any) (User, error) {
+	var u User
+	var role string
+	var created int64
+	dest := append([]any{&u.ID, &u.Email, &role, &u.PasswordHash, &created}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return User{}, err
+	}
+	u.Role, u.CreatedAt = Role(role), fromMS(created)
+	return u, nil
+}
+
+// UserByEmail implements Users.
+func (s *SQLite) UserByEmail(ctx context.Context, email string) (User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users u WHERE u.email = ?`, strings.TrimSpace(email)))
+	return u, notFound(err, "user "+email)
+}
+
+// UserByID implements Users.
+func (s *SQLite) UserByID(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users u WHERE u.id = ?`, id))
+	return u, notFound(err, "user")
+}
+
+// ---- sessions ----
+
+// CreateSession implements Sessions.
+func (s *SQLite) CreateSession(ctx context.Context, se Session) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		se.TokenHash, se.UserID, se.CSRF, ms(se.CreatedAt), ms(se.ExpiresAt))
+	if isUnique(err) {
+		return fmt.Errorf("session: %w", ErrExists)
+	}
+	return err
+}
+
+// SessionByHash implements Sessions.
+func (s *SQLite) SessionByHash(ctx context.Context, hash []byte, now time.Time) (Session, User, error) {
+	var se Session
+	var created, expires int64
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, s.token_hash, s.csrf, s.created_at, s.expires_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.expires_at > ?`, hash, ms(now)),
+		&se.TokenHash, &se.CSRF, &created, &expires)
+	if err != nil {
+		return Session{}, User{}, notFound(err, "session")
+	}
+	se.UserID, se.CreatedAt, se.ExpiresAt = u.ID, fromMS(created), fromMS(expires)
+	return se, u, nil
+}
+
+// DeleteSession implements Sessions.
+func (s *SQLite) DeleteSession(ctx context.Context, hash []byte) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
+	return err
+}
+
+// DeleteExpiredSessions implements Sessions.
+func (s *SQLite) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// ---- tokens ----
+
+// CreateToken implements Tokens.
+func (s *SQLite) CreateToken(ctx context.Context, userID int64, name string, hash []byte) (Token, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(hash) == 0 {
+		return Token{}, fmt.Errorf("%w: a token needs a name and a hash", ErrInvalid)
+	}
+	now := time.Now()
+	res, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
+		userID, name, hash, ms(now))
+	if isUnique(err) {
+		return Token{}, fmt.Errorf("token %q: %w", name, ErrExists)
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{ID: id, UserID: userID, Name: name, Hash: hash, CreatedAt: fromMS(ms(now))}, nil
+}
+
+// UserByTokenHash implements Tokens.
+func (s *SQLite) UserByTokenHash(ctx context.Context, hash []byte) (User, Token, error) {
+	var t Token
+	var created int64
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, t.id, t.name, t.token_hash, t.created_at
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`, hash),
+		&t.ID, &t.Name, &t.Hash, &created)
+	if err != nil {
+		return User{}, Token{}, notFound(err, "token")
+	}
+	t.UserID, t.CreatedAt = u.ID, fromMS(created)
+	return u, t, nil
+}
+
+// ---- interviews ----
+
+const ivCols = `id, coalesce(owner_id, 0), candidate, title, source, media_file, original_name, size_bytes,
+	duration_seconds, status, progress, error, attempts, verdict, authenticity, probability,
+	created_at, started_at, finished_at`
+
+func scanInterview(r scanner) (Interview, error) {
+	var iv Interview
+	var status string
+	var auth sql.NullInt64
+	var prob sql.NullFloat64
+	var created int64
+	var started, finished sql.NullInt64
+	if err := r.Scan(&iv.ID, &iv.OwnerID, &iv.Candidate, &iv.Title, &iv.Source, &iv.MediaFile, &iv.OriginalName,
+		&iv.SizeBytes, &iv.Duration, &status, &iv.Progress, &iv.Error, &iv.Attempts, &iv.Verdict, &auth, &prob,
+		&created, &started, &finished); err != nil {
+		return Interview{}, err
+	}
+	iv.Status = Status(status)
+	if auth.Valid {
+		a := int(auth.Int64)
+		iv.Authenticity = &a
+	}
+	if prob.Valid {
+		p := prob.Float64
+		iv.Probability = &p
+	}
+	iv.CreatedAt, iv.StartedAt, iv.FinishedAt = fromMS(created), optTime(started), optTime(finished)
+	return iv, nil
+}
+
+// CreateInterview implements Interviews.
+func (s *SQLite) CreateInterview(ctx context.Context, iv Interview) error {
+	if !validID.MatchString(iv.ID) {
+		return ErrBadID
+	}
+	if !iv.Status.Valid() {
+		return fmt.Errorf("%w: status %q", ErrInvalid, iv.Status)
+	}
+	if iv.Source == "" {
+		iv.Source = "upload"
+	}
+	if iv.CreatedAt.IsZero() {
+		iv.CreatedAt = time.Now()
+	}
+	var owner any
+	if iv.OwnerID != 0 {
+		owner = iv.OwnerID
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO interviews (id, owner_id, candidate, title, source, media_file,
+		original_name, size_bytes, duration_seconds, status, progress, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		iv.ID, owner, iv.Candidate, iv.Title, iv.Source, iv.MediaFile, iv.OriginalName, iv.SizeBytes,
+		iv.Duration, string(iv.Status), iv.Progress, ms(iv.CreatedAt))
+	if isUnique(err) {
+		return fmt.Errorf("interview %s: %w", iv.ID, ErrExists)
+	}
+	return err
+}
+
+// Interview implements Interviews.
+func (s *SQLite) Interview(ctx context.Context, id string) (Interview, error) {
+	iv, err := scanInterview(s.db.QueryRowContext(ctx, `SELECT `+ivCols+` FROM interviews WHERE id = ?`, id))
+	return iv, notFound(err, "interview "+id)
+}
+
+// ListInterviews implements Interviews.
+func (s *SQLite) ListInterviews(ctx context.Context, f ListFilter) (Page, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 200 {
+		f.Limit = 200
+	}
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(f.Status))
+	}
+	if f.Verdict != "" {
+		where = append(where, "verdict = ?")
+		args = append(args, f.Verdict)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		pat := "%" + likeEscape(strings.ToLower(q)) + "%"
+		where = append(where, `(lower(candidate) LIKE ? ESCAPE '\' OR lower(title) LIKE ? ESCAPE '\' OR lower(original_name) LIKE ? ESCAPE '\')`)
+		args = append(args, pat, pat, pat)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var page Page
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM interviews`+cond, args...).Scan(&page.Total); err != nil {
+		return Page{}, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+ivCols+` FROM interviews`+cond+
+		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return Page{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		iv, err := scanInterview(rows)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items = append(page.Items, iv)
+	}
+	return page, rows.Err()
+}
+
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+func (s *SQLite) update(ctx context.Context, id, query string, args ...any) error {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("interview %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// StartAttempt implements Interviews.
+func (s *SQLite) StartAttempt(ctx context.Context, id string, attempt int, now time.Time) error {
+	return s.update(ctx, id, `UPDATE interviews SET status = 'processing', progress = 0, attempts = ?,
+		started_at = ?, finished_at = NULL WHERE id = ?`, attempt, ms(now), id)
+}
+
+// SetProgress implements Interviews.
+func (s *SQLite) SetProgress(ctx context.Context, id string, progress float64) error {
+	progress = min(max(progress, 0), 1)
+	return s.update(ctx, id, `UPDATE interviews SET progress = ? WHERE id = ? AND status = 'processing'`, progress, id)
+}
+
+// Finish implements Interviews.
+func (s *SQLite) Finish(ctx context.Context, id string, out Outcome, now time.Time) error {
+	if !json.Valid(out.Report) {
+		return fmt.Errorf("%w: report is not JSON", ErrInvalid)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var auth, prob any
+	if out.Authenticity != nil {
+		auth = *out.Authenticity
+	}
+	if out.Probability != nil {
+		prob = *out.Probability
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE interviews SET status = 'done', progress = 1, error = '', verdict = ?,
+		authenticity = ?, probability = ?, finished_at = ? WHERE id = ?`, out.Verdict, auth, prob, ms(now), id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("interview %s: %w", id, ErrNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reports (interview_id, json, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (interview_id) DO UPDATE SET json = excluded.json, created_at = excluded.created_at`,
+		id, []byte(out.Report), ms(now)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Fail implements Interviews.
+func (s *SQLite) Fail(ctx context.Context, id, msg string, now time.Time) error {
+	return s.update(ctx, id, `UPDATE interviews SET status = 'failed', error = ?, finished_at = ? WHERE id = ?`, msg, ms(now), id)
+}
+
+// Requeue implements Interviews.
+func (s *SQLite) Requeue(ctx context.Context, id, msg string) error {
+	return s.update(ctx, id, `UPDATE interviews SET status = 'queued', progress = 0, error = ? WHERE id = ?`, msg, id)
+}
+
+// Report implements Interviews.
+func (s *SQLite) Report(ctx context.Context, id string) (json.RawMessage, error) {
+	var b []byte
+	err := s.db.QueryRowContext(ctx, `SELECT json FROM reports WHERE interview_id = ?`, id).Scan(&b)
+	if err != nil {
+		return nil, notFound(err, "report of "+id)
+	}
+	return json.RawMessage(b), nil
+}
+
+// DeleteInterview implements Interviews.
+func (s *SQLite) DeleteInterview(ctx context.Context, id string) error {
+	return s.update(ctx, id, `DELETE FROM interviews WHERE id = ?`, id)
+}
+
+// Unfinished implements Interviews.
+func (s *SQLite) Unfinished(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM interviews WHERE status IN ('queued', 'processing') ORDER BY created_at`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// CountByStatus implements Interviews.
+func (s *SQLite) CountByStatus(ctx context.Context) (map[Status]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM interviews GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[Status]int{StatusQueued: 0, StatusProcessing: 0, StatusDone: 0, StatusFailed: 0}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[Status(st)] = n
+	}
+	return out, rows.Err()
+}
+
+// ---- webhooks ----
+
+// CreateWebhook implements Webhooks.
+func (s *SQLite) CreateWebhook(ctx context.Context, w Webhook) (Webhook, error) {
+	if w.URL == "" || w.Secret == "" {
+		return Webhook{}, fmt.Errorf("%w: a webhook needs a URL and a secret", ErrInvalid)
+	}
+	if w.CreatedAt.IsZero() {
+		w.CreatedAt = time.Now()
+	}
+	var by any
+	if w.CreatedBy != 0 {
+		by = w.CreatedBy
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO webhooks (url, secret, created_by, created_at) VALUES (?, ?, ?, ?)`,
+		w.URL, w.Secret, by, ms(w.CreatedAt))
+	if err != nil {
+		return Webhook{}, err
+	}
+	if w.ID, err = res.LastInsertId(); err != nil {
+		return Webhook{}, err
+	}
+	w.CreatedAt = fromMS(ms(w.CreatedAt))
+	return w, nil
+}
+
+func scanWebhook(r scanner) (Webhook, error) {
+	var w Webhook
+	var created int64
+	if err := r.Scan(&w.ID, &w.URL, &w.Secret, &w.CreatedBy, &created); err != nil {
+		return Webhook{}, err
+	}
+	w.CreatedAt = fromMS(created)
+	return w, nil
+}
+
+// Webhooks implements Webhooks.
+func (s *SQLite) Webhooks(ctx context.Context) ([]Webhook, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, url, secret, coalesce(created_by, 0), created_at FROM webhooks ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// Webhook implements Webhooks.
+func (s *SQLite) Webhook(ctx context.Context, id int64) (Webhook, error) {
+	w, err := scanWebhook(s.db.QueryRowContext(ctx, `SELECT id, url, secret, coalesce(created_by, 0), created_at FROM webhooks WHERE id = ?`, id))
+	return w, notFound(err, "webhook")
+}
+
+// DeleteWebhook implements Webhooks.
+func (s *SQLite) DeleteWebhook(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM webhooks WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("webhook %d: %w", id, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func openTest(t *testing.T) (*SQLite, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bonafide.db")
+	s, err := OpenSQLite(context.Background(), path, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s, path
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTest(t)
+	_, err := s.CreateUser(ctx, "a@example.com", RoleAdmin, "h")
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "Close is idempotent")
+	require.ErrorIs(t, s.Ping(ctx), ErrClosed)
+
+	s2, err := OpenSQLite(ctx, path, nil)
+	require.NoError(t, err)
+	defer s2.Close()
+	u, err := s2.UserByEmail(ctx, "A@example.com")
+	require.NoError(t, err, "data survives reopening; e-mail is case-insensitive")
+	assert.Equal(t, RoleAdmin, u.Role)
+	var n int
+	require.NoError(t, s2.db.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n))
+	entries, err := migrationFS.ReadDir("migrations")
+	require.NoError(t, err)
+	assert.Equal(t, len(entries), n)
+}
+
+func TestUsers(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	cases := []struct {
+		name  string
+		email string
+		role  Role
+		hash  string
+		err   error
+	}{
+		{"admin", "admin@example.com", RoleAdmin, "h1", nil},
+		{"recruiter", "rec@example.com", RoleRecruiter, "h2", nil},
+		{"duplicate", "ADMIN@example.com", RoleRecruiter, "h3", ErrExists},
+		{"bad role", "x@example.com", Role("boss"), "h", ErrInvalid},
+		{"bad email", "nobody", RoleAdmin, "h", ErrInvalid},
+		{"no hash", "y@example.com", RoleAdmin, "", ErrInvalid},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := s.CreateUser(ctx, tc.email, tc.role, tc.hash)
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			got, err := s.UserByID(ctx, u.ID)
+			require.NoError(t, err)
+			assert.Equal(t, u, got)
+		})
+	}
+	_, err := s.UserByEmail(ctx, "ghost@example.com")
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestSessionsExpire(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	u, err := s.CreateUser(ctx, "a@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	now := time.Now()
+	se := Session{TokenHash: []byte("hash-1"), UserID: u.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	require.NoError(t, s.CreateSession(ctx, se))
+	got, gu, err := s.SessionByHash(ctx, se.TokenHash, now)
+	require.NoError(t, err)
+	assert.Equal(t, "c", got.CSRF)
+	assert.Equal(t, u.ID, gu.ID)
+
+	_, _, err = s.SessionByHash(ctx, se.TokenHash, now.Add(2*time.Hour))
+	require.ErrorIs(t, err, ErrNotFound, "expired")
+	n, err := s.DeleteExpiredSessions(ctx, now.Add(2*time.Hour))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n)
+
+	require.NoError(t, s.CreateSession(ctx, se))
+	require.NoError(t, s.DeleteSession(ctx, se.TokenHash))
+	_, _, err = s.SessionByHash(ctx, se.TokenHash, now)
+	require.ErrorIs(t, err, ErrNotFound, "logged out")
+}
+
+func TestTokens(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	u, err := s.CreateUser(ctx, "a@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	tok, err := s.CreateToken(ctx, u.ID, "ci", []byte("secret-hash"))
+	require.NoError(t, err)
+	_, err = s.CreateToken(ctx, u.ID, "ci", []byte("other-hash"))
+	require.ErrorIs(t, err, ErrExists)
+	gu, gt, err := s.UserByTokenHash(ctx, []byte("secret-hash"))
+	require.NoError(t, err)
+	assert.Equal(t, u.Email, gu.Email)
+	assert.Equal(t, tok.ID, gt.ID)
+	_, _, err = s.UserByTokenHash(ctx, []byte("nope"))
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestInterviewLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	id := NewID()
+	require.Len(t, id, 24)
+	iv := Interview{ID: id, Candidate: "Ada", Title: "Backend", MediaFile: "media/" + id + ".mp4",
+		OriginalName: "ada.mp4", SizeBytes: 10, Status: StatusQueued}
+	require.NoError(t, s.CreateInterview(ctx, iv))
+	require.ErrorIs(t, s.CreateInterview(ctx, iv), ErrExists)
+	require.ErrorIs(t, s.CreateInterview(ctx, Interview{ID: "../x", Status: StatusQueued}), ErrInvalid)
+
+	ids, err := s.Unfinished(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{id}, ids)
+
+	now := time.Now()
+	require.NoError(t, s.StartAttempt(ctx, id, 1, now))
+	require.NoError(t, s.SetProgress(ctx, id, 0.5))
+	got, err := s.Interview(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, StatusProcessing, got.Status)
+	assert.InDelta(t, 0.5, got.Progress, 1e-9)
+	assert.Equal(t, 1, got.Attempts)
+
+	require.NoError(t, s.Requeue(ctx, id, "attempt 1 failed"))
+	require.NoError(t, s.StartAttempt(ctx, id, 2, now))
+	a, p := 80, 0.2
+	rep := json.RawMessage(`{"verdict":"genuine"}`)
+	require.ErrorIs(t, s.Finish(ctx, id, Outcome{Report: json.RawMessage(`{`)}, now), ErrInvalid)
+	require.NoError(t, s.Finish(ctx, id, Outcome{Report: rep, Verdict: "genuine", Authenticity: &a, Probability: &p}, now))
+	got, err = s.Interview(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, StatusDone, got.Status)
+	assert.Equal(t, 80, *got.Authenticity)
+	assert.Empty(t, got.Error)
+	assert.NotNil(t, got.FinishedAt)
+	r, err := s.Report(ctx, id)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(rep), string(r))
+
+	require.NoError(t, s.DeleteInterview(ctx, id))
+	_, err = s.Report(ctx, id)
+	require.ErrorIs(t, err, ErrNotFound, "the report goes with the interview")
+	require.ErrorIs(t, s.DeleteInterview(ctx, id), ErrNotFound)
+	require.ErrorIs(t, s.Fail(ctx, id, "x", now), ErrNotFound)
+}
+
+func TestListInterviewsFilters(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	base := time.Now().Add(-time.Hour)
+	verdicts := []string{"genuine", "suspicious", "manipulated"}
+	for i := range 30 {
+		id := NewID()
+		iv := Interview{ID: id, Candidate: []string{"Ada Lovelace", "Alan Turing", "Grace_Hopper"}[i%3], MediaFile: "media/" + id + ".mp4",
+			Status: StatusQueued, CreatedAt: base.Add(time.Duration(i) * time.Second)}
+		require.NoError(t, s.CreateInterview(ctx, iv))
+		if i%2 == 0 {
+			require.NoError(t, s.StartAttempt(ctx, id, 1, base))
+			require.NoError(t, s.Finish(ctx, id, Outcome{Report: json.RawMessage(`{}`), Verdict: verdicts[i%3]}, base))
+		}
+	}
+	cases := []struct {
+		name  string
+		f     ListFilter
+		total int
+		items int
+	}{
+		{"all first page", ListFilter{Limit: 10}, 30, 10},
+		{"last page", ListFilter{Limit: 10, Offset: 25}, 30, 5},
+		{"done", ListFilter{Status: StatusDone}, 15, 15},
+		{"queued", ListFilter{Status: StatusQueued}, 15, 15},
+		{"verdict", ListFilter{Verdict: "genuine"}, 5, 5},
+		{"search", ListFilter{Query: "turing"}, 10, 10},
+		{"search is not a pattern", ListFilter{Query: "_"}, 10, 10},
+		{"search and verdict", ListFilter{Query: "ada", Verdict: "genuine"}, 5, 5},
+		{"no match", ListFilter{Query: "zzz"}, 0, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := s.ListInterviews(ctx, tc.f)
+			require.NoError(t, err)
+			assert.Equal(t, tc.total, p.Total)
+			assert.Len(t, p.Items, tc.items)
+			for i := 1; i < len(p.Items); i++ {
+				assert.False(t, p.Items[i].CreatedAt.After(p.Items[i-1].CreatedAt), "newest first")
+			}
+		})
+	}
+	counts, err := s.CountByStatus(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 15, counts[StatusDone])
+	assert.Equal(t, 0, counts[StatusFailed])
+}
+
+func TestWebhooks(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	w, err := s.CreateWebhook(ctx, Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
+	require.NoError(t, err)
+	_, err = s.CreateWebhook(ctx, Webhook{URL: "https://hooks.example.com/x"})
+	require.ErrorIs(t, err, ErrInvalid)
+	all, err := s.Webhooks(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	got, err := s.Webhook(ctx, w.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "s", got.Secret)
+	require.NoError(t, s.DeleteWebhook(ctx, w.ID))
+	require.ErrorIs(t, s.DeleteWebhook(ctx, w.ID), ErrNotFound)
+}
+
+func TestFilesLayout(t *testing.T) {
+	f := Files{Root: t.TempDir()}
+	require.NoError(t, f.Init())
+	id := NewID()
+	name, err := f.MediaName(id, ".MP4")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("media", id+".MP4"), name)
+	odd, err := f.MediaName(id, ".m p4/../x")
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("media", id+".bin"), odd)
+	_, err = f.MediaName("../../etc", ".mp4")
+	require.ErrorIs(t, err, ErrBadID)
+	_, err = f.Abs("../outside")
+	require.ErrorIs(t, err, ErrInvalid)
+
+	abs, err := f.Abs(name)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(abs, []byte("x"), 0o600))
+	ev, err := f.EvidenceDir(id)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(ev, 0o750))
+	require.NoError(t, os.WriteFile(filepath.Join(ev, "face.jpg"), []byte("x"), 0o600))
+	require.NoError(t, f.RemoveInterview(Interview{ID: id, MediaFile: name}))
+	assert.NoFileExists(t, abs)
+	assert.NoDirExists(t, ev)
+	require.NoError(t, f.RemoveInterview(Interview{ID: id, MediaFile: name}), "removing twice is fine")
+
+	require.NoError(t, os.WriteFile(filepath.Join(f.TmpDir(), "upload-1"), []byte("x"), 0o600))
+	require.NoError(t, f.CleanTmp())
+	ents, err := os.ReadDir(f.TmpDir())
+	require.NoError(t, err)
+	assert.Empty(t, ents)
+}

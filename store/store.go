@@ -1,0 +1,219 @@
+// Package store persists bonafide's web-service state: accounts, sessions,
+// API tokens, interviews with their reports, and webhooks. The interfaces
+// below are all the rest of the program sees; SQLite (modernc.org/sqlite, no
+// cgo) implements them today, and a Postgres implementation can replace it
+// without touching the web or job code. Uploaded media and evidence files
+// live on disk beside the database (see Files).
+//
+// Times are stored as Unix milliseconds (UTC) so that the schema ports to any
+// SQL database unchanged.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Role is what an account may do.
+type Role string
+
+// Roles. Admins also manage webhooks and may delete any interview;
+// recruiters upload, read every report and delete their own interviews.
+const (
+	RoleAdmin     Role = "admin"
+	RoleRecruiter Role = "recruiter"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleRecruiter }
+
+// User is an account.
+type User struct {
+	ID           int64
+	Email        string
+	Role         Role
+	PasswordHash string // bcrypt
+	CreatedAt    time.Time
+}
+
+// Session is a browser login. Only the SHA-256 hash of the cookie value is
+// stored.
+type Session struct {
+	TokenHash []byte
+	UserID    int64
+	// CSRF is the session's anti-forgery token, embedded in every form.
+	CSRF      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Token is an API bearer token. Only the SHA-256 hash of the secret is
+// stored; the secret is shown once when the token is created.
+type Token struct {
+	ID        int64
+	UserID    int64
+	Name      string
+	Hash      []byte
+	CreatedAt time.Time
+}
+
+// Status is an interview's analysis state.
+type Status string
+
+// Statuses, in the order an interview passes through them.
+const (
+	StatusQueued     Status = "queued"
+	StatusProcessing Status = "processing"
+	StatusDone       Status = "done"
+	StatusFailed     Status = "failed"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusQueued, StatusProcessing, StatusDone, StatusFailed:
+		return true
+	}
+	return false
+}
+
+// Interview is one recording submitted for analysis.
+type Interview struct {
+	ID        string
+	OwnerID   int64 // 0 when the owner's account was deleted
+	Candidate string
+	Title     string
+	// Source says how the recording arrived: "upload" or, later, "live".
+	Source string
+	// MediaFile is the stored recording, relative to the data folder.
+	MediaFile    string
+	OriginalName string
+	SizeBytes    int64
+	Duration     float64 // seconds, from the probe
+	Status       Status
+	Progress     float64 // 0–1
+	Error        string  // why it failed (or why the last attempt failed)
+	Attempts     int
+	// Verdict, Authenticity and Probability copy the report's headline for
+	// listing and filtering; empty/nil until done.
+	Verdict      string
+	Authenticity *int
+	Probability  *float64
+	CreatedAt    time.Time
+	StartedAt    *time.Time
+	FinishedAt   *time.Time
+}
+
+// Outcome is what a finished analysis stores.
+type Outcome struct {
+	Report       json.RawMessage
+	Verdict      string
+	Authenticity *int
+	Probability  *float64
+}
+
+// ListFilter selects a page of interviews, newest first.
+type ListFilter struct {
+	Status  Status // "" = any
+	Verdict string // "" = any
+	// Query matches candidate, title and original file name (substring,
+	// case-insensitive).
+	Query  string
+	Limit  int // 1–200; 0 means 50
+	Offset int
+}
+
+// Page is one page of interviews.
+type Page struct {
+	Items []Interview
+	Total int // rows matching the filter
+}
+
+// Webhook is a URL that receives signed event notifications.
+type Webhook struct {
+	ID        int64
+	URL       string
+	Secret    string // HMAC-SHA256 key, shown once at creation
+	CreatedBy int64
+	CreatedAt time.Time
+}
+
+// Users manages accounts.
+type Users interface {
+	// CreateUser returns ErrExists when the e-mail is taken and ErrInvalid
+	// for an unknown role or an empty e-mail.
+	CreateUser(ctx context.Context, email string, role Role, passwordHash string) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, error)
+	UserByID(ctx context.Context, id int64) (User, error)
+}
+
+// Sessions manages browser logins.
+type Sessions interface {
+	CreateSession(ctx context.Context, s Session) error
+	// SessionByHash returns a session that has not expired at now, with its
+	// user, or ErrNotFound.
+	SessionByHash(ctx context.Context, hash []byte, now time.Time) (Session, User, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Tokens manages API bearer tokens.
+type Tokens interface {
+	// CreateToken returns ErrExists when the user already has a token of
+	// that name.
+	CreateToken(ctx context.Context, userID int64, name string, hash []byte) (Token, error)
+	// UserByTokenHash returns the token's owner, or ErrNotFound.
+	UserByTokenHash(ctx context.Context, hash []byte) (User, Token, error)
+}
+
+// Interviews manages interviews and their reports.
+type Interviews interface {
+	// CreateInterview stores iv (ID, MediaFile and Status set by the
+	// caller); ErrExists when the ID is taken.
+	CreateInterview(ctx context.Context, iv Interview) error
+	Interview(ctx context.Context, id string) (Interview, error)
+	ListInterviews(ctx context.Context, f ListFilter) (Page, error)
+	// StartAttempt marks the interview processing with progress 0 and
+	// records the attempt number.
+	StartAttempt(ctx context.Context, id string, attempt int, now time.Time) error
+	// SetProgress records progress (0–1) while processing.
+	SetProgress(ctx context.Context, id string, progress float64) error
+	// Finish stores the report and marks the interview done.
+	Finish(ctx context.Context, id string, out Outcome, now time.Time) error
+	// Fail marks the interview failed for good with a message.
+	Fail(ctx context.Context, id, msg string, now time.Time) error
+	// Requeue marks the interview queued again after a failed attempt that
+	// will be retried; msg says why the attempt failed.
+	Requeue(ctx context.Context, id, msg string) error
+	// Report returns the stored report JSON, or ErrNotFound.
+	Report(ctx context.Context, id string) (json.RawMessage, error)
+	// DeleteInterview removes the interview and its report (not its files:
+	// see Files.RemoveInterview).
+	DeleteInterview(ctx context.Context, id string) error
+	// Unfinished lists the IDs of queued and processing interviews, oldest
+	// first, so that the queue can make sure each has a job.
+	Unfinished(ctx context.Context) ([]string, error)
+	// CountByStatus counts interviews per status.
+	CountByStatus(ctx context.Context) (map[Status]int, error)
+}
+
+// Webhooks manages webhook subscriptions.
+type Webhooks interface {
+	CreateWebhook(ctx context.Context, w Webhook) (Webhook, error)
+	Webhooks(ctx context.Context) ([]Webhook, error)
+	Webhook(ctx context.Context, id int64) (Webhook, error)
+	DeleteWebhook(ctx context.Context, id int64) error
+}
+
+// Store is every persistence interface plus life-cycle. Close is
+// idempotent.
+type Store interface {
+	Users
+	Sessions
+	Tokens
+	Interviews
+	Webhooks
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,186 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+// interviewJSON is an interview in the API.
+type interviewJSON struct {
+	ID           string          `json:"id"`
+	Status       store.Status    `json:"status"`
+	Progress     float64         `json:"progress"`
+	Candidate    string          `json:"candidate"`
+	Title        string          `json:"title"`
+	Source       string          `json:"source"`
+	FileName     string          `json:"file_name"`
+	SizeBytes    int64           `json:"size_bytes"`
+	Duration     float64         `json:"duration_seconds"`
+	Attempts     int             `json:"attempts"`
+	Verdict      string          `json:"verdict,omitempty"`
+	Authenticity *int            `json:"authenticity,omitempty"`
+	Probability  *float64        `json:"probability_manipulated,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+	StartedAt    *time.Time      `json:"started_at,omitempty"`
+	FinishedAt   *time.Time      `json:"finished_at,omitempty"`
+	ReportURL    string          `json:"report_url,omitempty"`
+	PageURL      string          `json:"page_url"`
+	Report       json.RawMessage `json:"report,omitempty"`
+}
+
+func toJSON(iv store.Interview) interviewJSON {
+	j := interviewJSON{
+		ID: iv.ID, Status: iv.Status, Progress: iv.Progress, Candidate: iv.Candidate, Title: iv.Title,
+		Source: iv.Source, FileName: iv.OriginalName, SizeBytes: iv.SizeBytes, Duration: iv.Duration,
+		Attempts: iv.Attempts, Verdict: iv.Verdict, Authenticity: iv.Authenticity, Probability: iv.Probability,
+		Error: iv.Error, CreatedAt: iv.CreatedAt, StartedAt: iv.StartedAt, FinishedAt: iv.FinishedAt,
+		PageURL: "/interviews/" + iv.ID,
+	}
+	if iv.Status == store.StatusDone {
+		j.ReportURL = "/api/v1/interviews/" + iv.ID + "/report"
+	}
+	return j
+}
+
+// apiCreateInterview receives an upload and queues its analysis: 202.
+func (s *server) apiCreateInterview(c echo.Context) error {
+	iv, err := s.receiveUpload(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/interviews/"+iv.ID)
+	return c.JSON(http.StatusAccepted, toJSON(iv))
+}
+
+type listJSON struct {
+	Items  []interviewJSON `json:"items"`
+	Total  int             `json:"total"`
+	Limit  int             `json:"limit"`
+	Offset int             `json:"offset"`
+	// NextOffset is the offset of the next page; absent on the last.
+	NextOffset *int `json:"next_offset,omitempty"`
+}
+
+// listFilter reads status, verdict, q, limit and offset.
+func listFilter(c echo.Context, defLimit int) (store.ListFilter, error) {
+	f := store.ListFilter{Status: store.Status(c.QueryParam("status")), Verdict: c.QueryParam("verdict"), Query: c.QueryParam("q"), Limit: defLimit}
+	if f.Status != "" && !f.Status.Valid() {
+		return f, userErr(ErrBadRequest, "status must be queued, processing, done or failed")
+	}
+	switch f.Verdict {
+	case "", "genuine", "inconclusive", "suspicious", "manipulated":
+	default:
+		return f, userErr(ErrBadRequest, "verdict must be genuine, inconclusive, suspicious or manipulated")
+	}
+	for _, p := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"limit", &f.Limit, 1, 200}, {"offset", &f.Offset, 0, 1 << 30}} {
+		if v := c.QueryParam(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < p.min || n > p.max {
+				return f, userErr(ErrBadRequest, "%s must be a whole number in [%d, %d]", p.name, p.min, p.max)
+			}
+			*p.dst = n
+		}
+	}
+	return f, nil
+}
+
+// apiListInterviews lists interviews, newest first, paged and filtered.
+func (s *server) apiListInterviews(c echo.Context) error {
+	f, err := listFilter(c, 50)
+	if err != nil {
+		return err
+	}
+	page, err := s.store.ListInterviews(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := listJSON{Items: make([]interviewJSON, 0, len(page.Items)), Total: page.Total, Limit: f.Limit, Offset: f.Offset}
+	for _, iv := range page.Items {
+		out.Items = append(out.Items, toJSON(iv))
+	}
+	if next := f.Offset + len(page.Items); next < page.Total {
+		out.NextOffset = &next
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *server) interview(c echo.Context) (store.Interview, error) {
+	iv, err := s.store.Interview(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return iv, userErr(ErrNotFound, "no interview %q", c.Param("id"))
+	}
+	return iv, err
+}
+
+// apiGetInterview returns the interview, with its report when done.
+func (s *server) apiGetInterview(c echo.Context) error {
+	iv, err := s.interview(c)
+	if err != nil {
+		return err
+	}
+	j := toJSON(iv)
+	if iv.Status == store.StatusDone {
+		if j.Report, err = s.store.Report(c.Request().Context(), iv.ID); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, j)
+}
+
+// apiGetReport returns the report alone (schema: docs/report-schema.md).
+func (s *server) apiGetReport(c echo.Context) error {
+	iv, err := s.interview(c)
+	if err != nil {
+		return err
+	}
+	if iv.Status != store.StatusDone {
+		return userErr(ErrConflict, "interview %s is %s; the report exists once it is done", iv.ID, iv.Status)
+	}
+	rep, err := s.store.Report(c.Request().Context(), iv.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, rep)
+}
+
+// apiDeleteInterview removes the interview, its report, media and
+// evidence: 204.
+func (s *server) apiDeleteInterview(c echo.Context) error {
+	iv, err := s.interview(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deleteInterview(c, iv); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// deleteInterview checks the caller may delete iv and deletes it: the row
+// first (a running analysis notices and stops), then the files.
+func (s *server) deleteInterview(c echo.Context, iv store.Interview) error {
+	p := currentPrincipal(c)
+	if p == nil || (!p.isAdmin() && p.User.ID != iv.OwnerID) {
+		return userErr(ErrForbidden, "only the uploader or an admin may delete this interview")
+	}
+	if err := s.store.DeleteInterview(c.Request().Context(), iv.ID); err != nil {
+		return err
+	}
+	if err := s.files.RemoveInterview(iv); err != nil {
+		return err
+	}
+	s.log.Info("interview deleted", "interview", iv.ID, "by", p.User.Email)
+	return nil
+}

@@ -1,0 +1,350 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/report"
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+// TestAPIUploadAnalyseDelete uploads a corpus clip over real HTTP, polls
+// until the real analysis is done, reads the report and deletes it all.
+func TestAPIUploadAnalyseDelete(t *testing.T) {
+	ta := startApp(t, nil)
+	clip := shortClip(t)
+	resp := ta.upload(t, ta.recTok, clip, [2]string{"candidate", "Ada Lovelace"}, [2]string{"title", "Backend, round 2"})
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	created := decode[interviewJSON](t, resp)
+	assert.Equal(t, "/api/v1/interviews/"+created.ID, resp.Header.Get("Location"))
+	assert.Equal(t, store.StatusQueued, created.Status)
+	assert.Equal(t, "Ada Lovelace", created.Candidate)
+	assert.Equal(t, filepath.Base(clip), created.FileName)
+
+	// The report is not there yet.
+	early := ta.do(t, http.MethodGet, "/api/v1/interviews/"+created.ID+"/report", ta.recTok, nil, nil)
+	if early.StatusCode != http.StatusOK {
+		assert.Equal(t, http.StatusConflict, early.StatusCode)
+	}
+
+	iv := ta.waitStatus(t, created.ID, store.StatusDone, 3*time.Minute)
+	assert.Equal(t, 1.0, iv.Progress)
+	assert.NotEmpty(t, iv.Verdict)
+	require.NotEmpty(t, iv.Report, "GET /interviews/{id} embeds the report when done")
+
+	resp = ta.do(t, http.MethodGet, "/api/v1/interviews/"+created.ID+"/report", ta.recTok, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	rep := decode[report.Report](t, resp)
+	assert.Equal(t, report.Schema, rep.Schema)
+	assert.Equal(t, iv.Verdict, string(rep.Verdict))
+	assert.Equal(t, filepath.Base(clip), rep.Analysis.File)
+	assert.Greater(t, rep.Analysis.FramesAnalyzed, 0)
+
+	for _, ev := range rep.Evidence {
+		r := ta.do(t, http.MethodGet, "/api/v1/interviews/"+created.ID+"/evidence/"+ev.File, ta.recTok, nil, nil)
+		assert.Equal(t, http.StatusOK, r.StatusCode, ev.File)
+	}
+	r := ta.do(t, http.MethodGet, "/api/v1/interviews/"+created.ID+"/evidence/..%2Fbonafide.db", ta.recTok, nil, nil)
+	assert.Equal(t, http.StatusNotFound, r.StatusCode, "only listed evidence files are served")
+
+	// The list, filtered.
+	resp = ta.do(t, http.MethodGet, "/api/v1/interviews?status=done&q=lovelace", ta.recTok, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	list := decode[listJSON](t, resp)
+	require.Equal(t, 1, list.Total)
+	assert.Equal(t, created.ID, list.Items[0].ID)
+	resp = ta.do(t, http.MethodGet, "/api/v1/interviews?status=failed", ta.recTok, nil, nil)
+	assert.Equal(t, 0, decode[listJSON](t, resp).Total)
+
+	// Delete: the uploader may; files, report and row go.
+	mediaDir := ta.files.MediaDir()
+	evDir, err := ta.files.EvidenceDir(created.ID)
+	require.NoError(t, err)
+	require.False(t, dirEmpty(t, mediaDir))
+	resp = ta.do(t, http.MethodDelete, "/api/v1/interviews/"+created.ID, ta.recTok, nil, nil)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	assert.True(t, dirEmpty(t, mediaDir))
+	assert.NoDirExists(t, evDir)
+	for _, p := range []string{"/api/v1/interviews/" + created.ID, "/api/v1/interviews/" + created.ID + "/report"} {
+		resp = ta.do(t, http.MethodGet, p, ta.recTok, nil, nil)
+		require.Equal(t, http.StatusNotFound, resp.StatusCode)
+		e := decode[apiError](t, resp)
+		assert.Equal(t, "not_found", e.Error)
+		assert.NotEmpty(t, e.Message)
+	}
+}
+
+func TestAPIAuthFailures(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.Analyzer = &fakeAnalyzer{} })
+	cases := []struct {
+		name   string
+		method string
+		path   string
+		header http.Header
+		token  string
+		want   int
+	}{
+		{"list without credentials", "GET", "/api/v1/interviews", nil, "", 401},
+		{"get without credentials", "GET", "/api/v1/interviews/abcdefghij", nil, "", 401},
+		{"upload without credentials", "POST", "/api/v1/interviews", nil, "", 401},
+		{"delete without credentials", "DELETE", "/api/v1/interviews/abcdefghij", nil, "", 401},
+		{"openapi without credentials", "GET", "/api/v1/openapi.json", nil, "", 401},
+		{"metrics without credentials", "GET", "/metrics", nil, "", 401},
+		{"unknown token", "GET", "/api/v1/interviews", nil, "bf_not-a-real-token", 401},
+		{"basic auth", "GET", "/api/v1/interviews", http.Header{"Authorization": {"Basic YTpi"}}, "", 401},
+		{"bad session cookie", "GET", "/api/v1/interviews", http.Header{"Cookie": {sessionCookie + "=forged"}}, "", 401},
+		{"recruiter lists webhooks", "GET", "/api/v1/webhooks", nil, "recruiter", 403},
+		{"recruiter adds a webhook", "POST", "/api/v1/webhooks", http.Header{"Content-Type": {"application/json"}}, "recruiter", 403},
+		{"page redirects to login", "GET", "/interviews", nil, "", 303},
+		{"unknown page redirects to login", "GET", "/no/such/page", nil, "", 303},
+		{"healthz is public", "GET", "/healthz", nil, "", 200},
+		{"readyz is public", "GET", "/readyz", nil, "", 200},
+		{"login page is public", "GET", "/login", nil, "", 200},
+		{"static is public", "GET", "/static/style.css", nil, "", 200},
+		{"admin reads metrics", "GET", "/metrics", nil, "admin", 200},
+		{"recruiter reads openapi", "GET", "/api/v1/openapi.json", nil, "recruiter", 200},
+		{"unknown API route", "GET", "/api/v1/nothing", nil, "admin", 404},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := map[string]string{"admin": ta.adminTok, "recruiter": ta.recTok}[tc.token]
+			if tok == "" {
+				tok = tc.token
+			}
+			resp := ta.do(t, tc.method, tc.path, tok, strings.NewReader("{}"), tc.header)
+			require.Equal(t, tc.want, resp.StatusCode)
+			switch tc.want {
+			case 401:
+				e := decode[apiError](t, resp)
+				assert.Equal(t, "unauthorized", e.Error)
+				assert.NotEmpty(t, e.Message)
+			case 303:
+				assert.True(t, strings.HasPrefix(resp.Header.Get("Location"), "/login?next="))
+			}
+		})
+	}
+	// A recruiter may not delete an admin's interview.
+	resp := ta.upload(t, ta.adminTok, shortClip(t))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	id := decode[interviewJSON](t, resp).ID
+	resp = ta.do(t, http.MethodDelete, "/api/v1/interviews/"+id, ta.recTok, nil, nil)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+
+	resp = ta.do(t, http.MethodGet, "/metrics", ta.adminTok, nil, nil)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	contains(t, string(body), "bonafide_http_requests_total", `bonafide_uploads_total{result="queued"} 1`,
+		"bonafide_interviews{status=", "bonafide_analyses_total", "go_goroutines")
+}
+
+func TestCSRF(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.Analyzer = &fakeAnalyzer{} })
+	// Login itself needs the double-submit token.
+	resp, err := noRedirect.PostForm(ta.base+"/login", map[string][]string{"email": {"admin@example.com"}, "password": {testPassword}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "login without the form's token")
+
+	c, csrf := ta.login(t, "admin@example.com")
+	clip, err := os.ReadFile(shortClip(t))
+	require.NoError(t, err)
+	send := func(method, path string, body io.Reader, h http.Header) *http.Response {
+		req, err := http.NewRequest(method, ta.base+path, body)
+		require.NoError(t, err)
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	cases := []struct {
+		name string
+		run  func() *http.Response
+		want int
+	}{
+		{"upload without token", func() *http.Response {
+			b, ct := multipartBody(t, nil, "clip.mp4", clip, false)
+			return send("POST", "/api/v1/interviews", b, http.Header{"Content-Type": {ct}})
+		}, 403},
+		{"upload with a wrong header", func() *http.Response {
+			b, ct := multipartBody(t, nil, "clip.mp4", clip, false)
+			return send("POST", "/api/v1/interviews", b, http.Header{"Content-Type": {ct}, csrfHeader: {"wrong"}})
+		}, 403},
+		{"upload with the csrf field after the file", func() *http.Response {
+			b, ct := multipartBody(t, [][2]string{{"csrf", csrf}}, "clip.mp4", clip, true)
+			return send("POST", "/api/v1/interviews", b, http.Header{"Content-Type": {ct}})
+		}, 403},
+		{"upload with the header", func() *http.Response {
+			b, ct := multipartBody(t, nil, "clip.mp4", clip, false)
+			return send("POST", "/api/v1/interviews", b, http.Header{"Content-Type": {ct}, csrfHeader: {csrf}})
+		}, 202},
+		{"no-script upload form with the csrf field first", func() *http.Response {
+			b, ct := multipartBody(t, [][2]string{{"csrf", csrf}, {"candidate", "Grace"}}, "clip.mp4", clip, false)
+			return send("POST", "/upload", b, http.Header{"Content-Type": {ct}})
+		}, 303},
+		{"multipart delete form without token", func() *http.Response {
+			b, ct := multipartBody(t, [][2]string{{"x", "y"}}, "", nil, false)
+			return send("POST", "/interviews/abcdefghijkl/delete", b, http.Header{"Content-Type": {ct}})
+		}, 403},
+		{"multipart delete form with token", func() *http.Response {
+			b, ct := multipartBody(t, [][2]string{{"csrf", csrf}}, "", nil, false)
+			return send("POST", "/interviews/abcdefghijkl/delete", b, http.Header{"Content-Type": {ct}})
+		}, 404},
+		{"delete without token", func() *http.Response {
+			return send("DELETE", "/api/v1/interviews/abcdefghijkl", nil, nil)
+		}, 403},
+		{"webhook form without token", func() *http.Response {
+			return send("POST", "/webhooks", strings.NewReader("url=https://example.com/"), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		}, 403},
+		{"logout without token", func() *http.Response {
+			return send("POST", "/logout", strings.NewReader(""), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		}, 403},
+		{"bearer tokens need no CSRF token", func() *http.Response {
+			b, ct := multipartBody(t, nil, "clip.mp4", clip, false)
+			return ta.do(t, "POST", "/api/v1/interviews", ta.adminTok, b, http.Header{"Content-Type": {ct}})
+		}, 202},
+		{"logout with token", func() *http.Response {
+			return send("POST", "/logout", strings.NewReader("csrf="+csrf), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		}, 303},
+		{"the session is gone after logout", func() *http.Response {
+			return send("GET", "/api/v1/interviews", nil, nil)
+		}, 401},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := tc.run()
+			require.Equal(t, tc.want, resp.StatusCode)
+			if tc.want == 403 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				assert.Equal(t, "csrf", decode[apiError](t, resp).Error)
+			}
+		})
+	}
+	page, err := ta.st.ListInterviews(t.Context(), store.ListFilter{})
+	require.NoError(t, err)
+	assert.Equal(t, 3, page.Total, "only the three accepted uploads were stored")
+}
+
+// chunked hides the body's length so that the cap must be enforced while
+// streaming, not from Content-Length.
+type chunked struct{ r io.Reader }
+
+func (c chunked) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func TestUploadRejected(t *testing.T) {
+	const limit = 64 << 10
+	ta := startApp(t, func(c *Config) { c.MaxUploadBytes = limit; c.Analyzer = &fakeAnalyzer{} })
+	clip, err := os.ReadFile(shortClip(t))
+	require.NoError(t, err)
+	require.Greater(t, len(clip), limit, "the clip must exceed the test cap")
+	var png bytes.Buffer
+	png.Write([]byte("\x89PNG\r\n\x1a\n"))
+	png.Write(bytes.Repeat([]byte{0}, 64))
+	cases := []struct {
+		name    string
+		file    []byte
+		fname   string
+		stream  bool
+		ct      string
+		want    int
+		code    string
+		message string
+	}{
+		{"oversized with a length", clip, "big.mp4", false, "", 413, "too_large", "larger than the limit of 64.0 KiB"},
+		{"oversized streamed", clip, "big.mp4", true, "", 413, "too_large", "larger than the limit"},
+		{"a text file", []byte("Dear hiring team,\nplease find my CV attached.\n"), "cv.mp4", false, "", 415, "unsupported_media", "cv.mp4 is not a recording"},
+		{"a truncated image", png.Bytes(), "photo.png", false, "", 415, "unsupported_media", "not a recording"},
+		{"an empty file", nil, "empty.mp4", false, "", 422, "unusable_media", "empty"},
+		{"no file field", nil, "", false, "", 400, "bad_request", "no file"},
+		{"not multipart", nil, "", false, "application/json", 400, "bad_request", "multipart/form-data"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body, ct := multipartBody(t, [][2]string{{"candidate", "X"}}, tc.fname, tc.file, false)
+			if tc.ct != "" {
+				ct, body = tc.ct, strings.NewReader(`{"file":"x"}`)
+			}
+			if tc.stream {
+				body = chunked{body}
+			}
+			resp := ta.do(t, http.MethodPost, "/api/v1/interviews", ta.adminTok, body, http.Header{"Content-Type": {ct}})
+			require.Equal(t, tc.want, resp.StatusCode)
+			e := decode[apiError](t, resp)
+			assert.Equal(t, tc.code, e.Error)
+			assert.Contains(t, e.Message, tc.message)
+			assert.NotContains(t, e.Message, ta.files.Root, "no server paths in messages")
+			assert.True(t, dirEmpty(t, ta.files.MediaDir()), "nothing stored")
+			assert.True(t, dirEmpty(t, ta.files.TmpDir()), "no temporary file left")
+		})
+	}
+	page, err := ta.st.ListInterviews(t.Context(), store.ListFilter{})
+	require.NoError(t, err)
+	assert.Zero(t, page.Total)
+}
+
+func TestAPIListValidation(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.Analyzer = &fakeAnalyzer{} })
+	for _, q := range []string{"status=weird", "verdict=fake", "limit=0", "limit=1000", "offset=-1", "limit=x"} {
+		resp := ta.do(t, http.MethodGet, "/api/v1/interviews?"+q, ta.adminTok, nil, nil)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, q)
+	}
+	// Paging.
+	for range 3 {
+		resp := ta.upload(t, ta.adminTok, shortClip(t))
+		require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	}
+	resp := ta.do(t, http.MethodGet, "/api/v1/interviews?limit=2", ta.adminTok, nil, nil)
+	l := decode[listJSON](t, resp)
+	assert.Len(t, l.Items, 2)
+	require.NotNil(t, l.NextOffset)
+	assert.Equal(t, 2, *l.NextOffset)
+	resp = ta.do(t, http.MethodGet, "/api/v1/interviews?limit=2&offset=2", ta.adminTok, nil, nil)
+	l = decode[listJSON](t, resp)
+	assert.Len(t, l.Items, 1)
+	assert.Nil(t, l.NextOffset)
+}
+
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.Analyzer = &fakeAnalyzer{} })
+	resp := ta.do(t, http.MethodGet, "/api/v1/openapi.json", ta.recTok, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
+	assert.Equal(t, "3.1.0", doc.OpenAPI)
+	documented := map[string]bool{}
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			if m != "parameters" {
+				documented[strings.ToUpper(m)+" "+p] = true
+			}
+		}
+	}
+	served := map[string]bool{}
+	for _, r := range ta.app.srv.echo.Routes() {
+		if !strings.HasPrefix(r.Path, "/api/v1/") || strings.HasSuffix(r.Path, "*") {
+			continue
+		}
+		p := r.Path
+		for _, seg := range strings.Split(p, "/") {
+			if strings.HasPrefix(seg, ":") {
+				p = strings.Replace(p, seg, "{"+seg[1:]+"}", 1)
+			}
+		}
+		served[r.Method+" "+p] = true
+	}
+	assert.Equal(t, served, documented)
+}

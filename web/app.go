@@ -1,0 +1,231 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bonafide-dev/bonafide/jobs"
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+// App is the whole service: the store, the job queue, the webhook sender
+// and the HTTP server, built here from Config and closed in reverse order.
+//
+// Life cycle: New → Serve (or Start + Handler for an own server) → Close.
+type App struct {
+	cfg   Config
+	log   *slog.Logger
+	files store.Files
+	store *store.SQLite
+	queue *jobs.Queue
+	srv   *server
+	http  *http.Server
+
+	mu        sync.Mutex
+	started   bool
+	stop      chan struct{} // closed by Close: stops the janitor
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New builds every component: it creates the data folder, opens the
+// database (running its migrations), opens the job queue (locking the data
+// folder against a second server) and prepares the HTTP server. Nothing
+// runs until Start or Serve.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Analysis.Logger == nil {
+		cfg.Analysis.Logger = cfg.Logger
+	}
+	a := &App{cfg: cfg, log: cfg.Logger, files: store.Files{Root: cfg.DataDir}, stop: make(chan struct{})}
+	if err := a.files.Init(); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	st, err := store.OpenSQLite(ctx, a.files.DBPath(), a.log.With("component", "store"))
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+	metrics, err := newHTTPMetrics(st)
+	if err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	guard := &URLGuard{Allow: cfg.WebhookAllow}
+	analyzer := cfg.Analyzer
+	if analyzer == nil {
+		analyzer = jobs.PipelineAnalyzer{Config: cfg.Analysis}
+	}
+	version := cfg.Analysis.Version
+	if version == "" {
+		version = "dev"
+	}
+	q, err := jobs.New(ctx, jobs.Config{
+		Files:          a.files,
+		Store:          st,
+		Analyzer:       analyzer,
+		Deliverer:      NewWebhookSender(guard, cfg.WebhookTimeout, version),
+		Logger:         a.log,
+		Registerer:     metrics.reg,
+		Workers:        cfg.Workers,
+		MaxAttempts:    cfg.MaxAttempts,
+		JobTimeout:     cfg.JobTimeout,
+		RetryBackoff:   cfg.RetryBackoff,
+		WebhookBackoff: cfg.WebhookBackoff,
+		StopGrace:      cfg.ShutdownTimeout,
+	})
+	if err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	a.queue = q
+	// Only the lock holder may empty tmp/: no other server is uploading.
+	if err := a.files.CleanTmp(); err != nil {
+		a.log.Warn("could not empty the upload folder", "err", err)
+	}
+	srv, err := newServer(cfg, a.log.With("component", "http"), st, q, a.files, metrics, guard)
+	if err != nil {
+		return nil, errors.Join(err, q.Close(), st.Close())
+	}
+	a.srv = srv
+	a.http = &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           srv.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+// Handler is the HTTP handler of every route.
+func (a *App) Handler() http.Handler { return a.srv.echo }
+
+// Start starts the job workers (resuming interrupted jobs) and the
+// janitor that removes expired sessions. Serve calls it.
+func (a *App) Start(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started {
+		return nil
+	}
+	select {
+	case <-a.stop:
+		return jobs.ErrClosed
+	default:
+	}
+	if err := a.queue.Start(ctx); err != nil {
+		return err
+	}
+	a.started = true
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.janitor()
+	}()
+	return nil
+}
+
+// janitor deletes expired sessions hourly until Close.
+func (a *App) janitor() {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if n, err := a.store.DeleteExpiredSessions(ctx, time.Now()); err != nil {
+			a.log.Warn("expired sessions not removed", "err", err)
+		} else if n > 0 {
+			a.log.Info("expired sessions removed", "sessions", n)
+		}
+		cancel()
+		select {
+		case <-a.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Serve starts the app and serves HTTP on ln until ctx is cancelled, then
+// shuts the HTTP server down gracefully (in-flight requests finish, within
+// ShutdownTimeout). Call Close afterwards.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	if err := a.Start(ctx); err != nil {
+		return errors.Join(err, ln.Close())
+	}
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		if a.cfg.TLSCert != "" {
+			err = a.http.ServeTLS(ln, a.cfg.TLSCert, a.cfg.TLSKey)
+		} else {
+			err = a.http.Serve(ln)
+		}
+		errc <- err
+	}()
+	a.log.Info("serving", "addr", ln.Addr().String(), "data", a.cfg.DataDir, "workers", a.cfg.Workers)
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	err := a.http.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// SubmitFile stores a recording already on disk as a new interview and
+// queues its analysis, exactly like an upload (the live-session recorder
+// uses it). It takes ownership of sub.Path: on success the file is moved
+// into the data folder. Unusable recordings return errors wrapping
+// media.ErrUnusableInput and store nothing.
+func (a *App) SubmitFile(ctx context.Context, sub Submission) (store.Interview, error) {
+	return a.srv.submit(ctx, sub)
+}
+
+// Publish sends an event to every webhook (signed, retried, durable).
+func (a *App) Publish(ctx context.Context, ev jobs.Event) error {
+	return a.queue.Publish(ctx, ev)
+}
+
+// Store is the service's store, for components added to the app.
+func (a *App) Store() store.Store { return a.store }
+
+// Close stops everything in reverse order of New: the HTTP server
+// (immediately; Serve already shut it down gracefully), the janitor, the
+// job queue (running analyses get ShutdownTimeout to finish, then are
+// cancelled and resume after a restart) and the database. It is
+// idempotent.
+func (a *App) Close() error {
+	a.closeOnce.Do(func() {
+		a.mu.Lock()
+		close(a.stop)
+		a.mu.Unlock()
+		var errs []error
+		if err := a.http.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		a.wg.Wait()
+		errs = append(errs, a.queue.Close(), a.store.Close())
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}

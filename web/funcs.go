@@ -1,0 +1,82 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// templateFuncs are the helpers templates may call.
+var templateFuncs = template.FuncMap{
+	"pct": func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) },
+	"num": formatNum,
+	"score": func(v *float64) string {
+		if v == nil {
+			return "not measured"
+		}
+		return fmt.Sprintf("%.2f", *v)
+	},
+	"signed": func(v float64) string { return fmt.Sprintf("%+.1f", v) },
+	"when":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"whenp": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.Local().Format("2006-01-02 15:04:05")
+	},
+	"secs":    func(v float64) string { return fmt.Sprintf("%.1f s", v) },
+	"clock":   clock,
+	"bytes":   func(n int64) string { return humanBytes(n) },
+	"vclass":  verdictClass,
+	"lvl":     levelClass,
+	"title":   func(s string) string { return strings.ToUpper(s[:min(1, len(s))]) + s[min(1, len(s)):] },
+	"authstr": authString,
+	"list":    func(v ...string) []string { return v },
+	"deref": func(v *float64) float64 {
+		if v == nil {
+			return 0
+		}
+		return *v
+	},
+	"query": func(base url.Values, key, value string) template.URL {
+		q := url.Values{}
+		for k, v := range base {
+			q[k] = append([]string(nil), v...)
+		}
+		if value == "" {
+			q.Del(key)
+		} else {
+			q.Set(key, value)
+		}
+		return template.URL("?" + q.Encode()) //nolint:gosec // url.Values.Encode escapes
+	},
+}
+
+func authString(a *int) string {
+	if a == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%d", *a)
+}
+
+// formatNum prints a measured value with sensible precision.
+func formatNum(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return "—"
+	case a == 0:
+		return "0"
+	case a >= 1000:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case a >= 0.01:
+		return fmt.Sprintf("%.3g", v)
+	}
+	return fmt.Sprintf("%.2e", v)
+}
+
+func itoa(n int) string { return fmt.Sprintf("%d", n) }

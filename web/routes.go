@@ -1,0 +1,59 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// routes registers every route of the service, here and nowhere else.
+// Everything except /healthz, /readyz, the login page and the static
+// assets (CSS and JS only) requires a session or an API token.
+func (s *server) routes() error {
+	e := s.echo
+	e.Use(s.observe, securityHeaders)
+
+	static, err := staticHandler()
+	if err != nil {
+		return err
+	}
+	e.GET("/static/*", static)
+	e.GET("/favicon.ico", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg")
+	})
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/login", s.loginPage)
+	e.POST("/login", s.login)
+
+	a := e.Group("", s.requireAuth)
+	a.POST("/logout", s.logout)
+	a.GET("/metrics", s.metricsHandler())
+
+	// Pages.
+	a.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/interviews") })
+	a.GET("/interviews", s.interviewsPage)
+	a.GET("/upload", s.uploadPage)
+	a.POST("/upload", s.uploadForm)
+	a.GET("/interviews/:id", s.reportPage)
+	a.GET("/interviews/:id/delete", s.deleteConfirmPage)
+	a.POST("/interviews/:id/delete", s.deleteForm)
+	a.GET("/interviews/:id/evidence/:file", s.evidenceFile)
+	a.GET("/webhooks", s.webhooksPage, requireAdmin)
+	a.POST("/webhooks", s.webhookCreateForm, requireAdmin)
+	a.POST("/webhooks/:id/delete", s.webhookDeleteForm, requireAdmin)
+
+	// JSON API (documented in openapi.json; a test checks they agree).
+	api := a.Group("/api/v1")
+	api.GET("/openapi.json", s.openAPI)
+	api.POST("/interviews", s.apiCreateInterview)
+	api.GET("/interviews", s.apiListInterviews)
+	api.GET("/interviews/:id", s.apiGetInterview)
+	api.DELETE("/interviews/:id", s.apiDeleteInterview)
+	api.GET("/interviews/:id/report", s.apiGetReport)
+	api.GET("/interviews/:id/evidence/:file", s.evidenceFile)
+	api.GET("/webhooks", s.apiListWebhooks, requireAdmin)
+	api.POST("/webhooks", s.apiCreateWebhook, requireAdmin)
+	api.DELETE("/webhooks/:id", s.apiDeleteWebhook, requireAdmin)
+	return nil
+}

@@ -1,0 +1,169 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bonafide-dev/bonafide/jobs"
+	"github.com/bonafide-dev/bonafide/media"
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Queue is what the web service needs from the job queue (package jobs
+// implements it on River).
+type Queue interface {
+	// EnqueueAnalysis queues the analysis of a stored interview.
+	EnqueueAnalysis(ctx context.Context, interviewID string) error
+	// Publish sends an event to every webhook (durably, with retries).
+	Publish(ctx context.Context, ev jobs.Event) error
+	Ping(ctx context.Context) error
+}
+
+// server holds what the handlers share. It owns no goroutines; App does.
+type server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store
+	queue   Queue
+	files   store.Files
+	tools   media.Tools
+	echo    *echo.Echo
+	pages   map[string]*template.Template
+	metrics *httpMetrics
+	guard   *URLGuard
+	bodies  *renderCache // rendered report bodies
+}
+
+func newServer(cfg Config, log *slog.Logger, st store.Store, q Queue, files store.Files, m *httpMetrics, guard *URLGuard) (*server, error) {
+	s := &server{cfg: cfg, log: log, store: st, queue: q, files: files, tools: cfg.Analysis.Tools, metrics: m, guard: guard, bodies: newRenderCache(64)}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s.pages = pages
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	s.echo = e
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// parsePages parses layout.html with each page template.
+func parsePages() (map[string]*template.Template, error) {
+	base, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(path.Base(n), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, n)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", n, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// pageData is what every page template gets.
+type pageData struct {
+	Title string
+	User  *store.User
+	CSRF  string
+	Nav   string // active navigation item
+	Flash string
+	Data  any
+}
+
+// render executes page into a buffer first, so that a template error
+// becomes a clean 500 instead of half a page.
+func (s *server) render(c echo.Context, status int, page string, d pageData) error {
+	t, ok := s.pages[page]
+	if !ok {
+		return fmt.Errorf("no page template %q", page)
+	}
+	if p := currentPrincipal(c); p != nil {
+		d.User, d.CSRF = &p.User, p.CSRF()
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// securityHeaders sets a strict CSP (no inline script or style) and the
+// usual hardening headers on every response.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
+			"object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		return next(c)
+	}
+}
+
+// observe records metrics and a debug log line per request, after the
+// error handler has written the response.
+func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		began := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Response().Status
+		s.metrics.observe(c.Request().Method, route, status, time.Since(began))
+		s.log.Debug("http", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status,
+			"ms", time.Since(began).Milliseconds(), "bytes", c.Response().Size)
+		return nil
+	}
+}
+
+func staticHandler() (echo.HandlerFunc, error) {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	h := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}, nil
+}

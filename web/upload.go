@@ -1,0 +1,211 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bonafide-dev/bonafide/media"
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+// formOverhead is what a multipart body may hold besides the file: the
+// small text fields and the part headers.
+const formOverhead = 64 << 10
+
+// maxField is the longest candidate or title kept.
+const maxField = 200
+
+// receiveUpload streams a multipart upload (field "file", optional
+// "candidate" and "title", and "csrf" when a cookie session has not sent
+// the X-CSRF-Token header) into the data folder's tmp/ with the size cap
+// enforced as bytes arrive, then hands it to submit. Whatever happens, no
+// temporary file is left behind.
+func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
+	r := c.Request()
+	limit := s.cfg.MaxUploadBytes
+	if r.ContentLength > limit+formOverhead {
+		s.metrics.uploads.WithLabelValues("too_large").Inc()
+		return store.Interview{}, tooLarge(limit)
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit+formOverhead)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return store.Interview{}, userErr(ErrBadRequest, "send the recording as multipart/form-data in the field \"file\"")
+	}
+	csrfWant, csrfNeeded := csrfPending(c)
+	var sub Submission
+	var tmp string
+	defer func() {
+		if tmp != "" {
+			if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+				s.log.Warn("temporary upload not removed", "file", tmp, "err", err)
+			}
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return store.Interview{}, uploadErr(err, limit)
+		}
+		switch part.FormName() {
+		case "file":
+			if csrfNeeded {
+				return store.Interview{}, userErr(ErrCSRF, "the csrf field must come before the file")
+			}
+			if tmp != "" {
+				return store.Interview{}, userErr(ErrBadRequest, "send one file per upload")
+			}
+			sub.OriginalName = cleanName(part.FileName())
+			tmp, err = s.receiveFile(part, limit)
+			if err != nil {
+				if errors.Is(err, ErrTooLarge) {
+					s.metrics.uploads.WithLabelValues("too_large").Inc()
+				}
+				return store.Interview{}, err
+			}
+		case "candidate", "title", csrfField:
+			v, err := readField(part)
+			if err != nil {
+				return store.Interview{}, uploadErr(err, limit)
+			}
+			switch part.FormName() {
+			case "candidate":
+				sub.Candidate = v
+			case "title":
+				sub.Title = v
+			default:
+				if csrfNeeded {
+					if !tokenEqual(v, csrfWant) {
+						return store.Interview{}, ErrCSRF
+					}
+					csrfNeeded = false
+				}
+			}
+		}
+		if err := part.Close(); err != nil {
+			return store.Interview{}, uploadErr(err, limit)
+		}
+	}
+	if csrfNeeded {
+		return store.Interview{}, ErrCSRF
+	}
+	if tmp == "" {
+		return store.Interview{}, userErr(ErrBadRequest, "no file: send the recording in the multipart field \"file\"")
+	}
+	if p := currentPrincipal(c); p != nil {
+		sub.OwnerID = p.User.ID
+	}
+	sub.Path = tmp
+	iv, err := s.submit(r.Context(), sub)
+	switch {
+	case errors.Is(err, media.ErrNotMedia):
+		s.metrics.uploads.WithLabelValues("unsupported").Inc()
+		return store.Interview{}, userErr(ErrUnsupported, "%s is not a recording bonafide can read: %v", sub.OriginalName, err)
+	case errors.Is(err, media.ErrUnusableInput):
+		s.metrics.uploads.WithLabelValues("unusable").Inc()
+		return store.Interview{}, userErr(ErrUnusable, "%s cannot be analysed: %v", sub.OriginalName, err)
+	case err != nil:
+		s.metrics.uploads.WithLabelValues("error").Inc()
+		return store.Interview{}, err
+	}
+	tmp = "" // moved into media/
+	s.metrics.uploads.WithLabelValues("queued").Inc()
+	s.metrics.bytes.Add(float64(iv.SizeBytes))
+	return iv, nil
+}
+
+// receiveFile copies one file part into a new temporary file, failing
+// with ErrTooLarge as soon as more than limit bytes arrive.
+func (s *server) receiveFile(part *multipart.Part, limit int64) (string, error) {
+	f, err := os.CreateTemp(s.files.TmpDir(), "upload-*")
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	n, err := io.Copy(f, io.LimitReader(part, limit+1))
+	cerr := f.Close()
+	if err == nil && n > limit {
+		err = tooLarge(limit)
+	}
+	if err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", errors.Join(uploadErr(err, limit), os.Remove(name))
+	}
+	return name, nil
+}
+
+func readField(part *multipart.Part) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(part, 4096))
+	if err != nil {
+		return "", err
+	}
+	v := strings.TrimSpace(strings.ToValidUTF8(string(b), ""))
+	if utf8.RuneCountInString(v) > maxField {
+		v = string([]rune(v)[:maxField])
+	}
+	return v, nil
+}
+
+// cleanName keeps a client's file name for display only.
+func cleanName(n string) string {
+	n = filepath.Base(strings.ReplaceAll(n, `\`, "/"))
+	n = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(n, ""))
+	if n == "" || n == "." || n == "/" {
+		n = "upload"
+	}
+	if utf8.RuneCountInString(n) > maxField {
+		n = string([]rune(n)[:maxField])
+	}
+	return n
+}
+
+func tooLarge(limit int64) error {
+	return userErr(ErrTooLarge, "the upload is larger than the limit of %s", humanBytes(limit))
+}
+
+// uploadErr turns a body read error into a client error.
+func uploadErr(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	var pe *publicError
+	switch {
+	case errors.As(err, &pe):
+		return err
+	case errors.As(err, &mbe):
+		return tooLarge(limit)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return userErr(ErrBadRequest, "the upload was cut off")
+	}
+	return fmt.Errorf("read upload: %w", err)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
