@@ -1,0 +1,51 @@
+package detectors
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"gocv.io/x/gocv"
+)
+
+func TestContextSyntheticPaste(t *testing.T) {
+	genuine, pasted := texTPair(t, 96)
+	run := func(mk func(int) gocv.Mat) Result {
+		d := NewFaceContext()
+		defer d.Close()
+		return texTRun(t, d, 15, texTFace, mk)
+	}
+	g, p := run(genuine), run(pasted)
+	texTCheckResult(t, g, ContextSignal)
+	texTCheckResult(t, p, ContextSignal)
+	gn, pn := texTValue(t, g, "noise_floor_ratio"), texTValue(t, p, "noise_floor_ratio")
+	gr, pr := texTValue(t, g, "face_to_context"), texTValue(t, p, "face_to_context")
+	t.Logf("noise floor ratio: untouched %.3f, pasted %.3f; face/context %.3f → %.3f; scores %.3f → %.3f",
+		gn, pn, gr, pr, g.Summary.Score, p.Summary.Score)
+	// The same sensor noise everywhere: the untouched face's noise floor
+	// matches its context's.
+	require.InDelta(t, 1, gn, 0.25)
+	// The re-rendered face lost most of it.
+	require.Less(t, pn, 0.6*gn)
+	require.Less(t, pr, gr)
+	require.Greater(t, p.Summary.Score, 0.5)
+	require.Less(t, g.Summary.Score, 0.5)
+	require.Greater(t, texTValue(t, g, "context_noise"), 1.0, "context noise level is reported in grey levels")
+}
+
+func TestContextLessNoiseMeansLessConfidence(t *testing.T) {
+	// Without sensor noise (heavy compression or denoising) only the
+	// fine-detail half of the measurement is left: the detector still
+	// reports, with less confidence.
+	scene := texTScene(texTFace, 5)
+	conf := map[float64]float64{}
+	for _, sigma := range []float64{0, 3} {
+		d := NewFaceContext()
+		r := texTRun(t, d, 15, texTFace, func(i int) gocv.Mat { return texTNoisy(t, scene, sigma, int64(i)) })
+		require.NoError(t, d.Close())
+		require.NotNil(t, r.Summary)
+		conf[sigma] = r.Summary.Confidence
+	}
+	t.Logf("confidence without noise %.3f, with σ=3 %.3f", conf[0], conf[3])
+	require.Less(t, conf[0], conf[3])
+	require.LessOrEqual(t, conf[3], contextMaxConf)
+}
