@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bonafide-dev/bonafide/detectors"
 	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/models"
 	"github.com/bonafide-dev/bonafide/report"
@@ -28,6 +29,10 @@ type Config struct {
 	Tools      media.Tools
 	Video      media.VideoOptions // analysis frame rate and width
 	FaceModels models.FaceModels
+	// Landmarker, when set, is shared by every analysis using this Config
+	// (it is safe for concurrent use and takes a second to load); its owner
+	// closes it. When nil each analysis loads its own.
+	Landmarker *detectors.Landmarker
 	Scorer     models.Scorer
 	Logger     *slog.Logger
 	Version    string // program version written into reports

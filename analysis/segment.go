@@ -154,22 +154,35 @@ func Score(scorer models.Scorer, results []detectors.Result, face, speech detect
 // Close closes every detector. It is idempotent.
 func (s *Segment) Close() error { return s.set.Close() }
 
-// FramePreparer turns decoded frames into detector frames: grey conversion
-// and face tracking, once per frame. Not safe for concurrent use; Close it.
+// FramePreparer turns decoded frames into detector frames: grey conversion,
+// face tracking and the primary face's landmarks, once per frame. Not safe
+// for concurrent use; Close it.
 type FramePreparer struct {
-	tracker *detectors.FaceTracker
-	gray    gocv.Mat
-	fps     float64
+	tracker    *detectors.FaceTracker
+	landmarks  *detectors.Landmarker
+	ownsModel  bool // landmarks was loaded here, not shared by the caller
+	gray       gocv.Mat
+	fps        float64
+	fitsFailed int
 }
 
-// NewFramePreparer loads the face models of cfg.
+// NewFramePreparer loads the face models of cfg. It uses cfg.Landmarker
+// when set, else loads the landmark model itself (about a second).
 func NewFramePreparer(cfg Config) (*FramePreparer, error) {
 	cfg.defaults()
 	tr, err := detectors.NewFaceTracker(cfg.FaceModels)
 	if err != nil {
 		return nil, err
 	}
-	return &FramePreparer{tracker: tr, gray: gocv.NewMat(), fps: cfg.Video.FPS}, nil
+	p := &FramePreparer{tracker: tr, landmarks: cfg.Landmarker, gray: gocv.NewMat(), fps: cfg.Video.FPS}
+	if p.landmarks == nil {
+		if p.landmarks, err = detectors.NewLandmarker(cfg.FaceModels.Landmarks); err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.ownsModel = true
+	}
+	return p, nil
 }
 
 // Prepare returns the detector frame for f at time t (seconds). The result
@@ -177,12 +190,21 @@ func NewFramePreparer(cfg Config) (*FramePreparer, error) {
 // next Prepare.
 func (p *FramePreparer) Prepare(f media.Frame, t float64) *detectors.VideoFrame {
 	gocv.CvtColor(f.Image, &p.gray, gocv.ColorBGRToGray)
+	faces := p.tracker.Track(p.gray, t)
+	if len(faces) > 0 {
+		pts, err := p.landmarks.Fit(p.gray, faces[0].Rect)
+		if err != nil {
+			p.fitsFailed++
+		} else {
+			faces[0].Landmarks = pts
+		}
+	}
 	return &detectors.VideoFrame{
 		Index: f.Index,
 		Time:  t,
 		Image: f.Image,
 		Gray:  p.gray,
-		Faces: p.tracker.Track(p.gray, t),
+		Faces: faces,
 		FPS:   p.fps,
 	}
 }
@@ -194,5 +216,8 @@ func (p *FramePreparer) Close() error {
 	}
 	p.tracker.Close()
 	p.tracker = nil
+	if p.ownsModel && p.landmarks != nil {
+		p.landmarks.Close()
+	}
 	return p.gray.Close()
 }

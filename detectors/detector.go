@@ -92,6 +92,11 @@ type Face struct {
 	Detected bool
 	// Profile is set when only the profile cascade found the face.
 	Profile bool
+	// Landmarks are the 68 points of the iBUG 300-W scheme (see
+	// Landmarks68 and the Landmark* index ranges), fitted on the primary
+	// face of every frame; nil for other faces. They are approximate on
+	// profile views: check Profile before trusting the far side.
+	Landmarks []image.Point
 }
 
 // VideoFrame is one analysed frame with what the pipeline computed once for

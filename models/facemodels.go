@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 )
 
-// ErrFaceModelsMissing means the OpenCV cascade files were not found.
-var ErrFaceModelsMissing = errors.New("face models not found (install the opencv-data package or pass --cascades DIR)")
+// ErrFaceModelsMissing means the OpenCV cascades or the landmark model
+// were not found.
+var ErrFaceModelsMissing = errors.New("face models not found (install the opencv-data and libdlib-data packages, or pass --cascades DIR)")
 
-// FaceModels are the paths of the OpenCV cascade classifiers the face
-// tracker loads. They ship with Debian's opencv-data package.
+// FaceModels are the paths of the face models the analysis loads: OpenCV's
+// cascade classifiers and BRISQUE model (Debian's opencv-data) and dlib's
+// 68-point landmark model (Debian's libdlib-data).
 type FaceModels struct {
 	Frontal string // Haar frontal face (accurate; used around known faces)
 	Profile string // Haar profile face (left-facing; mirrored for right)
@@ -21,8 +23,16 @@ type FaceModels struct {
 	FastFrontal string
 	FastProfile string
 	Eyes        string // Haar eye detector (used for blinks)
-	Brisque     string // BRISQUE model (image quality), empty when absent
-	Range       string // BRISQUE range file
+	// Landmarks is dlib's 68-point shape predictor (Debian's libdlib-data).
+	Landmarks string
+	Brisque   string // BRISQUE model (image quality), empty when absent
+	Range     string // BRISQUE range file
+}
+
+// DefaultLandmarkFiles are searched, in order, for the landmark model.
+var DefaultLandmarkFiles = []string{
+	"/usr/share/dlib/shape_predictor_68_face_landmarks.dat",
+	"/usr/local/share/dlib/shape_predictor_68_face_landmarks.dat",
 }
 
 // DefaultCascadeDirs are searched, in order, when no directory is given.
@@ -69,6 +79,15 @@ func LocateFaceModels(dir string) (FaceModels, error) {
 					fm.Brisque, fm.Range = m, r
 					break
 				}
+			}
+			for _, l := range DefaultLandmarkFiles {
+				if exists(l) {
+					fm.Landmarks = l
+					break
+				}
+			}
+			if fm.Landmarks == "" {
+				return FaceModels{}, fmt.Errorf("%w: no face landmark model in %v (install the libdlib-data package)", ErrFaceModelsMissing, DefaultLandmarkFiles)
 			}
 			return fm, nil
 		}

@@ -5,6 +5,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config ca-certificates git
   libopencv-dev opencv-data   # OpenCV 4.6 for gocv v0.31.0, cascades, BRISQUE model
+  libdlib-dev libdlib-data libblas-dev liblapack-dev  # dlib face landmarks (68-point model)
   ffmpeg                      # decoding (ffprobe + ffmpeg child processes)
   sox                         # test fixtures (pitch-shifted speech)
   chromium chromium-driver    # browser end-to-end tests

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/bonafide-dev/bonafide/analysis"
+	"github.com/bonafide-dev/bonafide/detectors"
 	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/models"
 )
@@ -28,30 +29,37 @@ func (a *analysisFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.ffprobe, "ffprobe", "ffprobe", "ffprobe executable")
 }
 
-// config builds the analysis configuration from the flags.
-func (a *analysisFlags) config(e *env) (analysis.Config, error) {
+// config builds the analysis configuration from the flags. It loads the
+// face landmark model once, shared by every analysis of the command; call
+// release when the command is done with the configuration.
+func (a *analysisFlags) config(e *env) (cfg analysis.Config, release func(), err error) {
 	fm, err := models.LocateFaceModels(a.cascades)
 	if err != nil {
-		return analysis.Config{}, err
+		return analysis.Config{}, nil, err
 	}
 	tools := media.Tools{FFmpeg: a.ffmpeg, FFprobe: a.ffprobe}
 	if err := tools.Check(); err != nil {
-		return analysis.Config{}, err
+		return analysis.Config{}, nil, err
 	}
 	if a.fps <= 0 || a.fps > 60 {
-		return analysis.Config{}, usageErr("--fps must be in (0, 60]")
+		return analysis.Config{}, nil, usageErr("--fps must be in (0, 60]")
 	}
 	if a.width < 64 || a.width > 4096 {
-		return analysis.Config{}, usageErr("--width must be in [64, 4096]")
+		return analysis.Config{}, nil, usageErr("--width must be in [64, 4096]")
+	}
+	lm, err := detectors.NewLandmarker(fm.Landmarks)
+	if err != nil {
+		return analysis.Config{}, nil, err
 	}
 	return analysis.Config{
 		Tools:      tools,
 		Video:      media.VideoOptions{FPS: a.fps, MaxWidth: a.width},
 		FaceModels: fm,
+		Landmarker: lm,
 		Scorer:     models.DefaultScorer(),
 		Logger:     e.logger,
 		Version:    version(),
-	}, nil
+	}, func() { lm.Close() }, nil
 }
 
 func newFlagSet(name string, e *env) *flag.FlagSet {
@@ -87,10 +95,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usageErr("exactly one FILE is needed")
 	}
-	cfg, err := af.config(e)
+	cfg, release, err := af.config(e)
 	if err != nil {
 		return err
 	}
+	defer release()
 	path := fs.Arg(0)
 	rep, err := analysis.Analyze(ctx, path, cfg)
 	if err != nil {

@@ -35,10 +35,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usageErr("exactly one FILE and --runs >= 1 are needed")
 	}
-	cfg, err := af.config(e)
+	cfg, release, err := af.config(e)
 	if err != nil {
 		return err
 	}
+	defer release()
 	path := fs.Arg(0)
 	info, err := cfg.Tools.Probe(ctx, path)
 	if err != nil {

@@ -75,10 +75,11 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 			return nil, err
 		}
 	}
-	cfg, err := c.af.config(e)
+	cfg, release, err := c.af.config(e)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	out := &collected{manifest: m}
 	col := &evaluation.Collector{
 		Analyze: func(ctx context.Context, path string) (*report.Report, error) {

@@ -79,9 +79,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	cfg.WebhookAllow = prefixes
 	e2 := *e
 	e2.logger = logger
-	if cfg.Analysis, err = af.config(&e2); err != nil {
+	var release func()
+	if cfg.Analysis, release, err = af.config(&e2); err != nil {
 		return err
 	}
+	defer release() // after the app, which is closed below, stops analysing
 	if err := cfg.Validate(); err != nil {
 		return usageErr("%v", err)
 	}
