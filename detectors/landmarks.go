@@ -2,7 +2,7 @@ package detectors
 
 /*
 #cgo pkg-config: dlib-1
-#cgo CXXFLAGS: -std=c++14 -O2
+#cgo CXXFLAGS: -std=c++14 -O3
 #include <stdlib.h>
 #include "landmarks.h"
 */
