@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"fmt"
+	"os"
 	"image"
 	"sort"
 
@@ -74,7 +75,8 @@ func NewFaceTracker(fm models.FaceModels) (*FaceTracker, error) {
 		cc   *gocv.CascadeClassifier
 		path string
 	}{{&t.frontal, fm.Frontal}, {&t.profile, fm.Profile}, {&t.fastFrontal, fastF}, {&t.fastProfile, fastP}} {
-		if !c.cc.Load(c.path) {
+		// OpenCV aborts the process on a missing file: check first.
+		if st, err := os.Stat(c.path); err != nil || st.IsDir() || !c.cc.Load(c.path) {
 			t.Close()
 			return nil, fmt.Errorf("%w: cannot load %s", models.ErrFaceModelsMissing, c.path)
 		}

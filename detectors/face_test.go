@@ -122,3 +122,11 @@ func faceTestAbs(v int) int {
 	}
 	return v
 }
+
+// Missing cascade files are an error, not an OpenCV abort.
+func TestFaceTrackerMissingModels(t *testing.T) {
+	_, err := detectors.NewFaceTracker(models.FaceModels{})
+	require.ErrorIs(t, err, models.ErrFaceModelsMissing)
+	_, err = detectors.NewFaceTracker(models.FaceModels{Frontal: t.TempDir(), Profile: "/nonexistent.xml"})
+	require.ErrorIs(t, err, models.ErrFaceModelsMissing)
+}
