@@ -1,0 +1,44 @@
+//go:build matprofile
+
+package detectors
+
+import (
+	"bytes"
+	"image"
+	"math"
+	"testing"
+
+	"gocv.io/x/gocv"
+)
+
+// The physiological detectors close every Mat they allocate, on every path:
+// a measurable face, no face, a face too small and a track switch.
+func TestPhysioMatLeak(t *testing.T) {
+	before := gocv.MatProfile.Count()
+	face := image.Rect(100, 60, 220, 180)
+	paint := pulsePainter(face, func(_ int, _ int, tm float64) float64 {
+		return 0.012 * math.Sin(2*math.Pi*1.2*tm)
+	}, 1)
+	s := physioSynth{w: 320, h: 240, fps: 10, frames: 260, face: face, paint: paint,
+		edit: func(i int, f *VideoFrame) {
+			switch {
+			case i%100 >= 90:
+				f.Faces = nil
+			case i%100 >= 80:
+				f.Faces[0].Rect = image.Rect(140, 100, 180, 140)
+			case i >= 130:
+				f.Faces[0].TrackID = 2
+			}
+		}}
+	res := s.run(t, NewPulse(), NewBlinks(), NewFlicker())
+	for _, r := range res {
+		if r.Summary == nil {
+			t.Fatalf("%s not measured: %s", r.Signal, r.NotMeasurable)
+		}
+	}
+	if after := gocv.MatProfile.Count(); after != before {
+		var b bytes.Buffer
+		_ = gocv.MatProfile.WriteTo(&b, 1)
+		t.Fatalf("leaked %d Mats:\n%s", after-before, b.String())
+	}
+}

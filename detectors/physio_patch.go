@@ -1,0 +1,146 @@
+package detectors
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+
+	"gocv.io/x/gocv"
+)
+
+// ErrPhysioFrame means a frame handed to a physiological detector (pulse,
+// blinks, flicker) is not an 8-bit BGR picture with a matching grey copy.
+var ErrPhysioFrame = errors.New("detectors: frame is not 8-bit BGR")
+
+// ErrPhysioClosed is returned by Observe after Close.
+var ErrPhysioClosed = errors.New("detectors: physiological detector is closed")
+
+// physioCheckFrame returns ErrPhysioFrame when f cannot be read.
+func physioCheckFrame(f *VideoFrame) error {
+	if f.Image.Empty() || f.Image.Type() != gocv.MatTypeCV8UC3 {
+		return fmt.Errorf("%w: frame %d", ErrPhysioFrame, f.Index)
+	}
+	if f.Gray.Empty() || f.Gray.Type() != gocv.MatTypeCV8U || f.Gray.Cols() != f.Image.Cols() || f.Gray.Rows() != f.Image.Rows() {
+		return fmt.Errorf("%w: frame %d has no matching grey picture", ErrPhysioFrame, f.Index)
+	}
+	return nil
+}
+
+// physioPatch is a small, fixed-size copy of one rectangle of a frame,
+// reused for every frame so that a detector allocates its C memory once.
+// The detector that owns it must call close.
+type physioPatch struct {
+	mat  gocv.Mat
+	size image.Point
+}
+
+func newPhysioPatch(w, h int) physioPatch {
+	return physioPatch{mat: gocv.NewMat(), size: image.Pt(w, h)}
+}
+
+// load resizes rectangle r of src (area interpolation, so region means are
+// kept) into the patch and returns its pixels. The slice aliases the
+// patch's memory and is valid until the next load or close.
+func (p *physioPatch) load(src gocv.Mat, r image.Rectangle) ([]uint8, error) {
+	r = r.Intersect(image.Rect(0, 0, src.Cols(), src.Rows()))
+	if r.Dx() < 2 || r.Dy() < 2 {
+		return nil, fmt.Errorf("%w: empty region %v", ErrPhysioFrame, r)
+	}
+	roi := src.Region(r)
+	gocv.Resize(roi, &p.mat, p.size, 0, 0, gocv.InterpolationArea)
+	if err := roi.Close(); err != nil {
+		return nil, err
+	}
+	return p.mat.DataPtrUint8()
+}
+
+func (p *physioPatch) close() error { return p.mat.Close() }
+
+// physioSkinMean returns the mean B, G, R of the skin-coloured pixels of
+// rectangle r inside a BGR patch of width w (pix from physioPatch.load),
+// and the fraction of r's pixels that were skin. Skin is the fixed YCbCr
+// box of Chai & Ngan (1999), Cr 133–173 and Cb 77–127, without very dark
+// or saturated pixels. When fewer than minFrac of the pixels pass, the mean
+// of all pixels is returned so that a pale or strongly lit face still gives
+// a signal (the fraction tells the caller).
+func physioSkinMean(pix []uint8, w int, r image.Rectangle, minFrac float64) (bgr [3]float64, skinFrac float64) {
+	var sum, all [3]float64
+	n, total := 0, 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := pix[3*y*w:]
+		for x := r.Min.X; x < r.Max.X; x++ {
+			b, g, rd := float64(row[3*x]), float64(row[3*x+1]), float64(row[3*x+2])
+			all[0] += b
+			all[1] += g
+			all[2] += rd
+			total++
+			yy := 0.299*rd + 0.587*g + 0.114*b
+			cr := 0.713*(rd-yy) + 128
+			cb := 0.564*(b-yy) + 128
+			if yy < 30 || yy > 245 || cr < 133 || cr > 173 || cb < 77 || cb > 127 {
+				continue
+			}
+			sum[0] += b
+			sum[1] += g
+			sum[2] += rd
+			n++
+		}
+	}
+	if total == 0 {
+		return bgr, 0
+	}
+	skinFrac = float64(n) / float64(total)
+	src, cnt := sum, n
+	if skinFrac < minFrac {
+		src, cnt = all, total
+	}
+	for i := range bgr {
+		bgr[i] = src[i] / float64(cnt)
+	}
+	return bgr, skinFrac
+}
+
+// physioScaleRect maps fractions f of a w×h patch to a pixel rectangle.
+func physioScaleRect(f [4]float64, w, h int) image.Rectangle {
+	return image.Rect(int(f[0]*float64(w)+0.5), int(f[1]*float64(h)+0.5),
+		int(f[2]*float64(w)+0.5), int(f[3]*float64(h)+0.5)).Intersect(image.Rect(0, 0, w, h))
+}
+
+// physioBox converts r to float corners for smoothing.
+func physioBox(r image.Rectangle) [4]float64 {
+	return [4]float64{float64(r.Min.X), float64(r.Min.Y), float64(r.Max.X), float64(r.Max.Y)}
+}
+
+// physioRect rounds smoothed corners back to a rectangle.
+func physioRect(b [4]float64) image.Rectangle {
+	return image.Rect(int(math.Round(b[0])), int(math.Round(b[1])), int(math.Round(b[2])), int(math.Round(b[3])))
+}
+
+// physioRingMean returns the mean B, G, R of a w×w BGR patch of rectangle
+// grown, leaving out the pixels of hole (both in frame coordinates).
+func physioRingMean(pix []uint8, w int, grown, hole image.Rectangle) [3]float64 {
+	sx, sy := float64(w)/float64(grown.Dx()), float64(w)/float64(grown.Dy())
+	h := image.Rect(int(float64(hole.Min.X-grown.Min.X)*sx), int(float64(hole.Min.Y-grown.Min.Y)*sy),
+		int(math.Ceil(float64(hole.Max.X-grown.Min.X)*sx)), int(math.Ceil(float64(hole.Max.Y-grown.Min.Y)*sy)))
+	var sum [3]float64
+	n := 0
+	for y := range w {
+		for x := range w {
+			if image.Pt(x, y).In(h) {
+				continue
+			}
+			i := 3 * (y*w + x)
+			for c := range 3 {
+				sum[c] += float64(pix[i+c])
+			}
+			n++
+		}
+	}
+	if n > 0 {
+		for c := range sum {
+			sum[c] /= float64(n)
+		}
+	}
+	return sum
+}
