@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"gocv.io/x/gocv"
+
 	"github.com/bonafide-dev/bonafide/detectors"
 	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/models"
@@ -36,6 +38,9 @@ type Config struct {
 	Scorer     models.Scorer
 	Logger     *slog.Logger
 	Version    string // program version written into reports
+	// VideoOnly analyses the picture alone, as if the file had no audio
+	// (used by `bonafide bench` to measure what the voice detectors cost).
+	VideoOnly bool
 	// Progress, when set, is called with the fraction done (0–1) as the
 	// analysis advances. It is called from the analysis goroutines and must
 	// be cheap and safe for concurrent use.
@@ -85,6 +90,9 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	info, err := cfg.Tools.Probe(ctx, path)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.VideoOnly && info.HasVideo() {
+		info.Audio = nil
 	}
 	seg, err := NewSegment(cfg)
 	if err != nil {
@@ -141,8 +149,10 @@ func (r *run) progress(t float64) {
 	r.cfg.Progress(math.Min(0.99, t/r.info.Duration.Seconds()))
 }
 
-// runVideo decodes frames, tracks faces once per frame and feeds every video
-// and audio-visual detector.
+// runVideo decodes frames, prepares them (grey, faces, landmarks) and feeds
+// every video and audio-visual detector. Preparing frame n+1 and running
+// the detectors on frame n happen on two goroutines, so both cores work
+// while ffmpeg decodes.
 func (r *run) runVideo(ctx context.Context) error {
 	vr, err := r.cfg.Tools.OpenVideo(ctx, r.info, r.cfg.Video)
 	if err != nil {
@@ -155,6 +165,33 @@ func (r *run) runVideo(ctx context.Context) error {
 		return err
 	}
 	defer prep.Close()
+
+	const buffers = 3
+	pool := make([]*frameCopy, buffers)
+	free := make(chan *frameCopy, buffers)
+	for i := range pool {
+		pool[i] = &frameCopy{img: gocv.NewMat(), gray: gocv.NewMat()}
+		free <- pool[i]
+	}
+	defer func() {
+		for _, fc := range pool {
+			fc.img.Close()
+			fc.gray.Close()
+		}
+	}()
+	ready := make(chan *frameCopy, buffers)
+	var detect sync.WaitGroup
+	detect.Add(1)
+	go func() {
+		defer detect.Done()
+		for fc := range ready {
+			r.seg.ObserveFrame(&fc.vf)
+			free <- fc
+		}
+	}()
+	defer detect.Wait()
+	defer close(ready)
+
 	for {
 		f, err := vr.Next()
 		if err != nil {
@@ -176,11 +213,24 @@ func (r *run) runVideo(ctx context.Context) error {
 			return nil
 		}
 		t := f.PTS.Seconds()
-		r.seg.ObserveFrame(prep.Prepare(f, t))
+		vf := prep.Prepare(f, t)
+		fc := <-free
+		vf.Image.CopyTo(&fc.img)
+		vf.Gray.CopyTo(&fc.gray)
+		fc.vf = *vf
+		fc.vf.Image, fc.vf.Gray = fc.img, fc.gray
+		ready <- fc
 		r.frames++
 		r.lastPTS = t
 		r.progress(t)
 	}
+}
+
+// frameCopy is a prepared frame handed from the preparing goroutine to the
+// detecting one; its Mats are reused.
+type frameCopy struct {
+	vf        detectors.VideoFrame
+	img, gray gocv.Mat
 }
 
 // runAudio decodes the audio stream at rate (0 = the source's own) and feeds

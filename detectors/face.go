@@ -47,7 +47,7 @@ const (
 	scanWidth     = 320 // whole-frame scans run on frames scaled to this width
 	scanInterval  = 1.0 // seconds between whole-frame scans while tracking
 	minFaceFrac   = 0.06
-	roiFace       = 64 // a known face is scaled to about this size for re-detection
+	roiFace       = 48 // a known face is scaled to about this size for re-detection
 	smoothingGain = 0.6
 	maxTracks     = 4
 )

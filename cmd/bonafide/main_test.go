@@ -176,7 +176,8 @@ func TestPartialInput(t *testing.T) {
 		}, ""},
 		{"no face anywhere", noFace, func(t *testing.T, rep *report.Report) {
 			require.Zero(t, rep.Coverage.FaceSeconds)
-			require.Contains(t, rep.VerdictReason, "too little to judge")
+			require.Nil(t, rep.Authenticity, "no number without a face or a voice")
+			require.NotEmpty(t, rep.VerdictReason)
 			requireNotMeasured(t, rep, "face.presence", "no face")
 		}, "inconclusive"},
 		{"silence only", silence, func(t *testing.T, rep *report.Report) {
