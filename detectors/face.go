@@ -2,8 +2,8 @@ package detectors
 
 import (
 	"fmt"
-	"os"
 	"image"
+	"os"
 	"sort"
 
 	"gocv.io/x/gocv"

@@ -47,7 +47,7 @@ var pfNeutral = [3]float64{500, 1500, 2500}
 // that scale with the one human voices of this pitch have. Memory is
 // constant: histograms, not frames.
 type PitchFormant struct {
-	pitch   *PitchTracker
+	pitch   pitchStream
 	fa      *FormantAnalyzer
 	fm      []Formants
 	total   *pfAcc
@@ -183,6 +183,12 @@ func NewPitchFormant() (*PitchFormant, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newPitchFormant(pt)
+}
+
+// newPitchFormant builds the detector on pitch frames from pt, which may be
+// shared with other detectors (SharedPitch).
+func newPitchFormant(pt pitchStream) (*PitchFormant, error) {
 	fa, err := NewFormantAnalyzer(media.VoiceRate, nil)
 	if err != nil {
 		return nil, err

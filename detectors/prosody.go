@@ -46,7 +46,7 @@ const (
 // pairs that count (period ratio ≤ 1.3, amplitude ratio ≤ 1.6). Memory is
 // constant: sums and histograms.
 type MicroProsody struct {
-	pitch   *PitchTracker
+	pitch   pitchStream
 	pulses  *voicePulses
 	total   *mpAcc
 	win     *mpAcc
@@ -110,6 +110,12 @@ func NewMicroProsody() (*MicroProsody, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newMicroProsody(pt)
+}
+
+// newMicroProsody builds the detector on pitch frames from pt, which may be
+// shared with other detectors (SharedPitch).
+func newMicroProsody(pt pitchStream) (*MicroProsody, error) {
 	return &MicroProsody{pitch: pt, total: newMPAcc(), win: newMPAcc()}, nil
 }
 

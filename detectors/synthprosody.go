@@ -43,7 +43,7 @@ const (
 // It uses the F0 track of a PitchTracker only, so it never looks at
 // silence, its length or the loudness of the recording. Memory is constant.
 type SynthProsody struct {
-	pitch   *PitchTracker
+	pitch   pitchStream
 	total   *spAcc
 	win     *spAcc
 	wins    voiceWindows
@@ -91,6 +91,12 @@ func NewSynthProsody() (*SynthProsody, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newSynthProsody(pt)
+}
+
+// newSynthProsody builds the detector on pitch frames from pt, which may be
+// shared with other detectors (SharedPitch).
+func newSynthProsody(pt pitchStream) (*SynthProsody, error) {
 	return &SynthProsody{pitch: pt, total: newSPAcc(), win: newSPAcc(), piece: make([]float64, 0, spPiece)}, nil
 }
 
