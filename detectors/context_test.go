@@ -49,3 +49,48 @@ func TestContextLessNoiseMeansLessConfidence(t *testing.T) {
 	require.Less(t, conf[0], conf[3])
 	require.LessOrEqual(t, conf[3], contextMaxConf)
 }
+
+// Without landmarks (profile views, failed fits) the detector falls back on
+// the Haar box's inner face and still finds the pasted one.
+func TestContextHaarFallback(t *testing.T) {
+	genuine, pasted := texTPair(t, 96)
+	run := func(mk func(int) gocv.Mat, profile bool) Result {
+		d := NewFaceContext()
+		defer d.Close()
+		face := Face{Rect: texTFace, Detected: true, Profile: profile}
+		if profile {
+			face.Landmarks = texTLandmarks(texTFace) // approximate on a profile: not used
+		}
+		return texTRunFaces(t, d, 15, []Face{face}, mk)
+	}
+	for _, profile := range []bool{false, true} {
+		g, p := run(genuine, profile), run(pasted, profile)
+		texTCheckResult(t, g, ContextSignal)
+		texTCheckResult(t, p, ContextSignal)
+		require.Zero(t, texTValue(t, g, "landmark_frames"))
+		require.Less(t, texTValue(t, p, "face_to_context"), texTValue(t, g, "face_to_context"))
+		require.Greater(t, p.Summary.Score, g.Summary.Score)
+	}
+}
+
+// With landmarks the face is the landmark hull: a face pasted through the
+// hull has less noise than its context, and every frame was placed by the
+// landmarks.
+func TestContextLandmarkHull(t *testing.T) {
+	genuine, pasted := texTSeamPair(t, 64)
+	run := func(mk func(int) gocv.Mat) Result {
+		d := NewFaceContext()
+		defer d.Close()
+		return texTRun(t, d, 15, texTFace, mk)
+	}
+	g, p := run(genuine), run(pasted)
+	texTCheckResult(t, g, ContextSignal)
+	texTCheckResult(t, p, ContextSignal)
+	require.Equal(t, 1.0, texTValue(t, g, "landmark_frames"))
+	gn, pn := texTValue(t, g, "noise_floor_ratio"), texTValue(t, p, "noise_floor_ratio")
+	t.Logf("noise floor ratio: untouched %.3f, pasted %.3f; scores %.3f → %.3f", gn, pn, g.Summary.Score, p.Summary.Score)
+	require.InDelta(t, 1, gn, 0.25)
+	require.Less(t, pn, 0.6*gn)
+	require.Greater(t, p.Summary.Score, 0.5)
+	require.Less(t, g.Summary.Score, 0.5)
+}

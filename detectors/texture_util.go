@@ -11,8 +11,9 @@ import (
 )
 
 // Helpers shared by the texture/compositing detectors (video.boundary,
-// video.context, video.spectrum). Names carry a "tex" prefix because the
-// package is shared by several groups.
+// video.seam, video.context, video.spectrum). Names carry a "tex" (or, for
+// the landmark geometry, "seam") prefix because the package is shared by
+// several groups.
 
 // texLogistic maps x to (0,1) with a smooth step centred on mid: values
 // scale above mid give 0.73, 2·scale give 0.88. A negative scale makes
