@@ -291,10 +291,12 @@ func streamLabel(it Item, mod string) string {
 	case models.ModAudio:
 		return it.AudioLabel
 	case models.ModAV:
+		// Audio-visual signals judge whether the soundtrack belongs to
+		// the face as filmed (see models.Sample.LabelFor).
 		if it.VideoLabel == None || it.AudioLabel == None {
 			return None
 		}
-		return it.Label
+		return it.AudioLabel
 	}
 	return ""
 }

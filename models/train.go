@@ -30,8 +30,10 @@ type Sample struct {
 }
 
 // LabelFor returns the label a modality's sub-model is trained on: the
-// stream label for video and audio, and for av (which needs both streams)
-// the item's overall label.
+// stream label for video and audio; for av (which needs both streams) the
+// soundtrack's label, because audio-visual signals ask whether the sound
+// belongs to the face as filmed (a dubbed or delayed track), not whether
+// the picture was altered (a lip-synced mouth matches its audio).
 func (s Sample) LabelFor(mod string) Label {
 	switch mod {
 	case ModVideo:
@@ -42,7 +44,7 @@ func (s Sample) LabelFor(mod string) Label {
 		if s.Video == LabelNone || s.Audio == LabelNone {
 			return LabelNone
 		}
-		return s.Overall
+		return s.Audio
 	}
 	return LabelNone
 }
@@ -65,9 +67,10 @@ type TrainOptions struct {
 	MinMeasured int `json:"min_measured"`
 	// Values adds raw measurements as features, as "signal:measurement".
 	Values []string `json:"values,omitempty"`
-	// IgnoreConfidence uses scores as they are instead of shrinking them
-	// towards the mean by their confidence.
-	IgnoreConfidence bool `json:"ignore_confidence,omitempty"`
+	// UseConfidence shrinks each score towards the training mean by its
+	// confidence. Off by default: confidence grows with the seconds a
+	// detector measured, and clip length must not leak into the model.
+	UseConfidence bool `json:"use_confidence,omitempty"`
 	// Iterations of the optimiser (3000).
 	Iterations int `json:"iterations"`
 }
@@ -115,7 +118,7 @@ func Train(samples []Sample, opt TrainOptions) (*LogisticModel, error) {
 		groups[i] = s.Group
 	}
 	folds := GroupFolds(groups, opt.Folds, opt.Seed)
-	m := &LogisticModel{Format: FusionFormat, ConfidenceWeighted: !opt.IgnoreConfidence, Options: opt}
+	m := &LogisticModel{Format: FusionFormat, ConfidenceWeighted: opt.UseConfidence, Options: opt}
 	// oof[mod][i] is sample i's out-of-fold evidence, NaN when the
 	// sub-model does not apply to it.
 	oof := map[string][]float64{}

@@ -27,7 +27,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&opt.SuspiciousFPR, "fpr-suspicious", 0.10, "target false-positive rate of suspicious or worse")
 	fs.Float64Var(&opt.InconclusiveFPR, "fpr-inconclusive", 0.25, "target false-positive rate of anything but genuine")
 	fs.IntVar(&opt.MinMeasured, "min-measured", 10, "least labelled items a signal must be measured on to become a feature")
-	fs.BoolVar(&opt.IgnoreConfidence, "ignore-confidence", false, "use scores as they are instead of shrinking them by confidence")
+	fs.BoolVar(&opt.UseConfidence, "use-confidence", false, "shrink scores towards the mean by their confidence (off: confidence grows with clip length, which must not leak into the model)")
 	values := fs.String("values", "", "comma-separated raw measurements to add as features, as signal:measurement")
 	asJSON := fs.Bool("json", false, "print the cross-validated result as JSON")
 	fs.Usage = func() {
