@@ -186,11 +186,16 @@ func TestScoreContributions(t *testing.T) {
 	assert.InDelta(t, -100*(out.Probability-p0), byName["video.a"]+byName["video.b"], 0.15)
 	assert.NotEmpty(t, out.Modalities[ModAudio].Verdict)
 
-	// Low confidence shrinks a signal towards its typical value.
+	// By default confidence does not change the score (it grows with clip
+	// length); with UseConfidence a low confidence shrinks a signal towards
+	// its typical value.
 	low := in
 	low.Signals = append([]Signal(nil), in.Signals...)
 	low.Signals[0].Confidence = 0.1
-	assert.Less(t, m.Score(low).Probability, out.Probability)
+	assert.Equal(t, out.Probability, m.Score(low).Probability)
+	mc, err := Train(synthetic(160, 5), TrainOptions{Iterations: 1000, UseConfidence: true})
+	require.NoError(t, err)
+	assert.Less(t, mc.Score(low).Probability, mc.Score(in).Probability)
 }
 
 func TestGroupFolds(t *testing.T) {
