@@ -118,7 +118,7 @@ func TestEnhancementNotMeasurable(t *testing.T) {
 		"-c:v", "libx264", "-pix_fmt", "yuv420p", noFace)
 	tiny := filepath.Join(dir, "tiny.mp4")
 	testutil.FFmpeg(t, "-i", camCorpusVideo(t, "genuine", "WDA_AlexandriaOcasioCortez"), "-t", "4",
-		"-vf", "scale=128:-2", "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", tiny)
+		"-vf", "scale=96:-2", "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", tiny)
 	short := filepath.Join(dir, "short.mp4")
 	testutil.FFmpeg(t, "-i", camCorpusVideo(t, "genuine", "WDA_AlexandriaOcasioCortez"), "-t", "1",
 		"-an", "-c:v", "libx264", "-pix_fmt", "yuv420p", short)
