@@ -198,6 +198,32 @@ type Interviews interface {
 	CountByStatus(ctx context.Context) (map[Status]int, error)
 }
 
+// LiveSessions manages live screening sessions (types in
+// sessions_live.go). "Sessions" above are browser logins.
+type LiveSessions interface {
+	// CreateLiveSession stores s in state waiting; ErrExists when its ID or
+	// token hash is taken, ErrInvalid for a malformed ID or an empty hash.
+	CreateLiveSession(ctx context.Context, s LiveSession) error
+	LiveSession(ctx context.Context, id string) (LiveSession, error)
+	// LiveSessionByInterview returns the session whose recording became
+	// interview id, or ErrNotFound.
+	LiveSessionByInterview(ctx context.Context, interviewID string) (LiveSession, error)
+	// ListLiveSessions returns up to limit (1–200) sessions, newest first.
+	ListLiveSessions(ctx context.Context, limit int) ([]LiveSession, error)
+	// SetLiveState moves the session to state to if it is in one of from,
+	// else returns ErrLiveState. Entering LiveLive records StartedAt.
+	SetLiveState(ctx context.Context, id string, to LiveState, now time.Time, from ...LiveState) error
+	// SaveLiveProgress records a running session's latest score event, its
+	// statistics so far and its alert count.
+	SaveLiveProgress(ctx context.Context, id string, lastScore, stats json.RawMessage, alerts int) error
+	// EndLiveSession marks the session ended with its outcome.
+	EndLiveSession(ctx context.Context, id string, end LiveEnd, now time.Time) error
+	// AbandonLiveSessions ends every session left live or ending (by a
+	// server that stopped without ending them) with error msg and returns
+	// their IDs.
+	AbandonLiveSessions(ctx context.Context, msg string, now time.Time) ([]string, error)
+}
+
 // Webhooks manages webhook subscriptions.
 type Webhooks interface {
 	CreateWebhook(ctx context.Context, w Webhook) (Webhook, error)
@@ -214,6 +240,7 @@ type Store interface {
 	Tokens
 	Interviews
 	Webhooks
+	LiveSessions
 	Ping(ctx context.Context) error
 	Close() error
 }

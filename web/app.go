@@ -98,6 +98,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, errors.Join(err, q.Close(), st.Close())
 	}
 	a.srv = srv
+	lm, err := newLiveManager(ctx, cfg, a.log.With("component", "live"), st, srv.submit, q.Publish)
+	if err != nil {
+		return nil, errors.Join(err, q.Close(), st.Close())
+	}
+	srv.live = lm
+	if err := metrics.reg.Register(newLiveCollector(lm)); err != nil {
+		return nil, errors.Join(err, lm.Close(), q.Close(), st.Close())
+	}
 	a.http = &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           srv.echo,
@@ -183,6 +191,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	a.log.Info("shutting down")
+	// Live calls end first, like a hang-up: their recordings are queued
+	// and their event streams close, so that Shutdown need not wait for
+	// them.
+	if err := a.srv.live.Close(); err != nil {
+		a.log.Warn("live sessions did not end cleanly", "err", err)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err := a.http.Shutdown(sctx)
@@ -210,7 +224,8 @@ func (a *App) Publish(ctx context.Context, ev jobs.Event) error {
 func (a *App) Store() store.Store { return a.store }
 
 // Close stops everything in reverse order of New: the HTTP server
-// (immediately; Serve already shut it down gracefully), the janitor, the
+// (immediately; Serve already shut it down gracefully), the live sessions
+// (each ends like a hang-up: its recording is queued), the janitor, the
 // job queue (running analyses get ShutdownTimeout to finish, then are
 // cancelled and resume after a restart) and the database. It is
 // idempotent.
@@ -223,6 +238,7 @@ func (a *App) Close() error {
 		if err := a.http.Close(); err != nil {
 			errs = append(errs, err)
 		}
+		errs = append(errs, a.srv.live.Close())
 		a.wg.Wait()
 		errs = append(errs, a.queue.Close(), a.store.Close())
 		a.closeErr = errors.Join(errs...)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -46,6 +47,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // graceful HTTP shutdown and job stop
 
 	Analysis analysis.Config // tools, face models, scorer for the analyses
+	Live     LiveConfig      // live screening sessions (docs/live.md)
 	Logger   *slog.Logger
 
 	// Analyzer replaces the analysis pipeline (tests); nil uses
@@ -68,7 +70,97 @@ func DefaultConfig() Config {
 		SessionTTL:      12 * time.Hour,
 		WebhookTimeout:  10 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
+		Live:            DefaultLiveConfig(),
 	}
+}
+
+// LiveConfig configures live screening sessions: WHIP ingest, live
+// scoring and alerts (docs/live.md).
+type LiveConfig struct {
+	// PublicURL is the base of the whip_url and companion_url handed out
+	// ("https://bonafide.example.com"); empty: the request's own scheme and
+	// host.
+	PublicURL string
+	// UDPPortMin and UDPPortMax restrict WebRTC media to a UDP port range
+	// (0: any port), e.g. to open it in a firewall.
+	UDPPortMin, UDPPortMax uint16
+	// PublicIPs are announced as ICE host candidates, for a server behind a
+	// 1:1 NAT (a cloud VM's public address).
+	PublicIPs []string
+	// MaxSessions caps the sessions receiving media at once; further
+	// publishers get 503.
+	MaxSessions int
+	// FPS and Width are the rate and largest width of the frames analysed
+	// live (the recording keeps every frame at full size).
+	FPS   float64
+	Width int
+	// Segment is the stretch of the call one live score covers.
+	Segment time.Duration
+	// A signal whose score stays at least AlertScore (with at least
+	// AlertConfidence) for AlertAfter raises an alert.
+	AlertScore      float64
+	AlertConfidence float64
+	AlertAfter      time.Duration
+	// DisconnectTimeout is how long a peer whose connection dropped (ICE
+	// disconnected, 5 s without a packet) may stay away before its session
+	// ends; IdleTimeout ends a connected session that receives no media.
+	DisconnectTimeout time.Duration
+	IdleTimeout       time.Duration
+	// FinishTimeout bounds the wait for the last live segment's score when
+	// a call ends.
+	FinishTimeout time.Duration
+}
+
+// DefaultLiveConfig returns the live defaults, tuned so that 8 sessions
+// of 720p30 video keep up on a 2-core machine (docs/live.md, "Speed").
+func DefaultLiveConfig() LiveConfig {
+	return LiveConfig{
+		MaxSessions:       8,
+		FPS:               5,
+		Width:             640,
+		Segment:           8 * time.Second,
+		AlertScore:        0.7,
+		AlertConfidence:   0.3,
+		AlertAfter:        16 * time.Second,
+		DisconnectTimeout: 15 * time.Second,
+		IdleTimeout:       15 * time.Second,
+		FinishTimeout:     15 * time.Second,
+	}
+}
+
+// validate returns what is wrong with c.
+func (c *LiveConfig) validate() []string {
+	var errs []string
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			errs = append(errs, "the live public URL must be http(s)://host[:port] without a path")
+		}
+	}
+	if (c.UDPPortMin == 0) != (c.UDPPortMax == 0) || c.UDPPortMax < c.UDPPortMin {
+		errs = append(errs, "the WebRTC UDP port range needs a minimum and a maximum, in that order")
+	}
+	for _, ip := range c.PublicIPs {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			errs = append(errs, fmt.Sprintf("public IP %q is not an IP address", ip))
+		}
+	}
+	if c.MaxSessions < 1 || c.MaxSessions > 256 {
+		errs = append(errs, "live sessions at once must be in [1, 256]")
+	}
+	if c.FPS < 1 || c.FPS > 30 || c.Width < 160 || c.Width > 1920 {
+		errs = append(errs, "the live analysis needs 1–30 fps and a width of 160–1920 px")
+	}
+	if c.Segment < 2*time.Second || c.Segment > 5*time.Minute {
+		errs = append(errs, "the live segment must be 2 s – 5 min")
+	}
+	if c.AlertScore <= 0 || c.AlertScore > 1 || c.AlertConfidence <= 0 || c.AlertConfidence > 1 || c.AlertAfter <= 0 {
+		errs = append(errs, "alert score and confidence must be in (0, 1] and the alert time positive")
+	}
+	if c.DisconnectTimeout < time.Second || c.IdleTimeout < time.Second || c.FinishTimeout < time.Second {
+		errs = append(errs, "the live disconnect, idle and finish timeouts must be at least 1 s")
+	}
+	return errs
 }
 
 // ErrConfig is wrapped by every Validate error.
@@ -104,6 +196,7 @@ func (c *Config) Validate() error {
 	if c.WebhookTimeout <= 0 || c.ShutdownTimeout <= 0 {
 		errs = append(errs, "timeouts must be positive")
 	}
+	errs = append(errs, c.Live.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(errs, "; "))
 	}

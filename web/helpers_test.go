@@ -49,7 +49,12 @@ func realAnalysis(t testing.TB) analysis.Config {
 	t.Helper()
 	fm, err := models.LocateFaceModels("")
 	require.NoError(t, err)
-	return analysis.Config{FaceModels: fm, Scorer: models.DefaultScorer(), Version: "test"}
+	// One landmark model shared by every analysis and live session of the
+	// app, as `bonafide serve` does.
+	lm, err := detectors.NewLandmarker(fm.Landmarks)
+	require.NoError(t, err)
+	t.Cleanup(func() { lm.Close() })
+	return analysis.Config{FaceModels: fm, Landmarker: lm, Scorer: models.DefaultScorer(), Version: "test"}
 }
 
 func startApp(t testing.TB, cfgMod func(*Config)) *testApp {

@@ -25,6 +25,7 @@ type reportView struct {
 	Modalities  []modalityView
 	Enhancement *signalView
 	Evidence    []evidenceView
+	Live        *liveNote // the live session the recording came from (live_pages.go)
 }
 
 type modalityView struct {
@@ -130,6 +131,9 @@ func (s *server) reportPage(c echo.Context) error {
 	}
 	p := currentPrincipal(c)
 	v.CanDelete = p != nil && (p.isAdmin() || p.User.ID == iv.OwnerID)
+	if v.Live, err = s.liveNoteOf(c, iv); err != nil {
+		return err
+	}
 	title := iv.Candidate
 	if title == "" {
 		title = iv.OriginalName

@@ -7,8 +7,9 @@ import (
 )
 
 // routes registers every route of the service, here and nowhere else.
-// Everything except /healthz, /readyz, the login page and the static
-// assets (CSS and JS only) requires a session or an API token.
+// Everything except /healthz, /readyz, the login page, the static assets
+// (CSS and JS only) and WHIP ingest (a live session's own token) requires a
+// session or an API token.
 func (s *server) routes() error {
 	e := s.echo
 	e.Use(s.observe, securityHeaders)
@@ -26,6 +27,14 @@ func (s *server) routes() error {
 	e.GET("/login", s.loginPage)
 	e.POST("/login", s.login)
 
+	// WHIP ingest of live sessions (live_whip.go): authenticated by each
+	// session's own bearer token, not by cookies; CORS for any client.
+	e.OPTIONS("/api/v1/sessions/:id/whip", s.whipOptions)
+	e.POST("/api/v1/sessions/:id/whip", s.whipPublish)
+	e.OPTIONS("/api/v1/sessions/:id/whip/:resource", s.whipResourceOptions)
+	e.DELETE("/api/v1/sessions/:id/whip/:resource", s.whipDelete)
+	e.PATCH("/api/v1/sessions/:id/whip/:resource", s.whipPatch)
+
 	a := e.Group("", s.requireAuth)
 	a.POST("/logout", s.logout)
 	a.GET("/metrics", s.metricsHandler())
@@ -39,6 +48,10 @@ func (s *server) routes() error {
 	a.GET("/interviews/:id/delete", s.deleteConfirmPage)
 	a.POST("/interviews/:id/delete", s.deleteForm)
 	a.GET("/interviews/:id/evidence/:file", s.evidenceFile)
+	a.GET("/live", s.livePage)
+	a.POST("/live", s.liveCreateForm)
+	a.GET("/live/:id", s.liveSessionPage)
+	a.POST("/live/:id/end", s.liveEndForm)
 	a.GET("/webhooks", s.webhooksPage, requireAdmin)
 	a.POST("/webhooks", s.webhookCreateForm, requireAdmin)
 	a.POST("/webhooks/:id/delete", s.webhookDeleteForm, requireAdmin)
@@ -52,6 +65,11 @@ func (s *server) routes() error {
 	api.DELETE("/interviews/:id", s.apiDeleteInterview)
 	api.GET("/interviews/:id/report", s.apiGetReport)
 	api.GET("/interviews/:id/evidence/:file", s.evidenceFile)
+	api.POST("/sessions", s.apiCreateSession)
+	api.GET("/sessions", s.apiListSessions)
+	api.GET("/sessions/:id", s.apiGetSession)
+	api.DELETE("/sessions/:id", s.apiEndSession)
+	api.GET("/sessions/:id/events", s.liveEvents)
 	api.GET("/webhooks", s.apiListWebhooks, requireAdmin)
 	api.POST("/webhooks", s.apiCreateWebhook, requireAdmin)
 	api.DELETE("/webhooks/:id", s.apiDeleteWebhook, requireAdmin)

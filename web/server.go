@@ -49,6 +49,7 @@ type server struct {
 	metrics *httpMetrics
 	guard   *URLGuard
 	bodies  *renderCache // rendered report bodies
+	live    *liveManager // live sessions (live_manager.go); App owns and closes it
 }
 
 func newServer(cfg Config, log *slog.Logger, st store.Store, q Queue, files store.Files, m *httpMetrics, guard *URLGuard) (*server, error) {

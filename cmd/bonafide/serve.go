@@ -19,7 +19,8 @@ var serveEnv = map[string]string{
 	"data": "BONAFIDE_DATA", "addr": "BONAFIDE_ADDR", "max-upload": "BONAFIDE_MAX_UPLOAD",
 	"workers": "BONAFIDE_WORKERS", "webhook-allow": "BONAFIDE_WEBHOOK_ALLOW",
 	"secure-cookies": "BONAFIDE_SECURE_COOKIES", "tls-cert": "BONAFIDE_TLS_CERT", "tls-key": "BONAFIDE_TLS_KEY",
-	"log-level": "BONAFIDE_LOG_LEVEL",
+	"log-level":  "BONAFIDE_LOG_LEVEL",
+	"public-url": "BONAFIDE_PUBLIC_URL", "whip-udp-ports": "BONAFIDE_WHIP_UDP_PORTS", "public-ip": "BONAFIDE_PUBLIC_IP",
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -28,7 +29,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	af.register(fs)
 	cfg := web.DefaultConfig()
 	maxUpload := byteSize(cfg.MaxUploadBytes)
-	var allow, logLevel string
+	var allow, logLevel, udpPorts, publicIPs string
 	fs.StringVar(&cfg.DataDir, "data", "", "data folder: database, job queue, uploaded media and evidence (required)")
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.Var(&maxUpload, "max-upload", "upload size cap, e.g. 4GiB, 500MiB or bytes")
@@ -43,9 +44,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", cfg.WebhookTimeout, "timeout of one webhook POST")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful shutdown: in-flight requests and running analyses")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	lc := &cfg.Live
+	fs.StringVar(&lc.PublicURL, "public-url", "", "base URL of the whip_url and companion_url handed out, e.g. https://bonafide.example.com (default: the request's host)")
+	fs.StringVar(&udpPorts, "whip-udp-ports", "", "UDP port range of WebRTC media, MIN-MAX (default: any port)")
+	fs.StringVar(&publicIPs, "public-ip", "", "comma-separated addresses announced to WebRTC peers (a server behind 1:1 NAT)")
+	fs.IntVar(&lc.MaxSessions, "live-max-sessions", lc.MaxSessions, "live sessions receiving media at once")
+	fs.Float64Var(&lc.FPS, "live-fps", lc.FPS, "frames per second analysed live")
+	fs.IntVar(&lc.Width, "live-width", lc.Width, "largest width of the frames analysed live")
+	fs.DurationVar(&lc.Segment, "live-segment", lc.Segment, "stretch of the call one live score covers")
+	fs.Float64Var(&lc.AlertScore, "live-alert-score", lc.AlertScore, "signal score (0-1) that counts towards an alert")
+	fs.DurationVar(&lc.AlertAfter, "live-alert-after", lc.AlertAfter, "how long a signal must stay over the alert score")
 	fs.Usage = func() {
 		io.WriteString(e.stderr, "Usage: bonafide serve --data DIR [flags]\n\nEnvironment (overridden by flags):")
-		for _, k := range []string{"data", "addr", "max-upload", "workers", "webhook-allow", "secure-cookies", "tls-cert", "tls-key", "log-level"} {
+		for _, k := range []string{"data", "addr", "max-upload", "workers", "webhook-allow", "secure-cookies", "tls-cert", "tls-key", "log-level",
+			"public-url", "whip-udp-ports", "public-ip"} {
 			fmt.Fprintf(e.stderr, " %s", serveEnv[k])
 		}
 		io.WriteString(e.stderr, "\n\n")
@@ -77,6 +89,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usageErr("--webhook-allow: %v", err)
 	}
 	cfg.WebhookAllow = prefixes
+	if udpPorts != "" {
+		lo, hi, ok := strings.Cut(udpPorts, "-")
+		pmin, err1 := strconv.ParseUint(strings.TrimSpace(lo), 10, 16)
+		pmax, err2 := strconv.ParseUint(strings.TrimSpace(hi), 10, 16)
+		if !ok || err1 != nil || err2 != nil || pmin == 0 || pmax < pmin {
+			return usageErr("--whip-udp-ports: %q is not a port range MIN-MAX", udpPorts)
+		}
+		lc.UDPPortMin, lc.UDPPortMax = uint16(pmin), uint16(pmax)
+	}
+	for _, ip := range strings.Split(publicIPs, ",") {
+		if ip = strings.TrimSpace(ip); ip != "" {
+			lc.PublicIPs = append(lc.PublicIPs, ip)
+		}
+	}
 	e2 := *e
 	e2.logger = logger
 	var release func()

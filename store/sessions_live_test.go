@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A live session goes waiting → live → ending → ended; state changes from
+// the wrong state fail with ErrLiveState; progress and the outcome are
+// kept; deleting its interview or owner keeps the session.
+func TestLiveSessionLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	u, err := s.CreateUser(ctx, "rec@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	now := time.Now()
+	ls := LiveSession{ID: NewID(), OwnerID: u.ID, Candidate: "Ada", Title: "Round 1", TokenHash: []byte("hash-1"), CreatedAt: now}
+	require.NoError(t, s.CreateLiveSession(ctx, ls))
+
+	for _, tc := range []struct {
+		name string
+		ls   LiveSession
+		err  error
+	}{
+		{"same id", LiveSession{ID: ls.ID, TokenHash: []byte("other")}, ErrExists},
+		{"same token", LiveSession{ID: NewID(), TokenHash: []byte("hash-1")}, ErrExists},
+		{"no token", LiveSession{ID: NewID()}, ErrInvalid},
+		{"bad id", LiveSession{ID: "../x", TokenHash: []byte("h")}, ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.ErrorIs(t, s.CreateLiveSession(ctx, tc.ls), tc.err)
+		})
+	}
+
+	got, err := s.LiveSession(ctx, ls.ID)
+	require.NoError(t, err)
+	assert.Equal(t, LiveWaiting, got.State)
+	assert.Equal(t, "Ada", got.Candidate)
+	assert.Equal(t, u.ID, got.OwnerID)
+	assert.Nil(t, got.StartedAt)
+
+	// Only a waiting session can go live: a second publisher is refused.
+	require.NoError(t, s.SetLiveState(ctx, ls.ID, LiveLive, now, LiveWaiting))
+	require.ErrorIs(t, s.SetLiveState(ctx, ls.ID, LiveLive, now, LiveWaiting), ErrLiveState)
+	require.ErrorIs(t, s.SetLiveState(ctx, "nosuchsession", LiveLive, now, LiveWaiting), ErrNotFound)
+	require.ErrorIs(t, s.SetLiveState(ctx, ls.ID, LiveState("gone"), now, LiveLive), ErrInvalid)
+
+	score := json.RawMessage(`{"kind":"score","authenticity":80}`)
+	require.NoError(t, s.SaveLiveProgress(ctx, ls.ID, score, json.RawMessage(`{"segments":1}`), 0))
+	require.NoError(t, s.SaveLiveProgress(ctx, ls.ID, nil, json.RawMessage(`{"segments":2}`), 1), "nil keeps the last score")
+	require.ErrorIs(t, s.SaveLiveProgress(ctx, ls.ID, json.RawMessage(`{`), nil, 1), ErrInvalid)
+	got, err = s.LiveSession(ctx, ls.ID)
+	require.NoError(t, err)
+	assert.Equal(t, LiveLive, got.State)
+	require.NotNil(t, got.StartedAt)
+	assert.JSONEq(t, string(score), string(got.LastScore))
+	assert.JSONEq(t, `{"segments":2}`, string(got.Stats))
+	assert.Equal(t, 1, got.Alerts)
+
+	require.NoError(t, s.SetLiveState(ctx, ls.ID, LiveEnding, now, LiveWaiting, LiveLive))
+	iv := Interview{ID: NewID(), OwnerID: u.ID, MediaFile: "media/x.mkv", Status: StatusQueued, Source: "live"}
+	require.NoError(t, s.CreateInterview(ctx, iv))
+	require.NoError(t, s.EndLiveSession(ctx, ls.ID, LiveEnd{Reason: "the publisher ended the call", InterviewID: iv.ID,
+		Stats: json.RawMessage(`{"segments":3}`)}, now))
+	got, err = s.LiveSession(ctx, ls.ID)
+	require.NoError(t, err)
+	assert.Equal(t, LiveEnded, got.State)
+	assert.Equal(t, iv.ID, got.InterviewID)
+	assert.Equal(t, "the publisher ended the call", got.EndReason)
+	assert.JSONEq(t, `{"segments":3}`, string(got.Stats))
+	require.NotNil(t, got.EndedAt)
+	require.ErrorIs(t, s.EndLiveSession(ctx, "nosuchsession", LiveEnd{}, now), ErrNotFound)
+	byIV, err := s.LiveSessionByInterview(ctx, iv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, ls.ID, byIV.ID)
+	_, err = s.LiveSessionByInterview(ctx, "nosuchinterview")
+	require.ErrorIs(t, err, ErrNotFound)
+
+	require.NoError(t, s.DeleteInterview(ctx, iv.ID))
+	got, err = s.LiveSession(ctx, ls.ID)
+	require.NoError(t, err, "the session outlives its interview")
+	assert.Empty(t, got.InterviewID)
+}
+
+// Sessions a crashed server left live or ending are ended with a message;
+// waiting and ended ones are untouched. Listing is newest first.
+func TestAbandonLiveSessions(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	base := time.Now().Add(-time.Hour)
+	ids := map[LiveState]string{}
+	for i, st := range []LiveState{LiveWaiting, LiveLive, LiveEnding, LiveEnded} {
+		id := NewID()
+		ids[st] = id
+		require.NoError(t, s.CreateLiveSession(ctx, LiveSession{ID: id, TokenHash: []byte(id), CreatedAt: base.Add(time.Duration(i) * time.Minute)}))
+		switch st {
+		case LiveLive:
+			require.NoError(t, s.SetLiveState(ctx, id, LiveLive, base, LiveWaiting))
+		case LiveEnding:
+			require.NoError(t, s.SetLiveState(ctx, id, LiveEnding, base, LiveWaiting))
+		case LiveEnded:
+			require.NoError(t, s.EndLiveSession(ctx, id, LiveEnd{Reason: "done"}, base))
+		}
+	}
+	got, err := s.AbandonLiveSessions(ctx, "the server stopped during the call", time.Now())
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{ids[LiveLive], ids[LiveEnding]}, got)
+	for st, id := range ids {
+		ls, err := s.LiveSession(ctx, id)
+		require.NoError(t, err)
+		switch st {
+		case LiveWaiting:
+			assert.Equal(t, LiveWaiting, ls.State)
+		case LiveEnded:
+			assert.Equal(t, "done", ls.EndReason)
+			assert.Empty(t, ls.Error)
+		default:
+			assert.Equal(t, LiveEnded, ls.State, st)
+			assert.Equal(t, "the server stopped during the call", ls.Error)
+		}
+	}
+	list, err := s.ListLiveSessions(ctx, 3)
+	require.NoError(t, err)
+	require.Len(t, list, 3)
+	assert.Equal(t, ids[LiveEnded], list[0].ID, "newest first")
+	assert.Equal(t, ids[LiveLive], list[2].ID)
+}

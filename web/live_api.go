@@ -1,0 +1,183 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+// liveSessionJSON is a live session in the API.
+type liveSessionJSON struct {
+	ID           string          `json:"id"`
+	State        store.LiveState `json:"state"`
+	Candidate    string          `json:"candidate"`
+	Title        string          `json:"title"`
+	WHIPURL      string          `json:"whip_url"`
+	CompanionURL string          `json:"companion_url"`
+	EventsURL    string          `json:"events_url"`
+	// Token publishes to this session only; it is in the create response
+	// alone (the owner sees it again on the companion page).
+	Token        string          `json:"token,omitempty"`
+	EndReason    string          `json:"end_reason,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	InterviewID  string          `json:"interview_id,omitempty"`
+	InterviewURL string          `json:"interview_url,omitempty"` // API path of the interview
+	Alerts       int             `json:"alerts"`
+	LastScore    json.RawMessage `json:"last_score,omitempty"`
+	Stats        json.RawMessage `json:"stats,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+	StartedAt    *time.Time      `json:"started_at,omitempty"`
+	EndedAt      *time.Time      `json:"ended_at,omitempty"`
+}
+
+// liveBase is the scheme and host that handed-out URLs start with.
+func liveBase(c echo.Context, lc LiveConfig) string {
+	if lc.PublicURL != "" {
+		return strings.TrimSuffix(lc.PublicURL, "/")
+	}
+	return c.Scheme() + "://" + c.Request().Host
+}
+
+// sessionJSON describes ls; a running session's statistics come from
+// memory (fresher than the record).
+func (s *server) sessionJSON(c echo.Context, ls store.LiveSession) liveSessionJSON {
+	base := liveBase(c, s.cfg.Live)
+	j := liveSessionJSON{
+		ID: ls.ID, State: ls.State, Candidate: ls.Candidate, Title: ls.Title,
+		WHIPURL: base + "/api/v1/sessions/" + ls.ID + "/whip", CompanionURL: base + "/live/" + ls.ID,
+		EventsURL: base + "/api/v1/sessions/" + ls.ID + "/events",
+		EndReason: ls.EndReason, Error: ls.Error, InterviewID: ls.InterviewID, Alerts: ls.Alerts,
+		LastScore: ls.LastScore, Stats: ls.Stats, CreatedAt: ls.CreatedAt, StartedAt: ls.StartedAt, EndedAt: ls.EndedAt,
+	}
+	if ls.InterviewID != "" {
+		j.InterviewURL = "/api/v1/interviews/" + ls.InterviewID
+	}
+	if r := s.live.run(ls.ID); r != nil && ls.State == store.LiveLive {
+		j.Stats = mustJSON(r.stats())
+		j.Alerts = r.alertCount()
+	}
+	return j
+}
+
+// liveField trims a candidate or title to maxField characters.
+func liveField(v string) string {
+	v = strings.TrimSpace(strings.ToValidUTF8(v, ""))
+	if utf8.RuneCountInString(v) > maxField {
+		v = string([]rune(v)[:maxField])
+	}
+	return v
+}
+
+// apiCreateSession creates a live session: 201 with its WHIP URL, token
+// and companion page.
+func (s *server) apiCreateSession(c echo.Context) error {
+	var in struct {
+		Candidate string `json:"candidate" form:"candidate"`
+		Title     string `json:"title" form:"title"`
+	}
+	if err := c.Bind(&in); err != nil {
+		return userErr(ErrBadRequest, "send {\"candidate\": \"…\", \"title\": \"…\"} (both optional)")
+	}
+	p := currentPrincipal(c)
+	ls, tok, err := s.live.createSession(c.Request().Context(), p.User.ID, liveField(in.Candidate), liveField(in.Title))
+	if err != nil {
+		return err
+	}
+	j := s.sessionJSON(c, ls)
+	j.Token = tok
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/sessions/"+ls.ID)
+	return c.JSON(http.StatusCreated, j)
+}
+
+// apiListSessions lists live sessions, newest first (limit 1–200, default 50).
+func (s *server) apiListSessions(c echo.Context) error {
+	limit := 50
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return userErr(ErrBadRequest, "limit must be a whole number in [1, 200]")
+		}
+		limit = n
+	}
+	list, err := s.store.ListLiveSessions(c.Request().Context(), limit)
+	if err != nil {
+		return err
+	}
+	out := make([]liveSessionJSON, 0, len(list))
+	for _, ls := range list {
+		out = append(out, s.sessionJSON(c, ls))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": out})
+}
+
+func (s *server) liveSession(c echo.Context) (store.LiveSession, error) {
+	ls, err := s.store.LiveSession(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return ls, userErr(ErrNotFound, "no live session %q", c.Param("id"))
+	}
+	return ls, err
+}
+
+// apiGetSession returns a live session with its last score and statistics.
+func (s *server) apiGetSession(c echo.Context) error {
+	ls, err := s.liveSession(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.sessionJSON(c, ls))
+}
+
+// endSession ends ls for the recruiter (its owner or an admin): a running
+// call is hung up (its recording is queued); a waiting session ends with
+// nothing received.
+func (s *server) endSession(c echo.Context, ls store.LiveSession) error {
+	p := currentPrincipal(c)
+	if p == nil || (!p.isAdmin() && p.User.ID != ls.OwnerID) {
+		return userErr(ErrForbidden, "only the session's owner or an admin may end it")
+	}
+	reason := "ended by " + p.User.Email
+	for range 3 { // a publisher may arrive meanwhile: then hang it up
+		if s.live.end(ls.ID, "", reason) {
+			return nil
+		}
+		switch err := s.live.endWaiting(c.Request().Context(), ls, reason); {
+		case err == nil:
+			return nil
+		case !errors.Is(err, store.ErrLiveState):
+			return err
+		}
+		cur, err := s.store.LiveSession(c.Request().Context(), ls.ID)
+		if err != nil {
+			return err
+		}
+		if cur.State == store.LiveEnding || cur.State == store.LiveEnded {
+			return nil // ending anyway
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return userErr(ErrConflict, "live session %s is changing state; try again", ls.ID)
+}
+
+// apiEndSession ends a session: 202 with its state (ending or ended; the
+// interview id follows once the recording is queued).
+func (s *server) apiEndSession(c echo.Context) error {
+	ls, err := s.liveSession(c)
+	if err != nil {
+		return err
+	}
+	if err := s.endSession(c, ls); err != nil {
+		return err
+	}
+	if ls, err = s.store.LiveSession(c.Request().Context(), ls.ID); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, s.sessionJSON(c, ls))
+}

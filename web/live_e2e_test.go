@@ -1,0 +1,156 @@
+package web
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/internal/testutil"
+)
+
+// liveBrowser starts Debian's Chromium headless with fake capture devices
+// fed from y4m (camera) and wav (microphone), permission prompts accepted.
+func liveBrowser(t *testing.T, y4m, wav string) context.Context {
+	t.Helper()
+	const chromium = "/usr/bin/chromium"
+	_, err := os.Stat(chromium)
+	require.NoError(t, err, "Chromium is part of the test set-up (scripts/setup.sh installs it)")
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", y4m),
+		chromedp.Flag("use-file-for-fake-audio-capture", wav),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+	)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate("about:blank")))
+	return ctx
+}
+
+// companionState is what the companion page shows at one moment.
+type companionState struct {
+	Conn   string `json:"conn"`
+	State  string `json:"state"`
+	Scores int    `json:"scores"`
+	Score  string `json:"score"`
+	Rows   int    `json:"rows"`
+	Error  string `json:"error"`
+}
+
+// TestBrowserLiveSession: in headless Chromium with a fake camera and
+// microphone fed from a corpus clip, a recruiter logs in, creates a live
+// session, opens its companion page, publishes the camera and microphone
+// over WHIP, sees live scores arrive by SSE, ends the interview and finds
+// the report of the recording.
+func TestBrowserLiveSession(t *testing.T) {
+	la := startLiveApp(t, "", true, shortLive)
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	dir := t.TempDir()
+	y4m, wav := filepath.Join(dir, "clip.y4m"), filepath.Join(dir, "clip.wav")
+	testutil.FFmpeg(t, "-i", clip, "-t", "10", "-an", "-vf", "scale=640:360,fps=15", "-pix_fmt", "yuv420p", y4m)
+	testutil.FFmpeg(t, "-i", clip, "-t", "10", "-vn", "-ac", "1", "-ar", "48000", "-c:a", "pcm_s16le", wav)
+
+	ctx := liveBrowser(t, y4m, wav)
+	step, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(step, 30*time.Second)
+		defer scancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			dbg, _ := chromedp.Run(step, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+			t.Fatalf("browser step %q: %v\npage: %s", name, err, dbg)
+		}
+	}
+	run("log in",
+		chromedp.Navigate(la.base+"/live"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "recruiter@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
+		chromedp.Submit(chromedp.CSS("#login-form")),
+		chromedp.WaitVisible(chromedp.CSS("#live-create-form")),
+	)
+	run("create a session",
+		chromedp.SendKeys(chromedp.CSS(`#live-create-form input[name="candidate"]`), "Browser Live"),
+		chromedp.Click(chromedp.CSS("#live-create-button")),
+		chromedp.WaitVisible(chromedp.CSS("#start-button")),
+	)
+	run("publish the camera and microphone",
+		chromedp.Click(chromedp.CSS("#source-camera")),
+		chromedp.Click(chromedp.CSS("#start-button")),
+	)
+
+	// Watch the page until live scores have arrived.
+	var last companionState
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		s, err := chromedp.Run(step, chromedp.Evaluate[companionState](`(() => {
+			const root = document.getElementById("companion");
+			const err = document.getElementById("publish-error");
+			return {conn: root.getAttribute("data-conn") || "", state: root.getAttribute("data-state"),
+				scores: Number(root.getAttribute("data-scores") || 0),
+				score: document.getElementById("live-score").textContent,
+				rows: document.querySelectorAll("#signal-rows tr[data-signal]").length,
+				error: err && !err.hidden ? err.textContent : ""};
+		})()`))
+		require.NoError(t, err)
+		last = s
+		require.Empty(t, s.Error, "the page shows no publishing error")
+		if s.Scores >= 2 {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Logf("companion page: %+v", last)
+	require.GreaterOrEqual(t, last.Scores, 2, "live scores arrived on the page: %+v", last)
+	assert.Equal(t, "connected", last.Conn)
+	assert.Equal(t, "live", last.State)
+	assert.Greater(t, last.Rows, 0, "each signal's state is shown")
+	assert.NotEqual(t, "–", last.Score)
+	screenshot(t, step, "live-companion.png")
+
+	_, err := chromedp.Run(step, chromedp.Evaluate[bool](`(window.confirm = () => true, true)`))
+	require.NoError(t, err)
+	run("end the interview", chromedp.Click(chromedp.CSS("#end-button")))
+	sctx, scancel := context.WithTimeout(step, 60*time.Second)
+	err = chromedp.Do(sctx, chromedp.WaitVisible(chromedp.CSS("#report-link")))
+	scancel()
+	require.NoError(t, err, "the page links the report once the recording is queued")
+	text, err := chromedp.Run(step, chromedp.Text(chromedp.CSS("#session-end")))
+	require.NoError(t, err)
+	assert.Contains(t, text, "the publisher ended the call")
+
+	run("open the report", chromedp.Click(chromedp.CSS("#report-link")))
+	// The report page reloads itself when the analysis is done.
+	sctx, scancel = context.WithTimeout(step, 3*time.Minute)
+	err = chromedp.Do(sctx, chromedp.WaitVisible(chromedp.CSS("#verdict")))
+	scancel()
+	require.NoError(t, err, "the report of the recording is shown")
+	body, err := chromedp.Run(step, chromedp.Text(chromedp.CSS("main")))
+	require.NoError(t, err)
+	assert.Contains(t, body, "Browser Live")
+	assert.True(t, strings.Contains(body, "live-"), "the recording is the live session's")
+	note, err := chromedp.Run(step, chromedp.Text(chromedp.CSS("#live-note")))
+	require.NoError(t, err)
+	assert.Contains(t, note, "skipped", "the report says what the live path dropped")
+	screenshot(t, step, "live-report.png")
+}
