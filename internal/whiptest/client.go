@@ -1,6 +1,7 @@
 // Package whiptest is a WebRTC publisher for tests and benchmarks: it sends
-// an IVF video file and an Ogg/Opus file as live tracks, paced in real time,
-// to any WHIP-style answerer.
+// a video file (VP8 or VP9 in IVF, or H.264 in Annex B with the extension
+// .h264) and an Ogg/Opus file as live tracks, paced in real time, to any
+// WHIP-style answerer.
 package whiptest
 
 import (
@@ -9,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/pion/webrtc/v4/pkg/media/h264reader"
 	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 )
@@ -52,7 +56,12 @@ func Publish(ctx context.Context, answer Answerer, videoIVF, audioOgg string, lo
 	})
 	var senders []func(context.Context) error
 	if videoIVF != "" {
-		track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "bonafide-test")
+		mime, send, err := videoSender(videoIVF)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: mime}, "video", "bonafide-test")
 		if err != nil {
 			p.Close()
 			return nil, err
@@ -61,7 +70,7 @@ func Publish(ctx context.Context, answer Answerer, videoIVF, audioOgg string, lo
 			p.Close()
 			return nil, err
 		}
-		senders = append(senders, func(ctx context.Context) error { return sendIVF(ctx, track, videoIVF, loop) })
+		senders = append(senders, func(ctx context.Context) error { return send(ctx, track, videoIVF, loop) })
 	}
 	if audioOgg != "" {
 		track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "bonafide-test")
@@ -139,6 +148,32 @@ func (p *Publisher) Close() error {
 		err = p.pc.Close()
 	})
 	return err
+}
+
+type sender func(ctx context.Context, track *webrtc.TrackLocalStaticSample, path string, loop bool) error
+
+// videoSender picks the codec of a video file: H.264 for .h264 (Annex B),
+// else the IVF header's fourcc (VP80 or VP90).
+func videoSender(path string) (mime string, send sender, err error) {
+	if strings.EqualFold(filepath.Ext(path), ".h264") {
+		return webrtc.MimeTypeH264, sendH264, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	_, hdr, err := ivfreader.NewWith(f)
+	if err != nil {
+		return "", nil, fmt.Errorf("ivf: %w", err)
+	}
+	switch hdr.FourCC {
+	case "VP80":
+		return webrtc.MimeTypeVP8, sendIVF, nil
+	case "VP90":
+		return webrtc.MimeTypeVP9, sendIVF, nil
+	}
+	return "", nil, fmt.Errorf("whiptest: IVF with fourcc %q: only VP80 and VP90 are sent", hdr.FourCC)
 }
 
 func sendIVF(ctx context.Context, track *webrtc.TrackLocalStaticSample, path string, loop bool) error {
@@ -229,6 +264,56 @@ func sendOgg(ctx context.Context, track *webrtc.TrackLocalStaticSample, path str
 			}
 		}
 		tick.Stop()
+		f.Close()
+		if !loop {
+			return nil
+		}
+	}
+}
+
+// sendH264 sends an Annex-B H.264 file one access unit per frame interval
+// (25 fps): the parameter sets and SEI that precede a slice go with it.
+// The file must have one slice per picture (x264's default).
+func sendH264(ctx context.Context, track *webrtc.TrackLocalStaticSample, path string, loop bool) error {
+	const frame = 40 * time.Millisecond
+	tick := time.NewTicker(frame)
+	defer tick.Stop()
+	for {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		r, err := h264reader.NewReader(f)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		var au []byte
+		for {
+			nal, err := r.NextNAL()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("h264: %w", err)
+			}
+			au = append(append(au, 0, 0, 0, 1), nal.Data...)
+			if nal.UnitType != h264reader.NalUnitTypeCodedSliceIdr && nal.UnitType != h264reader.NalUnitTypeCodedSliceNonIdr {
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				f.Close()
+				return ctx.Err()
+			case <-tick.C:
+			}
+			if err := track.WriteSample(media.Sample{Data: au, Duration: frame}); err != nil {
+				f.Close()
+				return err
+			}
+			au = nil
+		}
 		f.Close()
 		if !loop {
 			return nil

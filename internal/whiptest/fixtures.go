@@ -29,3 +29,31 @@ func Fixtures(t testing.TB, src string, seconds float64, width, fps int, noVideo
 	}
 	return ivf, ogg
 }
+
+// VideoFixture converts the first seconds of src (at most 640 px wide, 25
+// fps, a keyframe every second) into a video file Publish sends with the
+// given codec: "vp8" or "vp9" in IVF, "h264" in Annex B (Constrained
+// Baseline, as browsers send it).
+func VideoFixture(t testing.TB, src string, seconds float64, codec string) string {
+	t.Helper()
+	dir := t.TempDir()
+	args := []string{"-i", src, "-t", fmt.Sprintf("%.2f", seconds), "-an",
+		"-vf", "scale=w='min(640,iw)':h=-2,fps=25", "-g", "25"}
+	var out string
+	switch codec {
+	case "vp8":
+		out = filepath.Join(dir, "video.ivf")
+		args = append(args, "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1500k")
+	case "vp9":
+		out = filepath.Join(dir, "video.ivf")
+		args = append(args, "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1500k")
+	case "h264":
+		out = filepath.Join(dir, "video.h264")
+		args = append(args, "-c:v", "libx264", "-profile:v", "baseline", "-preset", "veryfast", "-tune", "zerolatency",
+			"-x264-params", "sliced-threads=0", "-bsf:v", "h264_mp4toannexb", "-f", "h264")
+	default:
+		t.Fatalf("whiptest: no fixture for codec %q", codec)
+	}
+	testutil.FFmpeg(t, append(args, out)...)
+	return out
+}

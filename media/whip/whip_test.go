@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +159,76 @@ func TestBadOffer(t *testing.T) {
 	for _, offer := range []string{"", "hello", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"} {
 		_, _, err := ep.Publish(offer, t.TempDir())
 		require.ErrorIs(t, err, whip.ErrBadOffer, "%q", offer)
+	}
+}
+
+// Each video codec a WHIP client may send (browsers offer VP8, VP9 and
+// H.264; OBS sends H.264) is decoded live and recorded.
+func TestVideoCodecs(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	for _, tc := range []struct{ codec, mime, probed string }{
+		{"vp8", "video/VP8", "vp8"},
+		{"vp9", "video/VP9", "vp9"},
+		{"h264", "video/H264", "h264"},
+	} {
+		t.Run(tc.codec, func(t *testing.T) {
+			file := whiptest.VideoFixture(t, clip, 3, tc.codec)
+			ep, err := whip.NewEndpoint(whip.Config{})
+			require.NoError(t, err)
+			dir := t.TempDir()
+			var pub *whip.Publication
+			client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
+				p, answer, err := ep.Publish(offer, dir)
+				pub = p
+				return answer, err
+			}, file, "", false)
+			require.NoError(t, err)
+			defer client.Close()
+			defer pub.Close()
+			var tr whip.Track
+			select {
+			case tr = <-pub.Tracks():
+			case <-time.After(10 * time.Second):
+				t.Fatal("no track arrived")
+			}
+			require.Equal(t, "video", tr.Kind)
+			require.True(t, strings.EqualFold(tc.mime, tr.Codec), tr.Codec)
+			frames, width := 0, 0
+			decoded := make(chan struct{})
+			go func() {
+				defer close(decoded)
+				defer tr.Video.Close()
+				for {
+					f, err := tr.Video.Next()
+					if err != nil {
+						return
+					}
+					frames++
+					width = f.Image.Cols()
+				}
+			}()
+			select {
+			case <-client.Finished():
+			case <-time.After(20 * time.Second):
+				t.Fatal("publisher did not finish")
+			}
+			require.NoError(t, client.Err())
+			time.Sleep(300 * time.Millisecond)
+			require.NoError(t, pub.Close())
+			<-decoded
+			require.Equal(t, 512, width)
+			require.InDelta(t, 15, frames, 5, "3 s at the 5-fps live rate")
+			st := pub.Stats()
+			require.Len(t, st, 1)
+			require.InDelta(t, 75, st[0].Frames, 5, "every frame recorded")
+			out := filepath.Join(dir, "recording.mkv")
+			require.NoError(t, pub.Recording(context.Background(), out))
+			info, err := media.Tools{}.Probe(context.Background(), out)
+			require.NoError(t, err)
+			require.Equal(t, tc.probed, info.Video.Codec)
+			require.InDelta(t, 3, info.Duration.Seconds(), 0.6)
+			require.NoError(t, client.Close())
+		})
 	}
 }
