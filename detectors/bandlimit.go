@@ -326,6 +326,14 @@ var channelEdges = []struct{ lo, hi, weight float64 }{
 	// low bit rates (5.5–8.5 kHz; genuine dev items encoded as MP3 at
 	// 22.05/24 kHz cut at 8.44 kHz, which set the upper bound).
 	{5300, 8700, 1},
+	// Opus: its CELT layer codes bands with edges at 8, 9.6, 12, 15.6 and
+	// 20 kHz and fills a band it codes but the source left empty by
+	// folding, so a 16-kHz voice (8-kHz edge) sent through Opus at call
+	// bit rates ends at 9.0–9.8 kHz (measured: libopus 32 kbit/s on the
+	// dev genuine 16-kHz recordings, docs/evaluation.md). Band-limited
+	// voices in calls must not look like generators. An upward pitch shift
+	// of a 16-kHz voice can land here too and is no longer seen.
+	{8700, 9900, 1},
 	// Opus super-wideband (12 kHz); also where 24-kHz generators cut, so
 	// it is not fully excused.
 	{11650, 12350, 0.8},

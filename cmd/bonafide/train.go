@@ -18,7 +18,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("train", e)
 	var cf corpusFlags
 	cf.register(fs)
-	out := fs.String("out", "", "weights file to write, e.g. models/weights/fusion-v2.json (the binary embeds the highest version at its next build)")
+	out := fs.String("out", "", "weights file to write, e.g. models/weights/fusion-v4.json (the binary embeds the highest version at its next build)")
 	var opt models.TrainOptions
 	fs.IntVar(&opt.Folds, "folds", 5, "cross-validation folds, by source")
 	fs.Int64Var(&opt.Seed, "seed", 1, "fold assignment seed")

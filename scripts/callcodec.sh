@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Makes a "call-like" copy of a corpus: every item re-encoded as a video
+# call would carry it (VP8 at 600 kbit/s, at most 640 px wide, 25 fps; Opus
+# at 32 kbit/s, mono, 48 kHz) into OUT, with OUT/manifest.csv listing the
+# copies under the same labels, kinds and sources. `bonafide eval --manifest
+# OUT/manifest.csv` then measures how the model holds up under a call codec
+# (docs/evaluation.md). The copy is derived from the corpus: keep it outside
+# the repository, like the corpus.
+#
+#   scripts/callcodec.sh [CORPUS_DIR] OUT
+set -euo pipefail
+if [ $# -eq 1 ]; then CORPUS=${BONAFIDE_CORPUS:-../shared/corpus}; OUT=$1
+elif [ $# -eq 2 ]; then CORPUS=$1; OUT=$2
+else echo "usage: $0 [CORPUS_DIR] OUT" >&2; exit 64; fi
+mkdir -p "$OUT"
+has() { [ -n "$(ffprobe -v error -select_streams "$1" -show_entries stream=index -of csv=p=0 "$2")" ]; }
+tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 | while read -r path; do
+  src=$CORPUS/$path
+  dst=$OUT/${path%.*}.mkv
+  [ -s "$dst" ] && continue
+  mkdir -p "$(dirname "$dst")"
+  args=()
+  if has v "$src"; then
+    args+=(-map 0:v:0 -vf "scale=w='min(640,iw)':h=-2,fps=25" -c:v libvpx -deadline realtime -cpu-used 8 -b:v 600k)
+  fi
+  if has a "$src"; then
+    args+=(-map 0:a:0 -c:a libopus -b:a 32k -ar 48000 -ac 1)
+  fi
+  ffmpeg -nostdin -v error -y -i "$src" "${args[@]}" "$dst.tmp.mkv"
+  mv "$dst.tmp.mkv" "$dst"
+done
+{ head -1 "$CORPUS/manifest.csv"; tail -n +2 "$CORPUS/manifest.csv" | sed 's/^\([^,]*\)\.[A-Za-z0-9]*,/\1.mkv,/'; } > "$OUT/manifest.csv"
+echo "$(($(wc -l < "$OUT/manifest.csv") - 1)) items in $OUT/manifest.csv"
