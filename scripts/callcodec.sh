@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Makes a "call-like" copy of a corpus: every item re-encoded as a video
-# call would carry it (VP8 at 600 kbit/s, at most 640 px wide, 25 fps; Opus
-# at 32 kbit/s, mono, 48 kHz) into OUT, with OUT/manifest.csv listing the
-# copies under the same labels, kinds and sources. `bonafide eval --manifest
+# call would carry it into OUT. PROFILE picks the codecs:
+#   webrtc (default): VP8 at 600 kbit/s, at most 640 px wide, 25 fps; Opus
+#                     at 32 kbit/s, mono, 48 kHz (a browser call);
+#   recording:        H.264 at 400 kbit/s, at most 854 px wide, 15 fps; AAC
+#                     at 48 kbit/s, mono, 32 kHz (a meeting tool's cloud
+#                     recording of a weak connection);
+# OUT/manifest.csv lists the copies under the same labels, kinds and
+# sources. `bonafide eval --manifest
 # OUT/manifest.csv` then measures how the model holds up under a call codec
 # (docs/evaluation.md). The copy is derived from the corpus: keep it outside
 # the repository, like the corpus.
 #
-#   scripts/callcodec.sh [CORPUS_DIR] OUT
+#   [PROFILE=recording] scripts/callcodec.sh [CORPUS_DIR] OUT
 set -euo pipefail
 if [ $# -eq 1 ]; then CORPUS=${BONAFIDE_CORPUS:-../shared/corpus}; OUT=$1
 elif [ $# -eq 2 ]; then CORPUS=$1; OUT=$2
@@ -20,12 +25,15 @@ tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 | while read -r path; do
   [ -s "$dst" ] && continue
   mkdir -p "$(dirname "$dst")"
   args=()
-  if has v "$src"; then
-    args+=(-map 0:v:0 -vf "scale=w='min(640,iw)':h=-2,fps=25" -c:v libvpx -deadline realtime -cpu-used 8 -b:v 600k)
-  fi
-  if has a "$src"; then
-    args+=(-map 0:a:0 -c:a libopus -b:a 32k -ar 48000 -ac 1)
-  fi
+  case ${PROFILE:-webrtc} in
+  webrtc)
+    if has v "$src"; then args+=(-map 0:v:0 -vf "scale=w='min(640,iw)':h=-2,fps=25" -c:v libvpx -deadline realtime -cpu-used 8 -b:v 600k); fi
+    if has a "$src"; then args+=(-map 0:a:0 -c:a libopus -b:a 32k -ar 48000 -ac 1); fi ;;
+  recording)
+    if has v "$src"; then args+=(-map 0:v:0 -vf "scale=w='min(854,iw)':h=-2,fps=15" -c:v libx264 -preset veryfast -b:v 400k -maxrate 500k -bufsize 800k -pix_fmt yuv420p); fi
+    if has a "$src"; then args+=(-map 0:a:0 -c:a aac -b:a 48k -ar 32000 -ac 1); fi ;;
+  *) echo "unknown PROFILE ${PROFILE}" >&2; exit 64 ;;
+  esac
   ffmpeg -nostdin -v error -y -i "$src" "${args[@]}" "$dst.tmp.mkv"
   mv "$dst.tmp.mkv" "$dst"
 done
