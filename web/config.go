@@ -35,6 +35,14 @@ type Config struct {
 	MaxAttempts    int           // analysis attempts before a job fails
 	JobTimeout     time.Duration // longest single analysis
 	SessionTTL     time.Duration // browser login lifetime
+	// Failed logins: after LoginMaxFailures for one account, or
+	// LoginAddrMaxFailures from one client address (the TCP peer: behind a
+	// reverse proxy every client shares the proxy's; 0 turns the address
+	// limit off), within LoginWindow, further logins of that account or
+	// address are refused (429) until the oldest failure is LoginWindow old.
+	LoginMaxFailures     int
+	LoginAddrMaxFailures int
+	LoginWindow          time.Duration
 	// SecureCookies forces the Secure flag on cookies, for a service behind
 	// a TLS-terminating proxy; cookies are always Secure when the service
 	// terminates TLS itself (TLSCert/TLSKey).
@@ -62,15 +70,18 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		MaxUploadBytes:  DefaultMaxUpload,
-		Workers:         1,
-		MaxAttempts:     3,
-		JobTimeout:      4 * time.Hour,
-		SessionTTL:      12 * time.Hour,
-		WebhookTimeout:  10 * time.Second,
-		ShutdownTimeout: 15 * time.Second,
-		Live:            DefaultLiveConfig(),
+		Addr:                 "127.0.0.1:8080",
+		MaxUploadBytes:       DefaultMaxUpload,
+		Workers:              1,
+		MaxAttempts:          3,
+		JobTimeout:           4 * time.Hour,
+		SessionTTL:           12 * time.Hour,
+		LoginMaxFailures:     5,
+		LoginAddrMaxFailures: 30,
+		LoginWindow:          15 * time.Minute,
+		WebhookTimeout:       10 * time.Second,
+		ShutdownTimeout:      15 * time.Second,
+		Live:                 DefaultLiveConfig(),
 	}
 }
 
@@ -189,6 +200,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionTTL < time.Minute {
 		errs = append(errs, "the session lifetime must be at least 1 minute")
+	}
+	if c.LoginMaxFailures < 1 || c.LoginAddrMaxFailures < 0 || c.LoginWindow < time.Second {
+		errs = append(errs, "failed-login limits: at least 1 per account, 0 (off) or more per address, a window of at least 1 s")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, "TLS needs both a certificate and a key")

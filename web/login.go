@@ -2,7 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +48,17 @@ func (s *server) login(c echo.Context) error {
 	email := strings.TrimSpace(c.FormValue("email"))
 	pw := c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
+	account, addr := "account:"+strings.ToLower(email), "addr:"+peerHost(c.Request())
+	if wait, ok := s.loginRefused(account, addr); ok {
+		s.log.Warn("login refused: too many failures", "email", email, "addr", addr, "retry_in", wait.Round(time.Second))
+		mins := int(math.Ceil(wait.Minutes()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		tok := randomToken(24)
+		c.SetCookie(s.cookie(c, loginCookie, tok, time.Hour))
+		return s.render(c, http.StatusTooManyRequests, "login", pageData{Title: "Log in",
+			Data: loginView{Email: email, Next: next, LoginCSRF: tok,
+				Error: fmt.Sprintf("Too many failed logins for this account or from this address. Try again in %d minute%s.", mins, plural(mins))}})
+	}
 	u, err := s.store.UserByEmail(c.Request().Context(), email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -52,7 +67,11 @@ func (s *server) login(c echo.Context) error {
 		return err
 	}
 	if err != nil || !checkPassword(u.PasswordHash, pw) {
-		s.log.Info("login failed", "email", email, "ip", c.RealIP())
+		s.loginFails.fail(account)
+		if s.cfg.LoginAddrMaxFailures > 0 {
+			s.addrFails.fail(addr)
+		}
+		s.log.Info("login failed", "email", email, "addr", addr)
 		tok := randomToken(24)
 		c.SetCookie(s.cookie(c, loginCookie, tok, time.Hour))
 		return s.render(c, http.StatusUnauthorized, "login", pageData{Title: "Log in",
@@ -64,10 +83,39 @@ func (s *server) login(c echo.Context) error {
 	if err := s.store.CreateSession(c.Request().Context(), se); err != nil {
 		return err
 	}
+	s.loginFails.reset(account)
 	s.log.Info("login", "user", u.Email)
 	c.SetCookie(s.cookie(c, sessionCookie, secret, s.cfg.SessionTTL))
 	c.SetCookie(s.cookie(c, loginCookie, "", -1))
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// loginRefused reports whether a login of account from addr is refused
+// for too many failures, and for how long.
+func (s *server) loginRefused(account, addr string) (time.Duration, bool) {
+	wait, refused := s.loginFails.blocked(account)
+	if s.cfg.LoginAddrMaxFailures > 0 {
+		if w, ok := s.addrFails.blocked(addr); ok {
+			wait, refused = max(wait, w), true
+		}
+	}
+	return wait, refused
+}
+
+// peerHost is the TCP peer's address (not X-Forwarded-For, which any
+// client can set).
+func peerHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // logout ends the session (CSRF-checked by requireAuth).

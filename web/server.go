@@ -50,10 +50,13 @@ type server struct {
 	guard   *URLGuard
 	bodies  *renderCache // rendered report bodies
 	live    *liveManager // live sessions (live_manager.go); App owns and closes it
+	// Failed logins per account and per client address (throttle.go).
+	loginFails, addrFails *loginThrottle
 }
 
 func newServer(cfg Config, log *slog.Logger, st store.Store, q Queue, files store.Files, m *httpMetrics, guard *URLGuard) (*server, error) {
-	s := &server{cfg: cfg, log: log, store: st, queue: q, files: files, tools: cfg.Analysis.Tools, metrics: m, guard: guard, bodies: newRenderCache(64)}
+	s := &server{cfg: cfg, log: log, store: st, queue: q, files: files, tools: cfg.Analysis.Tools, metrics: m, guard: guard, bodies: newRenderCache(64),
+		loginFails: newLoginThrottle(cfg.LoginMaxFailures, cfg.LoginWindow), addrFails: newLoginThrottle(cfg.LoginAddrMaxFailures, cfg.LoginWindow)}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err

@@ -44,6 +44,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", cfg.WebhookTimeout, "timeout of one webhook POST")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful shutdown: in-flight requests and running analyses")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&cfg.LoginMaxFailures, "login-max-failures", cfg.LoginMaxFailures, "failed logins of one account within --login-window before it is locked until they age out")
+	fs.IntVar(&cfg.LoginAddrMaxFailures, "login-addr-max-failures", cfg.LoginAddrMaxFailures, "failed logins from one client address within --login-window before it is locked (0: off; behind a reverse proxy all clients share its address)")
+	fs.DurationVar(&cfg.LoginWindow, "login-window", cfg.LoginWindow, "window of the failed-login limits")
 	lc := &cfg.Live
 	fs.StringVar(&lc.PublicURL, "public-url", "", "base URL of the whip_url and companion_url handed out, e.g. https://bonafide.example.com (default: the request's host)")
 	fs.StringVar(&udpPorts, "whip-udp-ports", "", "UDP port range of WebRTC media, MIN-MAX (default: any port)")

@@ -209,6 +209,8 @@ func TestServeFlagErrors(t *testing.T) {
 		{"serve", "--data", t.TempDir(), "--webhook-allow", "not-a-cidr"},
 		{"serve", "--data", t.TempDir(), "--tls-cert", "cert.pem"},
 		{"serve", "--data", t.TempDir(), "extra"},
+		{"serve", "--data", t.TempDir(), "--login-max-failures", "0"},
+		{"serve", "--data", t.TempDir(), "--login-window", "0s"},
 	}
 	for _, args := range cases {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {

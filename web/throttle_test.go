@@ -1,0 +1,110 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoginThrottle(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	th := newLoginThrottle(3, 10*time.Minute)
+	th.now = func() time.Time { return now }
+	step := func(d time.Duration) { now = now.Add(d) }
+
+	for i := range 2 {
+		th.fail("a")
+		_, blocked := th.blocked("a")
+		require.False(t, blocked, "after %d failures", i+1)
+		step(time.Minute)
+	}
+	th.fail("a") // third failure at 12:02
+	wait, blocked := th.blocked("a")
+	require.True(t, blocked)
+	assert.Equal(t, 8*time.Minute, wait, "until the first failure (12:00) is 10 min old")
+	_, blocked = th.blocked("b")
+	assert.False(t, blocked, "other keys are not affected")
+
+	step(8 * time.Minute) // 12:10: the 12:00 failure leaves the window
+	_, blocked = th.blocked("a")
+	assert.False(t, blocked)
+	th.fail("a") // 12:10: failures at 12:01, 12:02, 12:10
+	wait, blocked = th.blocked("a")
+	require.True(t, blocked)
+	assert.Equal(t, time.Minute, wait)
+
+	th.reset("a")
+	_, blocked = th.blocked("a")
+	assert.False(t, blocked, "a successful login clears the account")
+
+	// Memory stays bounded: beyond maxKeys, expired keys go first, then new
+	// keys are not tracked.
+	th.maxKeys = 4
+	for i := range 4 {
+		th.fail(fmt.Sprint("k", i))
+	}
+	th.fail("k-new")
+	assert.Len(t, th.fails, 4)
+	step(time.Hour)
+	th.fail("k-new")
+	assert.Len(t, th.fails, 1, "expired keys were pruned")
+}
+
+// Over real HTTP: five wrong passwords lock the account (even the right
+// password is refused with 429 and Retry-After) without locking others;
+// the address limit catches guesses spread over accounts.
+func TestLoginLockout(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.LoginAddrMaxFailures = 8 })
+	post := func(email, password string) *http.Response {
+		jar, err := cookiejar.New(nil)
+		require.NoError(t, err)
+		c := &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}
+		resp, err := c.Get(ta.base + "/login")
+		require.NoError(t, err)
+		page, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		resp.Body.Close()
+		m := csrfInput.FindSubmatch(page)
+		require.NotNil(t, m)
+		resp, err = c.PostForm(ta.base+"/login", url.Values{"email": {email}, "password": {password}, "csrf": {string(m[1])}})
+		require.NoError(t, err)
+		return resp
+	}
+	body := func(resp *http.Response) string {
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return string(b)
+	}
+	for i := range 5 {
+		resp := post("Recruiter@example.com", "wrong password")
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "failure %d", i+1)
+		assert.Contains(t, body(resp), "Wrong e-mail or password")
+	}
+	resp := post("recruiter@example.com", testPassword)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the right password is refused while locked")
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+	assert.Contains(t, body(resp), "Too many failed logins")
+
+	resp = post("admin@example.com", testPassword)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "another account logs in")
+	resp.Body.Close()
+
+	// Three more failures on other (unknown) accounts reach the address
+	// limit of 8: now nobody logs in from this address.
+	for i := range 3 {
+		resp := post(fmt.Sprintf("nobody%d@example.com", i), "guess")
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		resp.Body.Close()
+	}
+	resp = post("admin@example.com", testPassword)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the address is locked")
+	resp.Body.Close()
+}
