@@ -169,6 +169,11 @@ func (a *App) janitor() {
 // ShutdownTimeout). Call Close afterwards.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := a.Start(ctx); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// Stopped while starting (recovering interrupted jobs): a
+			// shutdown like any other, not a failure.
+			return ln.Close()
+		}
 		return errors.Join(err, ln.Close())
 	}
 	errc := make(chan error, 1)

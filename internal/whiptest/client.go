@@ -42,6 +42,21 @@ type Publisher struct {
 // Publish connects to answer and streams the files (either may be "") in
 // real time, looping them until ctx ends or Close is called if loop is set.
 func Publish(ctx context.Context, answer Answerer, videoIVF, audioOgg string, loop bool) (*Publisher, error) {
+	return PublishWith(ctx, answer, Options{Video: videoIVF, Audio: audioOgg, Loop: loop})
+}
+
+// Options are PublishWith's files and timing.
+type Options struct {
+	Video, Audio string // either may be ""
+	Loop         bool
+	// VideoDelay holds the video back after the connection is up, as a
+	// camera that starts later than the microphone.
+	VideoDelay time.Duration
+}
+
+// PublishWith is Publish with Options.
+func PublishWith(ctx context.Context, answer Answerer, o Options) (*Publisher, error) {
+	videoIVF, audioOgg, loop := o.Video, o.Audio, o.Loop
 	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, err
@@ -70,7 +85,14 @@ func Publish(ctx context.Context, answer Answerer, videoIVF, audioOgg string, lo
 			p.Close()
 			return nil, err
 		}
-		senders = append(senders, func(ctx context.Context) error { return send(ctx, track, videoIVF, loop) })
+		senders = append(senders, func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(o.VideoDelay):
+			}
+			return send(ctx, track, videoIVF, loop)
+		})
 	}
 	if audioOgg != "" {
 		track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus}, "audio", "bonafide-test")

@@ -71,11 +71,24 @@ type trackState struct {
 	kind, codec string
 	file        string
 	firstAt     time.Time
-	packets     atomic.Int64
-	bytes       atomic.Int64
-	frames      atomic.Int64
-	dropped     atomic.Int64
-	plis        atomic.Int64
+	// The recording's first frame (video: the first keyframe) or packet:
+	// its arrival, RTP timestamp and the RTP clock rate. Written by the
+	// track's goroutine, read by Recording after Close.
+	recAt  time.Time
+	recRTP uint32
+	clock  uint32
+	// The first RTCP sender report of the track: it pairs the sender's
+	// wall clock (NTP) with an RTP timestamp, so that the tracks can be
+	// aligned as they were captured rather than as they arrived.
+	srMu    sync.Mutex
+	srNTP   uint64
+	srRTP   uint32
+	haveSR  bool
+	packets atomic.Int64
+	bytes   atomic.Int64
+	frames  atomic.Int64
+	dropped atomic.Int64
+	plis    atomic.Int64
 }
 
 func newPublication(cfg Config, pc *webrtc.PeerConnection, dir string) *Publication {
@@ -154,12 +167,20 @@ func (p *Publication) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	p.wg.Add(2)
 	p.mu.Unlock()
 
-	// Drain RTCP so the interceptors (NACK, reports) see it.
+	// Drain RTCP so the interceptors (NACK, reports) see it, and keep the
+	// first sender report for aligning the recording.
+	ssrc := uint32(remote.SSRC())
 	go func() {
 		defer p.wg.Done()
 		for {
-			if _, _, err := recv.ReadRTCP(); err != nil {
+			pkts, _, err := recv.ReadRTCP()
+			if err != nil {
 				return
+			}
+			for _, pk := range pkts {
+				if sr, ok := pk.(*rtcp.SenderReport); ok && sr.SSRC == ssrc {
+					st.noteSR(sr.NTPTime, sr.RTPTime)
+				}
 			}
 		}
 	}()
@@ -295,6 +316,9 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 			key := isKey(s.Data)
 			// The recording starts at the first keyframe and then keeps
 			// every frame.
+			if !recording && key {
+				st.recAt, st.recRTP, st.clock = time.Now(), s.PacketTimestamp, remote.Codec().ClockRate
+			}
 			if recording = recording || key; recording {
 				if err := rec.writeFrame(s.Data, s.PacketTimestamp); err != nil {
 					return fmt.Errorf("record video: %w", err)
@@ -374,6 +398,7 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 		if !started {
 			started = true
 			st.firstAt = time.Now()
+			st.recAt, st.recRTP, st.clock = st.firstAt, pkt.Timestamp, remote.Codec().ClockRate
 			p.offer(Track{Kind: "audio", Codec: remote.Codec().MimeType, Audio: ar, Start: st.firstAt})
 		}
 		st.packets.Add(1)
@@ -433,4 +458,33 @@ func (p *Publication) Close() error {
 		}
 	})
 	return err
+}
+
+func (s *trackState) noteSR(ntp uint64, rtpTS uint32) {
+	s.srMu.Lock()
+	defer s.srMu.Unlock()
+	if !s.haveSR {
+		s.srNTP, s.srRTP, s.haveSR = ntp, rtpTS, true
+	}
+}
+
+// captureStart returns the sender's wall-clock time of the recording's
+// first frame or packet, from the track's first sender report; false when
+// there was none.
+func (s *trackState) captureStart() (time.Time, bool) {
+	s.srMu.Lock()
+	defer s.srMu.Unlock()
+	if !s.haveSR || s.clock == 0 || s.recAt.IsZero() {
+		return time.Time{}, false
+	}
+	// RTP timestamps wrap at 32 bits; the difference is signed.
+	d := float64(int32(s.recRTP-s.srRTP)) / float64(s.clock)
+	return ntpTime(s.srNTP).Add(time.Duration(d * float64(time.Second))), true
+}
+
+// ntpTime converts a 64-bit NTP timestamp (seconds since 1900, 32.32
+// fixed point) to a time.
+func ntpTime(ntp uint64) time.Time {
+	const unixFromNTP = 2208988800
+	return time.Unix(int64(ntp>>32)-unixFromNTP, int64((ntp&0xffffffff)*1e9>>32))
 }

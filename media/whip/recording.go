@@ -9,48 +9,43 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ErrNothingRecorded means no media arrived before the session ended.
 var ErrNothingRecorded = errors.New("no media was received")
 
 // Recording merges the recorded tracks into one Matroska file at out
-// (stream copy, no re-encoding), aligning audio and video by the arrival of
-// their first packets. Call it after Close.
+// (stream copy, no re-encoding), aligning audio and video as the sender
+// captured them (RTCP sender reports), or by the arrival of their first
+// recorded frames when a track had no sender report. Call it after Close.
 func (p *Publication) Recording(ctx context.Context, out string) error {
-	p.mu.Lock()
-	var video, audio *trackState
-	for _, s := range p.stats {
-		if s.file == "" || s.firstAt.IsZero() || s.frames.Load() == 0 {
-			continue
-		}
-		switch s.kind {
-		case "video":
-			video = s
-		case "audio":
-			audio = s
-		}
-	}
-	p.mu.Unlock()
+	video, audio := p.recorded()
 	if video == nil && audio == nil {
 		return ErrNothingRecorded
 	}
 	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-y"}
 	var maps []string
 	n := 0
-	addInput := func(s *trackState, other *trackState) {
-		if other != nil && s.firstAt.After(other.firstAt) {
-			args = append(args, "-itsoffset", fmt.Sprintf("%.3f", s.firstAt.Sub(other.firstAt).Seconds()))
+	addInput := func(s *trackState, delay time.Duration) {
+		if delay > 0 {
+			args = append(args, "-itsoffset", fmt.Sprintf("%.3f", delay.Seconds()))
 		}
 		args = append(args, "-i", s.file)
 		maps = append(maps, "-map", fmt.Sprintf("%d", n))
 		n++
 	}
+	var audioLead time.Duration // how much later the video starts than the audio
+	if video != nil && audio != nil {
+		var bySR bool
+		audioLead, bySR = alignment(video, audio)
+		p.cfg.Logger.Info("recording aligned", "video_after_audio", audioLead.Round(time.Millisecond), "by_sender_reports", bySR)
+	}
 	if video != nil {
-		addInput(video, audio)
+		addInput(video, audioLead)
 	}
 	if audio != nil {
-		addInput(audio, video)
+		addInput(audio, -audioLead)
 	}
 	args = append(args, maps...)
 	args = append(args, "-c", "copy", "-f", "matroska", out)
@@ -64,6 +59,49 @@ func (p *Publication) Recording(ctx context.Context, out string) error {
 		return fmt.Errorf("merge recording: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return os.Rename(tmp, out)
+}
+
+// Alignment returns how much later the recorded video starts than the
+// recorded audio and whether the senders' clocks (RTCP sender reports)
+// said so; ok is false unless both tracks were recorded. Call it after
+// Close.
+func (p *Publication) Alignment() (videoAfterAudio time.Duration, bySenderReports, ok bool) {
+	video, audio := p.recorded()
+	if video == nil || audio == nil {
+		return 0, false, false
+	}
+	d, bySR := alignment(video, audio)
+	return d, bySR, true
+}
+
+// recorded returns the video and audio tracks that recorded something.
+func (p *Publication) recorded() (video, audio *trackState) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.stats {
+		if s.file == "" || s.recAt.IsZero() || s.frames.Load() == 0 {
+			continue
+		}
+		switch s.kind {
+		case "video":
+			video = s
+		case "audio":
+			audio = s
+		}
+	}
+	return video, audio
+}
+
+// alignment returns how much later the recorded video starts than the
+// recorded audio (negative: earlier), by the sender's clock when both
+// tracks had a sender report, else by arrival.
+func alignment(video, audio *trackState) (time.Duration, bool) {
+	vs, vok := video.captureStart()
+	as, aok := audio.captureStart()
+	if vok && aok {
+		return vs.Sub(as), true
+	}
+	return video.recAt.Sub(audio.recAt), false
 }
 
 // Files returns the per-track recordings written so far.

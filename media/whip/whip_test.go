@@ -232,3 +232,60 @@ func TestVideoCodecs(t *testing.T) {
 		})
 	}
 }
+
+// A camera that starts a second after the microphone: the recording keeps
+// that offset, measured by the sender's clock (RTCP sender reports), so
+// that lip sync in the offline report sees the call as it was captured.
+func TestRecordingAlignedBySenderReports(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	ivf, ogg := whiptest.Fixtures(t, clip, 4, 640, 25, false, false)
+	ep, err := whip.NewEndpoint(whip.Config{})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var pub *whip.Publication
+	client, err := whiptest.PublishWith(context.Background(), func(offer string) (string, error) {
+		p, answer, err := ep.Publish(offer, dir)
+		pub = p
+		return answer, err
+	}, whiptest.Options{Video: ivf, Audio: ogg, VideoDelay: time.Second})
+	require.NoError(t, err)
+	defer client.Close()
+	defer pub.Close()
+	for range 2 {
+		select {
+		case tr := <-pub.Tracks():
+			go func() { // a consumer that keeps up
+				if tr.Video != nil {
+					defer tr.Video.Close()
+					for _, err := tr.Video.Next(); err == nil; _, err = tr.Video.Next() {
+					}
+				} else {
+					defer tr.Audio.Close()
+					for _, err := tr.Audio.Next(); err == nil; _, err = tr.Audio.Next() {
+					}
+				}
+			}()
+		case <-time.After(10 * time.Second):
+			t.Fatal("tracks did not arrive")
+		}
+	}
+	select {
+	case <-client.Finished():
+	case <-time.After(20 * time.Second):
+		t.Fatal("publisher did not finish")
+	}
+	time.Sleep(300 * time.Millisecond)
+	require.NoError(t, pub.Close())
+	d, bySR, ok := pub.Alignment()
+	require.True(t, ok)
+	require.True(t, bySR, "the pion publisher sends sender reports")
+	require.InDelta(t, 1.0, d.Seconds(), 0.15, "video starts a second after the audio")
+
+	out := filepath.Join(dir, "recording.mkv")
+	require.NoError(t, pub.Recording(context.Background(), out))
+	info, err := media.Tools{}.Probe(context.Background(), out)
+	require.NoError(t, err)
+	require.InDelta(t, 1.0, (info.Video.Offset - info.Audio.Offset).Seconds(), 0.15)
+	require.NoError(t, client.Close())
+}
