@@ -194,6 +194,25 @@ func (ta *testApp) login(t testing.TB, email string) (*http.Client, string) {
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	c := &http.Client{Jar: jar, Timeout: time.Minute, CheckRedirect: noRedirect.CheckRedirect}
+	resp := ta.postLogin(t, c, email, testPassword)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	resp, err = c.Get(ta.base + "/upload")
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	m := csrfInput.FindSubmatch(page)
+	require.NotNil(t, m)
+	return c, string(m[1])
+}
+
+// postLogin opens the login form with c (its cookie jar keeps the form's
+// double-submit cookie) and posts email and password; the caller closes
+// the response.
+func (ta *testApp) postLogin(t testing.TB, c *http.Client, email, password string) *http.Response {
+	t.Helper()
 	resp, err := c.Get(ta.base + "/login")
 	require.NoError(t, err)
 	page, err := io.ReadAll(resp.Body)
@@ -201,19 +220,9 @@ func (ta *testApp) login(t testing.TB, email string) (*http.Client, string) {
 	resp.Body.Close()
 	m := csrfInput.FindSubmatch(page)
 	require.NotNil(t, m, "login form has a csrf field")
-	resp, err = c.PostForm(ta.base+"/login", url.Values{"email": {email}, "password": {testPassword}, "csrf": {string(m[1])}})
+	resp, err = c.PostForm(ta.base+"/login", url.Values{"email": {email}, "password": {password}, "csrf": {string(m[1])}})
 	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	resp, err = c.Get(ta.base + "/upload")
-	require.NoError(t, err)
-	page, err = io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	m = csrfInput.FindSubmatch(page)
-	require.NotNil(t, m)
-	return c, string(m[1])
+	return resp
 }
 
 // shortClip is a 4.4 s genuine talking head with sound.

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"testing"
 	"time"
 
@@ -65,17 +64,7 @@ func TestLoginLockout(t *testing.T) {
 	post := func(email, password string) *http.Response {
 		jar, err := cookiejar.New(nil)
 		require.NoError(t, err)
-		c := &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}
-		resp, err := c.Get(ta.base + "/login")
-		require.NoError(t, err)
-		page, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		resp.Body.Close()
-		m := csrfInput.FindSubmatch(page)
-		require.NotNil(t, m)
-		resp, err = c.PostForm(ta.base+"/login", url.Values{"email": {email}, "password": {password}, "csrf": {string(m[1])}})
-		require.NoError(t, err)
-		return resp
+		return ta.postLogin(t, &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}, email, password)
 	}
 	body := func(resp *http.Response) string {
 		b, err := io.ReadAll(resp.Body)

@@ -25,19 +25,7 @@ func TestPublishCorpusClip(t *testing.T) {
 	defer test.CheckRoutines(t)()
 	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
 	ivf, ogg := whiptest.Fixtures(t, clip, 5, 640, 25, false, false)
-
-	ep, err := whip.NewEndpoint(whip.Config{})
-	require.NoError(t, err)
-	dir := t.TempDir()
-	var pub *whip.Publication
-	client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
-		p, answer, err := ep.Publish(offer, dir)
-		pub = p
-		return answer, err
-	}, ivf, ogg, false)
-	require.NoError(t, err)
-	defer client.Close()
-	defer pub.Close()
+	client, pub, dir := publish(t, whip.Config{}, whiptest.Options{Video: ivf, Audio: ogg})
 
 	var frames, audioSamples int
 	var lastPTS time.Duration
@@ -78,14 +66,7 @@ func TestPublishCorpusClip(t *testing.T) {
 		}
 	}
 	require.True(t, got["video"] && got["audio"])
-	select {
-	case <-client.Finished():
-	case <-time.After(20 * time.Second):
-		t.Fatal("publisher did not finish")
-	}
-	require.NoError(t, client.Err())
-	time.Sleep(300 * time.Millisecond) // let the last packets land
-	require.NoError(t, pub.Close())
+	finish(t, client, pub)
 	require.NoError(t, pub.Close(), "Close is idempotent")
 	<-done
 	<-done
@@ -98,10 +79,7 @@ func TestPublishCorpusClip(t *testing.T) {
 		require.Zero(t, s.Dropped, "%s: a consumer that keeps up loses nothing", s.Kind)
 	}
 
-	out := filepath.Join(dir, "recording.mkv")
-	require.NoError(t, pub.Recording(context.Background(), out))
-	info, err := media.Tools{}.Probe(context.Background(), out)
-	require.NoError(t, err)
+	info := probeRecording(t, pub, dir)
 	require.True(t, info.HasVideo() && info.HasAudio())
 	require.Equal(t, "vp8", info.Video.Codec)
 	require.Equal(t, "opus", info.Audio.Codec)
@@ -115,20 +93,10 @@ func TestSlowConsumerDropsNotStalls(t *testing.T) {
 	defer test.CheckRoutines(t)()
 	clip := testutil.CorpusItem(t, "video", "genuine", "519.mp4")
 	ivf, _ := whiptest.Fixtures(t, clip, 6, 640, 25, false, true)
-	ep, err := whip.NewEndpoint(whip.Config{QueueFrames: 5})
-	require.NoError(t, err)
-	dir := t.TempDir()
-	var pub *whip.Publication
-	client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
-		p, answer, err := ep.Publish(offer, dir)
-		pub = p
-		return answer, err
-	}, ivf, "", false)
-	require.NoError(t, err)
-	defer client.Close()
+	client, pub, _ := publish(t, whip.Config{QueueFrames: 5}, whiptest.Options{Video: ivf})
 	tr := <-pub.Tracks()
 	// Read one frame, then stall.
-	_, err = tr.Video.Next()
+	_, err := tr.Video.Next()
 	require.NoError(t, err)
 	<-client.Finished()
 	time.Sleep(300 * time.Millisecond)
@@ -173,19 +141,7 @@ func TestVideoCodecs(t *testing.T) {
 		{"h264", "video/H264", "h264"},
 	} {
 		t.Run(tc.codec, func(t *testing.T) {
-			file := whiptest.VideoFixture(t, clip, 3, tc.codec)
-			ep, err := whip.NewEndpoint(whip.Config{})
-			require.NoError(t, err)
-			dir := t.TempDir()
-			var pub *whip.Publication
-			client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
-				p, answer, err := ep.Publish(offer, dir)
-				pub = p
-				return answer, err
-			}, file, "", false)
-			require.NoError(t, err)
-			defer client.Close()
-			defer pub.Close()
+			client, pub, dir := publish(t, whip.Config{}, whiptest.Options{Video: whiptest.VideoFixture(t, clip, 3, tc.codec)})
 			var tr whip.Track
 			select {
 			case tr = <-pub.Tracks():
@@ -194,38 +150,17 @@ func TestVideoCodecs(t *testing.T) {
 			}
 			require.Equal(t, "video", tr.Kind)
 			require.True(t, strings.EqualFold(tc.mime, tr.Codec), tr.Codec)
-			frames, width := 0, 0
+			var frames, width int
 			decoded := make(chan struct{})
-			go func() {
-				defer close(decoded)
-				defer tr.Video.Close()
-				for {
-					f, err := tr.Video.Next()
-					if err != nil {
-						return
-					}
-					frames++
-					width = f.Image.Cols()
-				}
-			}()
-			select {
-			case <-client.Finished():
-			case <-time.After(20 * time.Second):
-				t.Fatal("publisher did not finish")
-			}
-			require.NoError(t, client.Err())
-			time.Sleep(300 * time.Millisecond)
-			require.NoError(t, pub.Close())
+			go func() { defer close(decoded); frames, width = drain(tr) }()
+			finish(t, client, pub)
 			<-decoded
 			require.Equal(t, 512, width)
 			require.InDelta(t, 15, frames, 5, "3 s at the 5-fps live rate")
 			st := pub.Stats()
 			require.Len(t, st, 1)
 			require.InDelta(t, 75, st[0].Frames, 5, "every frame recorded")
-			out := filepath.Join(dir, "recording.mkv")
-			require.NoError(t, pub.Recording(context.Background(), out))
-			info, err := media.Tools{}.Probe(context.Background(), out)
-			require.NoError(t, err)
+			info := probeRecording(t, pub, dir)
 			require.Equal(t, tc.probed, info.Video.Codec)
 			require.InDelta(t, 3, info.Duration.Seconds(), 0.6)
 			require.NoError(t, client.Close())
@@ -240,7 +175,31 @@ func TestRecordingAlignedBySenderReports(t *testing.T) {
 	defer test.CheckRoutines(t)()
 	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
 	ivf, ogg := whiptest.Fixtures(t, clip, 4, 640, 25, false, false)
-	ep, err := whip.NewEndpoint(whip.Config{})
+	client, pub, dir := publish(t, whip.Config{}, whiptest.Options{Video: ivf, Audio: ogg, VideoDelay: time.Second})
+	for range 2 {
+		select {
+		case tr := <-pub.Tracks():
+			go drain(tr)
+		case <-time.After(10 * time.Second):
+			t.Fatal("tracks did not arrive")
+		}
+	}
+	finish(t, client, pub)
+	d, bySR, ok := pub.Alignment()
+	require.True(t, ok)
+	require.True(t, bySR, "the pion publisher sends sender reports")
+	require.InDelta(t, 1.0, d.Seconds(), 0.15, "video starts a second after the audio")
+	info := probeRecording(t, pub, dir)
+	require.InDelta(t, 1.0, (info.Video.Offset - info.Audio.Offset).Seconds(), 0.15)
+	require.NoError(t, client.Close())
+}
+
+// publish connects a pion test publisher to a new endpoint with cfg and
+// returns it with its publication and the recording folder. Both are
+// closed at the end of the test (Close is idempotent).
+func publish(t *testing.T, cfg whip.Config, o whiptest.Options) (*whiptest.Publisher, *whip.Publication, string) {
+	t.Helper()
+	ep, err := whip.NewEndpoint(cfg)
 	require.NoError(t, err)
 	dir := t.TempDir()
 	var pub *whip.Publication
@@ -248,44 +207,51 @@ func TestRecordingAlignedBySenderReports(t *testing.T) {
 		p, answer, err := ep.Publish(offer, dir)
 		pub = p
 		return answer, err
-	}, whiptest.Options{Video: ivf, Audio: ogg, VideoDelay: time.Second})
+	}, o)
 	require.NoError(t, err)
-	defer client.Close()
-	defer pub.Close()
-	for range 2 {
-		select {
-		case tr := <-pub.Tracks():
-			go func() { // a consumer that keeps up
-				if tr.Video != nil {
-					defer tr.Video.Close()
-					for _, err := tr.Video.Next(); err == nil; _, err = tr.Video.Next() {
-					}
-				} else {
-					defer tr.Audio.Close()
-					for _, err := tr.Audio.Next(); err == nil; _, err = tr.Audio.Next() {
-					}
-				}
-			}()
-		case <-time.After(10 * time.Second):
-			t.Fatal("tracks did not arrive")
-		}
-	}
+	t.Cleanup(func() { client.Close(); pub.Close() })
+	return client, pub, dir
+}
+
+// finish waits for a non-looping publisher to send everything, lets the
+// last packets land and closes the publication.
+func finish(t *testing.T, client *whiptest.Publisher, pub *whip.Publication) {
+	t.Helper()
 	select {
 	case <-client.Finished():
 	case <-time.After(20 * time.Second):
 		t.Fatal("publisher did not finish")
 	}
+	require.NoError(t, client.Err())
 	time.Sleep(300 * time.Millisecond)
 	require.NoError(t, pub.Close())
-	d, bySR, ok := pub.Alignment()
-	require.True(t, ok)
-	require.True(t, bySR, "the pion publisher sends sender reports")
-	require.InDelta(t, 1.0, d.Seconds(), 0.15, "video starts a second after the audio")
+}
 
+// probeRecording merges pub's recording and probes it.
+func probeRecording(t *testing.T, pub *whip.Publication, dir string) *media.Info {
+	t.Helper()
 	out := filepath.Join(dir, "recording.mkv")
 	require.NoError(t, pub.Recording(context.Background(), out))
 	info, err := media.Tools{}.Probe(context.Background(), out)
 	require.NoError(t, err)
-	require.InDelta(t, 1.0, (info.Video.Offset - info.Audio.Offset).Seconds(), 0.15)
-	require.NoError(t, client.Close())
+	return info
+}
+
+// drain reads a track to its end and closes it, as a consumer that keeps
+// up; it returns the number of frames or audio samples read and the last
+// video frame's width.
+func drain(tr whip.Track) (n, width int) {
+	if tr.Video != nil {
+		defer tr.Video.Close()
+		for f, err := tr.Video.Next(); err == nil; f, err = tr.Video.Next() {
+			n++
+			width = f.Image.Cols()
+		}
+		return n, width
+	}
+	defer tr.Audio.Close()
+	for c, err := tr.Audio.Next(); err == nil; c, err = tr.Audio.Next() {
+		n += len(c.Samples)
+	}
+	return n, 0
 }
