@@ -58,8 +58,20 @@ func GroupsByPath(items []Item, people SamePeople) (map[string]int, int) {
 
 // CrossValidated scores every record out of fold: the training procedure
 // runs on the other folds (by source group) and scores the held-out one.
-func CrossValidated(recs []Record, groups map[string]int, opt models.TrainOptions) ([]Scored, []error) {
-	outs, errs := models.CrossValidate(Samples(recs, groups), opt)
+// The training part of a fold is recs of the other folds, plus extra of
+// the other folds (records only trained on, never scored, e.g. the same
+// sources in other encodings); with trainOnRecs false, it is extra alone.
+// groups must cover recs and extra (GroupsByPath over both).
+func CrossValidated(recs, extra []Record, trainOnRecs bool, groups map[string]int, opt models.TrainOptions) ([]Scored, []error) {
+	samples := Samples(recs, groups)
+	for i := range samples {
+		samples[i].NoTrain = !trainOnRecs
+	}
+	for _, s := range Samples(extra, groups) {
+		s.NoScore = true
+		samples = append(samples, s)
+	}
+	outs, errs := models.CrossValidate(samples, opt)
 	sc := make([]Scored, len(recs))
 	for i, r := range recs {
 		sc[i] = Scored{Record: r, Output: outs[i]}

@@ -201,6 +201,9 @@ type LogisticModel struct {
 	Trained string `json:"trained"` // RFC 3339 date of training
 	// Manifest is the SHA-256 of the manifest the model was trained on.
 	Manifest string `json:"manifest_sha256"`
+	// TrainedOn lists the SHA-256 of every manifest whose items trained it,
+	// when that is more than Manifest (bonafide train --train-on).
+	TrainedOn []string `json:"trained_on_sha256,omitempty"`
 	// ConfidenceWeighted shrinks a score towards the training mean by the
 	// signal's confidence.
 	ConfidenceWeighted bool         `json:"confidence_weighted"`

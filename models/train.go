@@ -27,6 +27,10 @@ type Sample struct {
 	// Overall is manipulated when any stream is; Video and Audio label each
 	// stream (LabelNone when the file has no such stream).
 	Overall, Video, Audio Label
+	// NoTrain keeps the sample out of every training set of CrossValidate
+	// (it is only scored); NoScore keeps it from being scored (it only
+	// trains the folds that do not hold it out). Both are off by default.
+	NoTrain, NoScore bool
 }
 
 // LabelFor returns the label a modality's sub-model is trained on: the
@@ -520,6 +524,11 @@ func GroupFolds(groups []int, k int, seed int64) []int {
 // thresholds, fitted on its training part only). A fold whose training part
 // cannot be fitted leaves its samples' outputs with a NaN probability and
 // an inconclusive verdict, and is reported in the error list.
+//
+// Samples marked NoTrain are never trained on and samples marked NoScore
+// never scored (their Output says "not scored"): with both, a model can be
+// trained on one set (e.g. the original recordings) and tested on another
+// (the same sources through a call codec), fold by fold.
 func CrossValidate(samples []Sample, opt TrainOptions) ([]Output, []error) {
 	opt.defaults()
 	groups := make([]int, len(samples))
@@ -538,10 +547,15 @@ func CrossValidate(samples []Sample, opt TrainOptions) ([]Output, []error) {
 	}
 	for k := 0; k < nFolds; k++ {
 		var train []Sample
+		scored := false
 		for i, s := range samples {
-			if folds[i] != k {
+			if folds[i] != k && !s.NoTrain {
 				train = append(train, s)
 			}
+			scored = scored || (folds[i] == k && !s.NoScore)
+		}
+		if !scored {
+			continue
 		}
 		m, err := Train(train, opt)
 		if err != nil {
@@ -549,7 +563,7 @@ func CrossValidate(samples []Sample, opt TrainOptions) ([]Output, []error) {
 			continue
 		}
 		for i, s := range samples {
-			if folds[i] == k {
+			if folds[i] == k && !s.NoScore {
 				out[i] = m.Score(s.Input)
 			}
 		}

@@ -74,6 +74,42 @@ func TestTrainIsDeterministicForASeed(t *testing.T) {
 	}
 }
 
+// Training on one set and scoring another: when the training set is an
+// exact copy of the scored one (NoScore copies, NoTrain originals), every
+// fold trains on the same data as plain cross-validation and scores the
+// same; the copies are never scored.
+func TestCrossValidateTrainOnOtherSamples(t *testing.T) {
+	data := synthetic(120, 4)
+	opt := TrainOptions{Seed: 5, Iterations: 500}
+	plain, errs := CrossValidate(data, opt)
+	require.Empty(t, errs)
+
+	var split []Sample
+	for _, s := range data {
+		s.NoTrain = true
+		split = append(split, s)
+	}
+	for _, s := range data {
+		s.NoScore = true
+		split = append(split, s)
+	}
+	out, errs := CrossValidate(split, opt)
+	require.Empty(t, errs)
+	for i := range data {
+		assert.InDelta(t, plain[i].Probability, out[i].Probability, 1e-12, "sample %d", i)
+		assert.True(t, math.IsNaN(out[len(data)+i].Probability), "copies are not scored")
+		assert.Equal(t, "not scored", out[len(data)+i].VerdictReason)
+	}
+
+	// Scored samples that never train: with nothing else to train on, every
+	// fold fails and says so.
+	for i := range data {
+		split[len(data)+i].NoTrain = true
+	}
+	_, errs = CrossValidate(split, opt)
+	assert.NotEmpty(t, errs)
+}
+
 func TestTrainedModelConstraintsAndRoundTrip(t *testing.T) {
 	m, err := Train(synthetic(160, 2), TrainOptions{Iterations: 1000})
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/bonafide-dev/bonafide/analysis"
 	"github.com/bonafide-dev/bonafide/evaluation"
@@ -25,6 +26,7 @@ type corpusFlags struct {
 	people   string
 	quiet    bool
 	detVer   string
+	trainOn  string
 	af       analysisFlags
 }
 
@@ -35,6 +37,7 @@ func (c *corpusFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.noCache, "no-cache", false, "analyse every item again and store nothing")
 	fs.StringVar(&c.people, "people", "", "file listing origins that show the same person, for grouping folds (default: the dev corpus list built in)")
 	fs.BoolVar(&c.quiet, "quiet", false, "no per-item progress on stderr")
+	fs.StringVar(&c.trainOn, "train-on", "", "comma-separated manifests to train on instead of --manifest (list it too to keep it); their items are grouped with --manifest's by source, trained on and never scored")
 	fs.StringVar(&c.detVer, "detector-version", "", "cache key of the detector set (default: a hash of detectors/, media/ and analysis/ when run inside the source tree); set it only to reuse features you know are current")
 	c.af.register(fs)
 }
@@ -45,8 +48,13 @@ type collected struct {
 	records  []evaluation.Record
 	failed   []evaluation.Failure
 	groups   map[string]int
-	warnings []string
-	settings string // the cache key's settings, "" without a cache
+	// train are the records of the --train-on manifests other than the
+	// main one; trainOnMain says whether the main manifest trains too.
+	train       []evaluation.Record
+	trainOnMain bool
+	trainSHA    []string
+	warnings    []string
+	settings    string // the cache key's settings, "" without a cache
 }
 
 // collect reads the manifest and analyses (or loads from the cache) every
@@ -125,8 +133,56 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 	if len(out.records) == 0 {
 		return nil, fmt.Errorf("%w: all %d items failed", evaluation.ErrNoItems, len(m.Items))
 	}
-	out.groups, _ = evaluation.GroupsByPath(m.Items, people)
+	all := m.Items
+	out.trainOnMain = c.trainOn == ""
+	if c.trainOn != "" {
+		mainAbs, err := filepath.Abs(c.manifest)
+		if err != nil {
+			return nil, err
+		}
+		for k, p := range strings.Split(c.trainOn, ",") {
+			p = strings.TrimSpace(p)
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				return nil, err
+			}
+			if abs == mainAbs {
+				out.trainOnMain = true
+				out.trainSHA = append(out.trainSHA, m.SHA256)
+				continue
+			}
+			tm, err := evaluation.ReadManifest(p)
+			if err != nil {
+				return nil, err
+			}
+			// Distinct paths for grouping (two copies of a corpus share
+			// their relative paths); the items are grouped with the main
+			// manifest's by their sources.
+			for i := range tm.Items {
+				tm.Items[i].Rel = fmt.Sprintf("train%d:%s", k, tm.Items[i].Rel)
+			}
+			recs, failed, err := col.Collect(ctx, tm.Items)
+			if err != nil {
+				return nil, err
+			}
+			if len(failed) > 0 {
+				out.warnings = append(out.warnings, fmt.Sprintf("%d of the %d items of %s could not be analysed and do not train", len(failed), len(tm.Items), p))
+			}
+			out.train = append(out.train, recs...)
+			out.trainSHA = append(out.trainSHA, tm.SHA256)
+			all = append(all, tm.Items...)
+		}
+	}
+	out.groups, _ = evaluation.GroupsByPath(all, people)
 	return out, nil
+}
+
+// trainingRecords are the records the shipped model is trained on.
+func (c *collected) trainingRecords() []evaluation.Record {
+	if !c.trainOnMain {
+		return c.train
+	}
+	return append(append([]evaluation.Record(nil), c.records...), c.train...)
 }
 
 func runEval(ctx context.Context, e *env, args []string) error {
@@ -151,6 +207,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if *cv == 1 || *cv < 0 {
 		return usageErr("--cv must be 0 or at least 2")
 	}
+	if cf.trainOn != "" && *cv < 2 {
+		return usageErr("--train-on needs --cv: without it eval scores with a finished model")
+	}
 	scorer, err := loadScorer(*modelFile)
 	if err != nil {
 		return err
@@ -166,10 +225,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			opt = lm.Options // cross-validate the recipe of the model
 		}
 		opt.Folds, opt.Seed = *cv, *seed
-		scored, errs := evaluation.CrossValidated(c.records, c.groups, opt)
+		scored, errs := evaluation.CrossValidated(c.records, c.train, c.trainOnMain, c.groups, opt)
 		res = evaluation.Evaluate(scored, c.failed)
 		res.Mode = fmt.Sprintf("cv-%d", *cv)
-		res.Model = "trained per fold with the options of " + scorer.Version()
+		res.Model = "trained per fold with the options of " + scorer.Version() + c.trainedOnNote()
 		for _, err := range errs {
 			res.Warnings = append(res.Warnings, err.Error())
 		}
@@ -186,6 +245,17 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		return res.WriteJSON(e.stdout)
 	}
 	return res.WriteText(e.stdout)
+}
+
+// trainedOnNote says what trained the folds when --train-on changed it.
+func (c *collected) trainedOnNote() string {
+	if len(c.train) == 0 && c.trainOnMain {
+		return ""
+	}
+	if c.trainOnMain {
+		return fmt.Sprintf(", on this manifest and %d items of other manifests (same sources, never scored)", len(c.train))
+	}
+	return fmt.Sprintf(", on %d items of other manifests only (same sources): this manifest is only scored", len(c.train))
 }
 
 // loadScorer returns the model in file, or the built-in one.

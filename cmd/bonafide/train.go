@@ -65,16 +65,16 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// Cross-validated figures of this recipe, never train-on-test.
-	scored, errs := evaluation.CrossValidated(c.records, c.groups, opt)
+	scored, errs := evaluation.CrossValidated(c.records, c.train, c.trainOnMain, c.groups, opt)
 	res := evaluation.Evaluate(scored, c.failed)
 	res.Manifest, res.ManifestSHA256, res.Settings = c.manifest.Path, c.manifest.SHA256, c.settings
-	res.Mode, res.Model = fmt.Sprintf("cv-%d", opt.Folds), "trained per fold"
+	res.Mode, res.Model = fmt.Sprintf("cv-%d", opt.Folds), "trained per fold"+c.trainedOnNote()
 	res.Warnings = c.warnings
 	for _, err := range errs {
 		res.Warnings = append(res.Warnings, err.Error())
 	}
 	// The shipped model: the same recipe on every item.
-	m, err := models.Train(evaluation.Samples(c.records, c.groups), opt)
+	m, err := models.Train(evaluation.Samples(c.trainingRecords(), c.groups), opt)
 	if err != nil {
 		return err
 	}
@@ -87,6 +87,12 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	m.Name = strings.TrimSuffix(filepath.Base(*out), ".json")
 	m.Trained = time.Now().UTC().Format(time.RFC3339)
 	m.Manifest = c.manifest.SHA256
+	if len(c.train) > 0 {
+		m.TrainedOn = c.trainSHA
+		if !c.trainOnMain {
+			m.Manifest = c.trainSHA[0]
+		}
+	}
 	m.CV = &models.CVMetrics{Folds: opt.Folds, Seed: opt.Seed, Groups: map[string]models.CVGroup{}}
 	for name, r := range map[string]evaluation.Row{"overall": res.Overall, "video": res.Video, "audio": res.Audio, "av": res.AV} {
 		m.CV.Groups[name] = models.CVGroup{N: r.N, AUC: jsonSafe(r.AUC), EER: jsonSafe(r.EER),
