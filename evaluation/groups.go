@@ -55,7 +55,8 @@ var (
 	// Inputs that are not repository files, e.g. "input: debian:pkg:path".
 	inputRef = regexp.MustCompile(`(?:^|;\s*)(?:input|dub audio):\s*([^;(]+?)\s*(?:;|\(|$)`)
 	// FaceForensics++ layout: …/original_sequences/… or …/manipulate/…, files
-	// named after the source video ids, "519.mp4" or "519_515.mp4".
+	// named after the source video ids, "ID.mp4" (an original) or
+	// "TARGET_SOURCE.mp4" (a manipulation of TARGET with SOURCE's face).
 	ffppDir  = regexp.MustCompile(`(?:^|/)(?:original|manipulated?)(?:_sequences)?/`)
 	ffppFile = regexp.MustCompile(`^(\d+)(?:_(\d+))?\.\w+$`)
 	// A generating tool and its voice, for synthetic speech with no input

@@ -68,9 +68,7 @@ func (s *server) login(c echo.Context) error {
 	}
 	if err != nil || !checkPassword(u.PasswordHash, pw) {
 		s.loginFails.fail(account)
-		if s.cfg.LoginAddrMaxFailures > 0 {
-			s.addrFails.fail(addr)
-		}
+		s.addrFails.fail(addr)
 		s.log.Info("login failed", "email", email, "addr", addr)
 		tok := randomToken(24)
 		c.SetCookie(s.cookie(c, loginCookie, tok, time.Hour))
@@ -94,10 +92,8 @@ func (s *server) login(c echo.Context) error {
 // for too many failures, and for how long.
 func (s *server) loginRefused(account, addr string) (time.Duration, bool) {
 	wait, refused := s.loginFails.blocked(account)
-	if s.cfg.LoginAddrMaxFailures > 0 {
-		if w, ok := s.addrFails.blocked(addr); ok {
-			wait, refused = max(wait, w), true
-		}
+	if w, ok := s.addrFails.blocked(addr); ok {
+		wait, refused = max(wait, w), true
 	}
 	return wait, refused
 }

@@ -54,6 +54,14 @@ func TestLoginThrottle(t *testing.T) {
 	step(time.Hour)
 	th.fail("k-new")
 	assert.Len(t, th.fails, 1, "expired keys were pruned")
+
+	off := newLoginThrottle(0, time.Minute)
+	for range 10 {
+		off.fail("x")
+	}
+	_, blocked = off.blocked("x")
+	assert.False(t, blocked, "a limit of 0 is off")
+	assert.Empty(t, off.fails)
 }
 
 // Over real HTTP: five wrong passwords lock the account (even the right
