@@ -133,48 +133,59 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 	if len(out.records) == 0 {
 		return nil, fmt.Errorf("%w: all %d items failed", evaluation.ErrNoItems, len(m.Items))
 	}
-	all := m.Items
+	extra, err := c.collectTraining(ctx, col, m, out)
+	if err != nil {
+		return nil, err
+	}
+	out.groups, _ = evaluation.GroupsByPath(append(append([]evaluation.Item(nil), m.Items...), extra...), people)
+	return out, nil
+}
+
+// collectTraining analyses the --train-on manifests other than m into
+// out.train, sets out.trainOnMain and out.trainSHA, and returns their items
+// (to be grouped with m's). Without --train-on, m alone trains.
+func (c *corpusFlags) collectTraining(ctx context.Context, col *evaluation.Collector, m *evaluation.Manifest, out *collected) ([]evaluation.Item, error) {
 	out.trainOnMain = c.trainOn == ""
-	if c.trainOn != "" {
-		mainAbs, err := filepath.Abs(c.manifest)
+	if c.trainOn == "" {
+		return nil, nil
+	}
+	mainAbs, err := filepath.Abs(c.manifest)
+	if err != nil {
+		return nil, err
+	}
+	var items []evaluation.Item
+	for k, p := range strings.Split(c.trainOn, ",") {
+		p = strings.TrimSpace(p)
+		abs, err := filepath.Abs(p)
 		if err != nil {
 			return nil, err
 		}
-		for k, p := range strings.Split(c.trainOn, ",") {
-			p = strings.TrimSpace(p)
-			abs, err := filepath.Abs(p)
-			if err != nil {
-				return nil, err
-			}
-			if abs == mainAbs {
-				out.trainOnMain = true
-				out.trainSHA = append(out.trainSHA, m.SHA256)
-				continue
-			}
-			tm, err := evaluation.ReadManifest(p)
-			if err != nil {
-				return nil, err
-			}
-			// Distinct paths for grouping (two copies of a corpus share
-			// their relative paths); the items are grouped with the main
-			// manifest's by their sources.
-			for i := range tm.Items {
-				tm.Items[i].Rel = fmt.Sprintf("train%d:%s", k, tm.Items[i].Rel)
-			}
-			recs, failed, err := col.Collect(ctx, tm.Items)
-			if err != nil {
-				return nil, err
-			}
-			if len(failed) > 0 {
-				out.warnings = append(out.warnings, fmt.Sprintf("%d of the %d items of %s could not be analysed and do not train", len(failed), len(tm.Items), p))
-			}
-			out.train = append(out.train, recs...)
-			out.trainSHA = append(out.trainSHA, tm.SHA256)
-			all = append(all, tm.Items...)
+		if abs == mainAbs {
+			out.trainOnMain = true
+			out.trainSHA = append(out.trainSHA, m.SHA256)
+			continue
 		}
+		tm, err := evaluation.ReadManifest(p)
+		if err != nil {
+			return nil, err
+		}
+		// Distinct paths for grouping (two copies of a corpus share their
+		// relative paths); the items are grouped with m's by their sources.
+		for i := range tm.Items {
+			tm.Items[i].Rel = fmt.Sprintf("train%d:%s", k, tm.Items[i].Rel)
+		}
+		recs, failed, err := col.Collect(ctx, tm.Items)
+		if err != nil {
+			return nil, err
+		}
+		if len(failed) > 0 {
+			out.warnings = append(out.warnings, fmt.Sprintf("%d of the %d items of %s could not be analysed and do not train", len(failed), len(tm.Items), p))
+		}
+		out.train = append(out.train, recs...)
+		out.trainSHA = append(out.trainSHA, tm.SHA256)
+		items = append(items, tm.Items...)
 	}
-	out.groups, _ = evaluation.GroupsByPath(all, people)
-	return out, nil
+	return items, nil
 }
 
 // trainingRecords are the records the shipped model is trained on.

@@ -35,17 +35,17 @@ func (p *Publication) Recording(ctx context.Context, out string) error {
 		maps = append(maps, "-map", fmt.Sprintf("%d", n))
 		n++
 	}
-	var audioLead time.Duration // how much later the video starts than the audio
+	var videoLag time.Duration // how much later the video starts than the audio (negative: earlier)
 	if video != nil && audio != nil {
 		var bySR bool
-		audioLead, bySR = alignment(video, audio)
-		p.cfg.Logger.Info("recording aligned", "video_after_audio", audioLead.Round(time.Millisecond), "by_sender_reports", bySR)
+		videoLag, bySR = alignment(video, audio)
+		p.cfg.Logger.Info("recording aligned", "video_after_audio", videoLag.Round(time.Millisecond), "by_sender_reports", bySR)
 	}
 	if video != nil {
-		addInput(video, audioLead)
+		addInput(video, videoLag)
 	}
 	if audio != nil {
-		addInput(audio, -audioLead)
+		addInput(audio, -videoLag)
 	}
 	args = append(args, maps...)
 	args = append(args, "-c", "copy", "-f", "matroska", out)
