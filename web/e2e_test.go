@@ -14,13 +14,14 @@ import (
 )
 
 // browser starts Debian's Chromium headless (installed by
-// scripts/setup.sh) with a fresh profile.
-func browser(t *testing.T) context.Context {
+// scripts/setup.sh) with a fresh profile, a window of w×h and any extra
+// options.
+func browser(t *testing.T, w, h int, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	const chromium = "/usr/bin/chromium"
 	_, err := os.Stat(chromium)
 	require.NoError(t, err, "Chromium is part of the test set-up (scripts/setup.sh installs it)")
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true),
@@ -28,8 +29,9 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 900),
-	)
+		chromedp.WindowSize(w, h),
+	}, extra...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() {
 		cancel()
@@ -52,7 +54,7 @@ type uiState struct {
 // page, watches the progress bars and sees the report with its chart.
 func TestBrowserUploadAndReport(t *testing.T) {
 	ta := startApp(t, nil)
-	ctx := browser(t)
+	ctx := browser(t, 1200, 900)
 	step, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 

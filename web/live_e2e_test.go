@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,31 +18,12 @@ import (
 // fed from y4m (camera) and wav (microphone), permission prompts accepted.
 func liveBrowser(t *testing.T, y4m, wav string) context.Context {
 	t.Helper()
-	const chromium = "/usr/bin/chromium"
-	_, err := os.Stat(chromium)
-	require.NoError(t, err, "Chromium is part of the test set-up (scripts/setup.sh installs it)")
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-default-browser-check", true),
+	return browser(t, 1280, 1000,
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", y4m),
 		chromedp.Flag("use-file-for-fake-audio-capture", wav),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate("about:blank")))
-	return ctx
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
 }
 
 // companionState is what the companion page shows at one moment.
