@@ -25,7 +25,8 @@ type Config struct {
 	// Segment is the length of one scored stretch (default 10 s).
 	Segment time.Duration
 	// A signal raises an alert when its score is at least AlertScore with
-	// at least AlertConfidence for AlertAfter (defaults 0.7, 0.3, 20 s).
+	// at least AlertConfidence for AlertAfter (defaults 0.7, 0.3, 20 s),
+	// if the scorer gives it weight (models.SignalWeigher).
 	AlertScore      float64
 	AlertConfidence float64
 	AlertAfter      time.Duration
@@ -404,6 +405,15 @@ func (s *Session) runAudio(ar *media.AudioReader, offset float64) error {
 	return nil
 }
 
+// counts reports whether signal may raise alerts: only the signals the
+// scorer gives weight to (a trained model gives none to signals that did
+// not separate genuine from manipulated recordings, and their alerts would
+// be noise).
+func (s *Session) counts(signal string) bool {
+	w, ok := s.cfg.Analysis.Scorer.(models.SignalWeigher)
+	return !ok || w.Counts(signal)
+}
+
 // score finishes a segment, emits its score and any alert, and closes it.
 func (s *Session) score(sg *segment) {
 	defer sg.seg.Close()
@@ -430,7 +440,7 @@ func (s *Session) score(sg *segment) {
 		over := false
 		if r.Summary != nil {
 			st.Score, st.Confidence, st.Explanation = r.Summary.Score, r.Summary.Confidence, r.Summary.Explanation
-			over = st.Score >= s.cfg.AlertScore && st.Confidence >= s.cfg.AlertConfidence
+			over = st.Score >= s.cfg.AlertScore && st.Confidence >= s.cfg.AlertConfidence && s.counts(r.Signal)
 		}
 		if over {
 			s.over[r.Signal] += sg.end - sg.start

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/transport/v5/test"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bonafide-dev/bonafide/analysis"
@@ -94,6 +95,24 @@ func TestLiveScoresAndAlerts(t *testing.T) {
 		}
 	}
 	require.True(t, scored, "at least one segment had enough face and voice for a score")
+	// Alerts come only from signals the model gives weight to: with an
+	// alert score every measured signal crosses, a measured signal without
+	// weight stays silent.
+	w, ok := models.DefaultScorer().(models.SignalWeigher)
+	require.True(t, ok)
+	silent := false
+	for _, e := range rec.events {
+		if e.Kind == "alert" {
+			assert.True(t, w.Counts(e.Alert.Signal), "alert from %s, which the model does not weigh", e.Alert.Signal)
+		}
+		for _, sg := range e.Signals {
+			if sg.Measured && !w.Counts(sg.Name) {
+				silent = true
+				assert.False(t, sg.Alerting, sg.Name)
+			}
+		}
+	}
+	assert.True(t, silent, "some measured signal carries no weight in the model (e.g. video.virtualcam)")
 	st := sess.Stats()
 	require.Greater(t, st.FramesAnalyzed, 20)
 	require.Greater(t, st.AudioSeconds, 5.0)

@@ -110,6 +110,14 @@ type Scorer interface {
 	Score(in Input) Output
 }
 
+// SignalWeigher is implemented by scorers that can say whether a signal's
+// score counts towards manipulation in them: a trained model gives no
+// weight to signals that did not separate genuine from manipulated items.
+// Live alerts are raised only for signals that count.
+type SignalWeigher interface {
+	Counts(signal string) bool
+}
+
 // RuleModel is the documented hand-set rule used until a trained model is
 // available: each modality's score is the confidence-weighted mean of its
 // signals' scores (weights per signal, default 1), and the interview's
@@ -130,6 +138,13 @@ func DefaultRuleModel() *RuleModel {
 
 // Version implements Scorer.
 func (m *RuleModel) Version() string { return "rule-1" }
+
+// Counts implements SignalWeigher: a signal counts unless its weight is 0
+// or less.
+func (m *RuleModel) Counts(signal string) bool {
+	w, ok := m.Weights[signal]
+	return !ok || w > 0
+}
 
 // Score implements Scorer.
 func (m *RuleModel) Score(in Input) Output {

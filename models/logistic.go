@@ -219,6 +219,19 @@ type LogisticModel struct {
 // Version implements Scorer.
 func (m *LogisticModel) Version() string { return m.Name }
 
+// Counts implements SignalWeigher: a signal counts when a sub-model gives
+// its score (or one of its raw values) a positive weight.
+func (m *LogisticModel) Counts(signal string) bool {
+	for _, sm := range m.SubModels {
+		for _, f := range sm.Features {
+			if f.Signal == signal && f.Kind != FeatMissing && f.Weight > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Validate checks that the model is usable.
 func (m *LogisticModel) Validate() error {
 	if m.Format != FusionFormat {

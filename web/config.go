@@ -127,7 +127,7 @@ type LiveConfig struct {
 func DefaultLiveConfig() LiveConfig {
 	return LiveConfig{
 		MaxSessions:       8,
-		FPS:               5,
+		FPS:               8,
 		Width:             640,
 		Segment:           8 * time.Second,
 		AlertScore:        0.7,
