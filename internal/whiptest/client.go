@@ -52,12 +52,19 @@ type Options struct {
 	// VideoDelay holds the video back after the connection is up, as a
 	// camera that starts later than the microphone.
 	VideoDelay time.Duration
+	// API builds the PeerConnection (nil: pion's defaults), e.g. one whose
+	// SettingEngine sends everything through a socket a test can close.
+	API *webrtc.API
 }
 
 // PublishWith is Publish with Options.
 func PublishWith(ctx context.Context, answer Answerer, o Options) (*Publisher, error) {
 	videoIVF, audioOgg, loop := o.Video, o.Audio, o.Loop
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	newPC := webrtc.NewPeerConnection
+	if o.API != nil {
+		newPC = o.API.NewPeerConnection
+	}
+	pc, err := newPC(webrtc.Configuration{})
 	if err != nil {
 		return nil, err
 	}
