@@ -48,9 +48,10 @@ func (s *server) login(c echo.Context) error {
 	email := strings.TrimSpace(c.FormValue("email"))
 	pw := c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
-	account, addr := "account:"+strings.ToLower(email), "addr:"+peerHost(c.Request())
+	host := peerHost(c.Request())
+	account, addr := "account:"+strings.ToLower(email), "addr:"+host
 	if wait, ok := s.loginRefused(account, addr); ok {
-		s.log.Warn("login refused: too many failures", "email", email, "addr", addr, "retry_in", wait.Round(time.Second))
+		s.log.Warn("login refused: too many failures", "email", email, "addr", host, "retry_in", wait.Round(time.Second))
 		mins := int(math.Ceil(wait.Minutes()))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		tok := randomToken(24)
@@ -69,7 +70,7 @@ func (s *server) login(c echo.Context) error {
 	if err != nil || !checkPassword(u.PasswordHash, pw) {
 		s.loginFails.fail(account)
 		s.addrFails.fail(addr)
-		s.log.Info("login failed", "email", email, "addr", addr)
+		s.log.Info("login failed", "email", email, "addr", host)
 		tok := randomToken(24)
 		c.SetCookie(s.cookie(c, loginCookie, tok, time.Hour))
 		return s.render(c, http.StatusUnauthorized, "login", pageData{Title: "Log in",
