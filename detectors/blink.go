@@ -87,10 +87,9 @@ type Blinks struct {
 	blinks   []blinkEvent
 	measured []float64 // seconds of measurable eyes per timeline window
 
-	frames, faceFrames, smallFaces, profileFrames int
-	lmFrames, proxyFrames                         int // openness from landmarks / from the contrast proxy
-	firstT, prevT                                 float64
-	closed                                        bool
+	physioClock
+	faceFrames, smallFaces, profileFrames int
+	lmFrames, proxyFrames                 int // openness from landmarks / from the contrast proxy
 }
 
 type blinkEvent struct {
@@ -99,7 +98,7 @@ type blinkEvent struct {
 
 // NewBlinks returns the blink detector.
 func NewBlinks() *Blinks {
-	return &Blinks{patch: newPhysioPatch(blinkPatchW, blinkPatchH), track: -1, firstT: math.NaN()}
+	return &Blinks{patch: newPhysioPatch(blinkPatchW, blinkPatchH), track: -1, physioClock: newPhysioClock()}
 }
 
 // Name implements VideoDetector.
@@ -107,17 +106,9 @@ func (d *Blinks) Name() string { return BlinkSignal }
 
 // Observe implements VideoDetector.
 func (d *Blinks) Observe(f *VideoFrame) error {
-	if d.closed {
-		return ErrPhysioClosed
-	}
-	if err := physioCheckFrame(f); err != nil {
+	if err := d.tick(f); err != nil {
 		return err
 	}
-	d.frames++
-	if math.IsNaN(d.firstT) {
-		d.firstT = f.Time
-	}
-	d.prevT = f.Time
 	fps := math.Max(f.FPS, 1)
 	d.dt = 1 / fps
 	face, ok := f.Primary()

@@ -106,19 +106,18 @@ type Flicker struct {
 	curSec  float64
 	windows []flickerStats
 
-	frames, faceFrames, smallFaces int
-	noContext                      int // frames whose face left too little context
-	firstT, prevT                  float64
-	closed                         bool
+	physioClock
+	faceFrames, smallFaces int
+	noContext              int // frames whose face left too little context
 }
 
 // NewFlicker returns the temporal flicker detector.
 func NewFlicker() *Flicker {
 	return &Flicker{
-		face:   newPhysioPatch(flickerFacePatch, flickerFacePatch),
-		ctx:    newPhysioPatch(flickerCtxPatch, flickerCtxPatch),
-		track:  -1,
-		firstT: math.NaN(),
+		face:        newPhysioPatch(flickerFacePatch, flickerFacePatch),
+		ctx:         newPhysioPatch(flickerCtxPatch, flickerCtxPatch),
+		track:       -1,
+		physioClock: newPhysioClock(),
 	}
 }
 
@@ -127,17 +126,9 @@ func (d *Flicker) Name() string { return FlickerSignal }
 
 // Observe implements VideoDetector.
 func (d *Flicker) Observe(f *VideoFrame) error {
-	if d.closed {
-		return ErrPhysioClosed
-	}
-	if err := physioCheckFrame(f); err != nil {
+	if err := d.tick(f); err != nil {
 		return err
 	}
-	d.frames++
-	if math.IsNaN(d.firstT) {
-		d.firstT = f.Time
-	}
-	d.prevT = f.Time
 	if w := windowOf(f.Time); w != d.cur {
 		d.closeWindow()
 		d.cur = w

@@ -27,6 +27,33 @@ func physioCheckFrame(f *VideoFrame) error {
 	return nil
 }
 
+// physioClock is the per-frame bookkeeping the physiological detectors
+// share: it refuses frames once closed or malformed, counts them and keeps
+// the first and the latest frame time. Embed it; the owner sets closed.
+type physioClock struct {
+	frames        int
+	firstT, prevT float64 // NaN before the first frame
+	closed        bool
+}
+
+func newPhysioClock() physioClock { return physioClock{firstT: math.NaN()} }
+
+// tick checks f and records it.
+func (c *physioClock) tick(f *VideoFrame) error {
+	if c.closed {
+		return ErrPhysioClosed
+	}
+	if err := physioCheckFrame(f); err != nil {
+		return err
+	}
+	c.frames++
+	if math.IsNaN(c.firstT) {
+		c.firstT = f.Time
+	}
+	c.prevT = f.Time
+	return nil
+}
+
 // physioPatch is a small, fixed-size copy of one rectangle of a frame,
 // reused for every frame so that a detector allocates its C memory once.
 // The detector that owns it must call close.

@@ -113,17 +113,16 @@ type Pulse struct {
 	skinAcc float64   // running sum over the current window's frames
 	skinN   int
 
-	frames, faceFrames, smallFaces int
-	firstT, prevT                  float64
-	longestSec                     float64 // longest stable stretch
-	lowFPS                         int     // windows skipped for frame rate
-	lowFPSValue                    float64
-	closed                         bool
+	physioClock
+	faceFrames, smallFaces int
+	longestSec             float64 // longest stable stretch
+	lowFPS                 int     // windows skipped for frame rate
+	lowFPSValue            float64
 }
 
 // NewPulse returns the blood-flow detector.
 func NewPulse() *Pulse {
-	return &Pulse{patch: newPhysioPatch(pulsePatch, pulsePatch), bgPatch: newPhysioPatch(pulseBGPatch, pulseBGPatch), segTrack: -1, firstT: math.NaN()}
+	return &Pulse{patch: newPhysioPatch(pulsePatch, pulsePatch), bgPatch: newPhysioPatch(pulseBGPatch, pulseBGPatch), segTrack: -1, physioClock: newPhysioClock()}
 }
 
 // Name implements VideoDetector.
@@ -131,17 +130,9 @@ func (d *Pulse) Name() string { return PulseSignal }
 
 // Observe implements VideoDetector.
 func (d *Pulse) Observe(f *VideoFrame) error {
-	if d.closed {
-		return ErrPhysioClosed
-	}
-	if err := physioCheckFrame(f); err != nil {
+	if err := d.tick(f); err != nil {
 		return err
 	}
-	d.frames++
-	if math.IsNaN(d.firstT) {
-		d.firstT = f.Time
-	}
-	d.prevT = f.Time
 	face, ok := f.Primary()
 	if !ok {
 		d.endStretch()
