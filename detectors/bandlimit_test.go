@@ -41,18 +41,18 @@ func TestBandLimitSynthetic(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := chRun(t, NewBandLimit(), tc.path)
 			chRequireWellFormed(t, r, BandLimitSignal)
-			edge := chValue(t, r, "band_edge")
+			edge := summaryValue(t, r, "band_edge")
 			require.GreaterOrEqual(t, edge, tc.edgeLo, "band edge")
 			require.LessOrEqual(t, edge, tc.edgeHi, "band edge")
 			require.GreaterOrEqual(t, r.Summary.Score, tc.minS, r.Summary.Explanation)
 			require.LessOrEqual(t, r.Summary.Score, tc.maxS, r.Summary.Explanation)
 			if tc.found {
-				require.Greater(t, chValue(t, r, "edge_drop"), cliffDepthMid, "a resampler's cut is sharp")
+				require.Greater(t, summaryValue(t, r, "edge_drop"), cliffDepthMid, "a resampler's cut is sharp")
 			} else {
-				require.Less(t, chValue(t, r, "edge_drop"), cliffDepthMid)
+				require.Less(t, summaryValue(t, r, "edge_drop"), cliffDepthMid)
 			}
 			if tc.plausibleLow {
-				require.Greater(t, chValue(t, r, "channel_plausibility"), 0.9)
+				require.Greater(t, summaryValue(t, r, "channel_plausibility"), 0.9)
 				require.Less(t, r.Summary.Confidence, 0.6, "a channel edge hides what lies below it")
 			}
 			require.NotEmpty(t, r.Windows)
@@ -102,14 +102,14 @@ func TestBandLimitCorpusDirection(t *testing.T) {
 	m22, g22 := chCorpusPair(t, "bandlimit-22k", "driving/d6.mp4", "d6.mp4 (audio 18.5")
 	rm, rg := chRun(t, NewBandLimit(), m22), chRun(t, NewBandLimit(), g22)
 	require.Greater(t, rm.Summary.Score, rg.Summary.Score+0.5, "22.05-kHz cliff: %s / %s", rm.Summary.Explanation, rg.Summary.Explanation)
-	require.InDelta(t, 10.8, chValue(t, rm, "band_edge"), 0.5)
+	require.InDelta(t, 10.8, summaryValue(t, rm, "band_edge"), 0.5)
 
 	// Through 16 kHz the cliff sits at the wideband channel edge: it is
 	// found, but by design it is not called manipulation.
 	m16, g16 := chCorpusPair(t, "bandlimit-16k", "driving/d20.mp4", "d20.mp4 (audio 0")
 	rm, rg = chRun(t, NewBandLimit(), m16), chRun(t, NewBandLimit(), g16)
-	require.InDelta(t, 7.8, chValue(t, rm, "band_edge"), 0.4)
-	require.Greater(t, chValue(t, rg, "band_edge"), 12.0)
+	require.InDelta(t, 7.8, summaryValue(t, rm, "band_edge"), 0.4)
+	require.Greater(t, summaryValue(t, rg, "band_edge"), 12.0)
 	require.Less(t, rm.Summary.Score, 0.2)
 	require.Less(t, rm.Summary.Confidence, rg.Summary.Confidence+0.3)
 }

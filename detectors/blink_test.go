@@ -44,9 +44,9 @@ func TestBlinksSynthetic(t *testing.T) {
 		res := physioSynth{w: 320, h: 240, fps: 10, frames: 400, face: face, paint: paint}.run(t, NewBlinks())[0]
 		physioCheckResult(t, res, BlinkSignal)
 		t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
-		assert.Equal(t, 13.0, physioValue(t, res.Summary, "blinks"), "%+v", res.Windows)
-		assert.InDelta(t, 19.5, physioValue(t, res.Summary, "blink_rate"), 1)
-		assert.InDelta(t, 200, physioValue(t, res.Summary, "median_blink_duration"), 1)
+		assert.Equal(t, 13.0, findingValue(t, res.Summary, "blinks"), "%+v", res.Windows)
+		assert.InDelta(t, 19.5, findingValue(t, res.Summary, "blink_rate"), 1)
+		assert.InDelta(t, 200, findingValue(t, res.Summary, "median_blink_duration"), 1)
 		assert.Less(t, res.Summary.Score, 0.2)
 		assert.LessOrEqual(t, res.Summary.Confidence, blinkMaxConfidence)
 		assert.NotEmpty(t, res.Windows)
@@ -56,7 +56,7 @@ func TestBlinksSynthetic(t *testing.T) {
 		res := physioSynth{w: 320, h: 240, fps: 10, frames: 400, face: face, paint: paint}.run(t, NewBlinks())[0]
 		physioCheckResult(t, res, BlinkSignal)
 		t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
-		assert.Equal(t, 0.0, physioValue(t, res.Summary, "blinks"))
+		assert.Equal(t, 0.0, findingValue(t, res.Summary, "blinks"))
 		assert.Greater(t, res.Summary.Score, 0.8)
 	})
 	t.Run("a long closure is not a blink", func(t *testing.T) {
@@ -65,7 +65,7 @@ func TestBlinksSynthetic(t *testing.T) {
 		res := physioSynth{w: 320, h: 240, fps: 10, frames: 400, face: face, paint: paint}.run(t, NewBlinks())[0]
 		physioCheckResult(t, res, BlinkSignal)
 		t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
-		assert.Equal(t, 0.0, physioValue(t, res.Summary, "blinks"))
+		assert.Equal(t, 0.0, findingValue(t, res.Summary, "blinks"))
 	})
 }
 
@@ -103,9 +103,9 @@ func TestBlinksLandmarks(t *testing.T) {
 		edit: func(i int, f *VideoFrame) { f.Faces[0].Landmarks = blinkLandmarks(face, closed(i)) }}
 	res := s.run(t, NewBlinks())[0]
 	physioCheckResult(t, res, BlinkSignal)
-	assert.Equal(t, 13.0, physioValue(t, res.Summary, "blinks"))
-	assert.InDelta(t, 200, physioValue(t, res.Summary, "median_blink_duration"), 1)
-	assert.Equal(t, 1.0, physioValue(t, res.Summary, "landmark_fraction"))
+	assert.Equal(t, 13.0, findingValue(t, res.Summary, "blinks"))
+	assert.InDelta(t, 200, findingValue(t, res.Summary, "median_blink_duration"), 1)
+	assert.Equal(t, 1.0, findingValue(t, res.Summary, "landmark_fraction"))
 	assert.Less(t, res.Summary.Score, 0.2)
 	assert.InDelta(t, 0.3, func() float64 { e, _ := blinkEAR(blinkLandmarks(face, false)); return e }(), 0.001)
 }

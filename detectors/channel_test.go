@@ -159,19 +159,6 @@ func chFeed(t testing.TB, d AudioDetector, rate int, x []float64) {
 	}
 }
 
-// chValue returns the named measurement of a summary.
-func chValue(t testing.TB, r Result, name string) float64 {
-	t.Helper()
-	require.NotNil(t, r.Summary, "not measured: %s", r.NotMeasurable)
-	for _, m := range r.Summary.Values {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("%s has no value %q", r.Signal, name)
-	return 0
-}
-
 // chRequireWellFormed checks the Result contract every channel detector
 // keeps.
 func chRequireWellFormed(t testing.TB, r Result, signal string) {

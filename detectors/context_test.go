@@ -17,8 +17,8 @@ func TestContextSyntheticPaste(t *testing.T) {
 	g, p := run(genuine), run(pasted)
 	texTCheckResult(t, g, ContextSignal)
 	texTCheckResult(t, p, ContextSignal)
-	gn, pn := texTValue(t, g, "noise_floor_ratio"), texTValue(t, p, "noise_floor_ratio")
-	gr, pr := texTValue(t, g, "face_to_context"), texTValue(t, p, "face_to_context")
+	gn, pn := summaryValue(t, g, "noise_floor_ratio"), summaryValue(t, p, "noise_floor_ratio")
+	gr, pr := summaryValue(t, g, "face_to_context"), summaryValue(t, p, "face_to_context")
 	t.Logf("noise floor ratio: untouched %.3f, pasted %.3f; face/context %.3f → %.3f; scores %.3f → %.3f",
 		gn, pn, gr, pr, g.Summary.Score, p.Summary.Score)
 	// The same sensor noise everywhere: the untouched face's noise floor
@@ -29,7 +29,7 @@ func TestContextSyntheticPaste(t *testing.T) {
 	require.Less(t, pr, gr)
 	require.Greater(t, p.Summary.Score, 0.5)
 	require.Less(t, g.Summary.Score, 0.5)
-	require.Greater(t, texTValue(t, g, "context_noise"), 1.0, "context noise level is reported in grey levels")
+	require.Greater(t, summaryValue(t, g, "context_noise"), 1.0, "context noise level is reported in grey levels")
 }
 
 func TestContextLessNoiseMeansLessConfidence(t *testing.T) {
@@ -67,8 +67,8 @@ func TestContextHaarFallback(t *testing.T) {
 		g, p := run(genuine, profile), run(pasted, profile)
 		texTCheckResult(t, g, ContextSignal)
 		texTCheckResult(t, p, ContextSignal)
-		require.Zero(t, texTValue(t, g, "landmark_frames"))
-		require.Less(t, texTValue(t, p, "face_to_context"), texTValue(t, g, "face_to_context"))
+		require.Zero(t, summaryValue(t, g, "landmark_frames"))
+		require.Less(t, summaryValue(t, p, "face_to_context"), summaryValue(t, g, "face_to_context"))
 		require.Greater(t, p.Summary.Score, g.Summary.Score)
 	}
 }
@@ -86,8 +86,8 @@ func TestContextLandmarkHull(t *testing.T) {
 	g, p := run(genuine), run(pasted)
 	texTCheckResult(t, g, ContextSignal)
 	texTCheckResult(t, p, ContextSignal)
-	require.Equal(t, 1.0, texTValue(t, g, "landmark_frames"))
-	gn, pn := texTValue(t, g, "noise_floor_ratio"), texTValue(t, p, "noise_floor_ratio")
+	require.Equal(t, 1.0, summaryValue(t, g, "landmark_frames"))
+	gn, pn := summaryValue(t, g, "noise_floor_ratio"), summaryValue(t, p, "noise_floor_ratio")
 	t.Logf("noise floor ratio: untouched %.3f, pasted %.3f; scores %.3f → %.3f", gn, pn, g.Summary.Score, p.Summary.Score)
 	require.InDelta(t, 1, gn, 0.25)
 	require.Less(t, pn, 0.6*gn)

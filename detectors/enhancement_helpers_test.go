@@ -86,19 +86,6 @@ func camRun(t testing.TB, path string, edit camEdit, dets ...VideoDetector) []Re
 	return out
 }
 
-// camValue returns the named summary value, failing when absent.
-func camValue(t testing.TB, r Result, name string) float64 {
-	t.Helper()
-	require.NotNil(t, r.Summary, "not measured: %s", r.NotMeasurable)
-	for _, m := range r.Summary.Values {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("%s has no value %q", r.Signal, name)
-	return 0
-}
-
 // camSynth makes synthetic frames: a smooth background and a face-like
 // ellipse with a fixed fine skin texture, dark eyes, brows and mouth
 // (strong edges), plus fresh sensor noise in every frame. Face is the box a

@@ -43,9 +43,9 @@ func TestEnvelopeWhiteNoise(t *testing.T) {
 func TestEnvelopeSynthetic(t *testing.T) {
 	voiced := chRun(t, NewEnvelope(), chVoiceFile(t, chVoice{Rate: 48000, Seconds: 8, NoiseDB: -70, Jitter: 0.005, Seed: 7}))
 	chRequireWellFormed(t, voiced, EnvelopeSignal)
-	require.Greater(t, chValue(t, voiced, "residual_roughness"), envelopeMid+1.5)
+	require.Greater(t, summaryValue(t, voiced, "residual_roughness"), envelopeMid+1.5)
 	require.Less(t, voiced.Summary.Score, 0.1, voiced.Summary.Explanation)
-	require.Less(t, chValue(t, voiced, "spectral_tilt"), 0.0)
+	require.Less(t, summaryValue(t, voiced, "spectral_tilt"), 0.0)
 
 	d := NewEnvelope()
 	p := make([]float64, envelopeN/2+1)

@@ -97,10 +97,10 @@ func TestFlickerSynthetic(t *testing.T) {
 			t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
 			assert.GreaterOrEqual(t, res.Summary.Score, c.minScore)
 			assert.LessOrEqual(t, res.Summary.Score, c.maxScore)
-			jumps := physioValue(t, res.Summary, "appearance_jumps")
+			jumps := findingValue(t, res.Summary, "appearance_jumps")
 			assert.GreaterOrEqual(t, jumps, c.minJumps)
 			assert.LessOrEqual(t, jumps, c.maxJumps)
-			assert.GreaterOrEqual(t, physioValue(t, res.Summary, "colour_flicker_ratio"), c.minColRati)
+			assert.GreaterOrEqual(t, findingValue(t, res.Summary, "colour_flicker_ratio"), c.minColRati)
 			assert.Len(t, res.Windows, 4) // 20 s in 5-s windows
 			assert.LessOrEqual(t, res.Summary.Confidence, flickerMaxConfidence)
 		})

@@ -74,9 +74,9 @@ func TestPitchFormantScaleTracksVocalTract(t *testing.T) {
 		return r
 	}
 	base, short := run(1), run(1.25)
-	require.InDelta(t, 120, voiceValue(t, base, "median_f0"), 2)
-	require.Greater(t, voiceValue(t, short, "formant_scale"), 1.12*voiceValue(t, base, "formant_scale"))
-	require.Greater(t, voiceValue(t, short, "scale_residual"), voiceValue(t, base, "scale_residual")+0.1)
+	require.InDelta(t, 120, summaryValue(t, base, "median_f0"), 2)
+	require.Greater(t, summaryValue(t, short, "formant_scale"), 1.12*summaryValue(t, base, "formant_scale"))
+	require.Greater(t, summaryValue(t, short, "scale_residual"), summaryValue(t, base, "scale_residual")+0.1)
 }
 
 func TestPitchFormantSoxShift(t *testing.T) {
@@ -94,8 +94,8 @@ func TestPitchFormantSoxShift(t *testing.T) {
 			ro, rs := voiceRun(t, d1, voiceDecode(t, orig)), voiceRun(t, d2, voiceDecode(t, shifted))
 			voiceWellFormed(t, ro, PitchFormantSignal)
 			voiceWellFormed(t, rs, PitchFormantSignal)
-			require.InDelta(t, 1.26, voiceValue(t, rs, "median_f0")/voiceValue(t, ro, "median_f0"), 0.05)
-			require.Greater(t, voiceValue(t, rs, "scale_residual"), voiceValue(t, ro, "scale_residual")+0.08)
+			require.InDelta(t, 1.26, summaryValue(t, rs, "median_f0")/summaryValue(t, ro, "median_f0"), 0.05)
+			require.Greater(t, summaryValue(t, rs, "scale_residual"), summaryValue(t, ro, "scale_residual")+0.08)
 			require.Greater(t, rs.Summary.Score, ro.Summary.Score+0.3)
 		})
 	}
@@ -135,9 +135,9 @@ func TestPitchFormantCorpusDirection(t *testing.T) {
 		_, err := fmt.Sscanf(it.Source[strings.Index(it.Source, " pitch ")+len(" pitch "):], "%g", &cents)
 		require.NoError(t, err)
 		rs, ro := run(it.Path), run(origPath)
-		moved := voiceValue(t, rs, "scale_residual") - voiceValue(t, ro, "scale_residual")
+		moved := summaryValue(t, rs, "scale_residual") - summaryValue(t, ro, "scale_residual")
 		t.Logf("%+5.0f cents: residual %+.3f → %+.3f, score %.2f → %.2f", cents,
-			voiceValue(t, ro, "scale_residual"), voiceValue(t, rs, "scale_residual"), ro.Summary.Score, rs.Summary.Score)
+			summaryValue(t, ro, "scale_residual"), summaryValue(t, rs, "scale_residual"), ro.Summary.Score, rs.Summary.Score)
 		require.Equal(t, math.Signbit(cents), math.Signbit(moved), "%s shifted %+.0f cents", in, cents)
 		shiftScore += rs.Summary.Score
 		origScore += ro.Summary.Score

@@ -185,7 +185,7 @@ func TestLipSyncCorpusShiftedCopies(t *testing.T) {
 			src := lsCorpusVideo(t, tc.item[0], tc.item[1])
 			orig := runLSFile(t, src)
 			require.True(t, orig.Measured(), orig.NotMeasurable)
-			o := lsValue(t, orig.Summary, "audio_delay")
+			o := findingValue(t, orig.Summary, "audio_delay")
 			// The original is in natural sync, within this estimator's
 			// spread on genuine talking heads.
 			assert.Less(t, lsAbs(o), lsNormalLag*1000+30, "original delay %.0f ms", o)
@@ -193,9 +193,9 @@ func TestLipSyncCorpusShiftedCopies(t *testing.T) {
 
 			r := runLSFile(t, lsShifted(t, src, tc.shift))
 			require.True(t, r.Measured(), r.NotMeasurable)
-			got := lsValue(t, r.Summary, "audio_delay")
+			got := findingValue(t, r.Summary, "audio_delay")
 			assert.InDelta(t, tc.shift*1000, got-o, 40, "copy %.0f ms, original %.0f ms", got, o)
-			assert.Greater(t, lsValue(t, r.Summary, "sync_evidence_z"), 2.0)
+			assert.Greater(t, findingValue(t, r.Summary, "sync_evidence_z"), 2.0)
 		})
 	}
 }
@@ -215,7 +215,7 @@ func TestLipSyncCorpusDelayed(t *testing.T) {
 			fake := runLSFile(t, lsCorpusVideo(t, "av-delay-250ms", tc.orig[1]))
 			require.True(t, orig.Measured(), orig.NotMeasurable)
 			require.True(t, fake.Measured(), fake.NotMeasurable)
-			d := lsValue(t, fake.Summary, "audio_delay") - lsValue(t, orig.Summary, "audio_delay")
+			d := findingValue(t, fake.Summary, "audio_delay") - findingValue(t, orig.Summary, "audio_delay")
 			assert.InDelta(t, 250, d, 40, "delay moved by %.0f ms", d)
 			assert.Greater(t, fake.Summary.Score, orig.Summary.Score+0.4)
 			assert.Greater(t, fake.Summary.Score, 0.6)
@@ -259,7 +259,7 @@ func TestLipSyncCorpusDubbed(t *testing.T) {
 			if !orig.Measured() {
 				return // Hamilton: see TestLipSyncCorpusDelayed
 			}
-			assert.Less(t, lsValue(t, fake.Summary, "sync_evidence_z"), lsValue(t, orig.Summary, "sync_evidence_z")-1.5)
+			assert.Less(t, findingValue(t, fake.Summary, "sync_evidence_z"), findingValue(t, orig.Summary, "sync_evidence_z")-1.5)
 			assert.Greater(t, fake.Summary.Score, orig.Summary.Score)
 		})
 	}
@@ -275,13 +275,13 @@ func TestLipSyncCorpusWav2Lip(t *testing.T) {
 	gf := runLSFile(t, lsCorpusVideo(t, "lipsync-wav2lip-gfpgan", "kim_lip_synced"))
 	require.True(t, gf.Measured(), gf.NotMeasurable)
 	assert.Less(t, gf.Summary.Score, 0.2)
-	assert.InDelta(t, 0, lsValue(t, gf.Summary, "audio_delay"), 60)
+	assert.InDelta(t, 0, findingValue(t, gf.Summary, "audio_delay"), 60)
 	raw := runLSFile(t, lsCorpusVideo(t, lsKimRaw[0], lsKimRaw[1]))
 	require.True(t, raw.Measured(), raw.NotMeasurable)
-	assert.Greater(t, lsValue(t, gf.Summary, "sync_correlation"), lsValue(t, raw.Summary, "sync_correlation"))
+	assert.Greater(t, findingValue(t, gf.Summary, "sync_correlation"), findingValue(t, raw.Summary, "sync_correlation"))
 
 	hd := runLSFile(t, lsCorpusVideo(t, "lipsync-wav2lip-hd", "kennedy"))
 	require.True(t, hd.Measured(), hd.NotMeasurable)
 	assert.Less(t, hd.Summary.Score, 0.5)
-	assert.InDelta(t, 0, lsValue(t, hd.Summary, "audio_delay"), 60)
+	assert.InDelta(t, 0, findingValue(t, hd.Summary, "audio_delay"), 60)
 }

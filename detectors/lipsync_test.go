@@ -161,17 +161,6 @@ func feedLSAudio(d *LipSync, s lsSynth, voice lsSyllables) error {
 	return nil
 }
 
-func lsValue(t testing.TB, f *Finding, name string) float64 {
-	t.Helper()
-	for _, m := range f.Values {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("no value %q in %+v", name, f.Values)
-	return 0
-}
-
 func runLSSynth(t testing.TB, s lsSynth) Result {
 	t.Helper()
 	d := NewLipSync()
@@ -197,15 +186,15 @@ func TestLipSyncSyntheticDelay(t *testing.T) {
 			r := runLSSynth(t, lsSynth{dur: 12, faceSize: 120, delay: tc.delay})
 			require.True(t, r.Measured(), r.NotMeasurable)
 			sum := r.Summary
-			assert.InDelta(t, tc.delay*1000, lsValue(t, sum, "audio_delay"), 40, "measured delay")
-			assert.Greater(t, lsValue(t, sum, "sync_evidence_z"), 3.0)
+			assert.InDelta(t, tc.delay*1000, findingValue(t, sum, "audio_delay"), 40, "measured delay")
+			assert.Greater(t, findingValue(t, sum, "sync_evidence_z"), 3.0)
 			assert.True(t, tc.wantScore(sum.Score), "score %.3f", sum.Score)
 			assert.Contains(t, sum.Explanation, tc.wantWords)
 			assert.Equal(t, AV, sum.Modality)
 			assert.Equal(t, LipSyncSignal, r.Signal)
 			require.Len(t, r.Windows, 2, "10-s windows every 5 s over 12 s")
 			for _, w := range r.Windows {
-				assert.InDelta(t, tc.delay*1000, lsValue(t, &w, "audio_delay"), 40, "window %.0f–%.0f s", w.Start, w.End)
+				assert.InDelta(t, tc.delay*1000, findingValue(t, &w, "audio_delay"), 40, "window %.0f–%.0f s", w.Start, w.End)
 				assert.Less(t, w.Start, w.End)
 			}
 		})
@@ -223,9 +212,9 @@ func TestLipSyncSyntheticOtherVoice(t *testing.T) {
 		r := runLSSynth(t, lsSynth{dur: 60, faceSize: 120, otherSeed: seed})
 		require.True(t, r.Measured(), r.NotMeasurable)
 		sum := r.Summary
-		z := lsValue(t, sum, "sync_evidence_z")
+		z := findingValue(t, sum, "sync_evidence_z")
 		assert.Less(t, z, 1.5, "seed %d: no alignment beats chance clearly", seed)
-		assert.Less(t, lsValue(t, sum, "sync_correlation"), 0.15, "seed %d", seed)
+		assert.Less(t, findingValue(t, sum, "sync_correlation"), 0.15, "seed %d", seed)
 		assert.Greater(t, sum.Score, 0.8, "seed %d: z %.2f", seed, z)
 		assert.Contains(t, sum.Explanation, "may not belong to this face")
 		assert.Greater(t, sum.Confidence, 0.9)
@@ -233,8 +222,8 @@ func TestLipSyncSyntheticOtherVoice(t *testing.T) {
 	// The matching voice over the same minute: far above chance.
 	r := runLSSynth(t, lsSynth{dur: 60, faceSize: 120})
 	require.True(t, r.Measured(), r.NotMeasurable)
-	assert.Greater(t, lsValue(t, r.Summary, "sync_evidence_z"), 5.0)
-	assert.Greater(t, lsValue(t, r.Summary, "sync_correlation"), 0.5)
+	assert.Greater(t, findingValue(t, r.Summary, "sync_evidence_z"), 5.0)
+	assert.Greater(t, findingValue(t, r.Summary, "sync_correlation"), 0.5)
 	assert.Less(t, r.Summary.Score, 0.05)
 }
 
@@ -353,7 +342,7 @@ func TestLipSyncMemoryBounded(t *testing.T) {
 	r := d.Finish()
 	require.True(t, r.Measured(), r.NotMeasurable)
 	assert.Len(t, r.Windows, 11, "windows start every 5 s; the last one starts at 50 s")
-	assert.InDelta(t, 0, lsValue(t, r.Summary, "audio_delay"), 40)
+	assert.InDelta(t, 0, findingValue(t, r.Summary, "audio_delay"), 40)
 	bound := lsWindow + lsWinHop + 2*lsMargin // seconds held at most
 	assert.LessOrEqual(t, maxFrames, int(bound*10))
 	assert.LessOrEqual(t, maxHops, int(bound/lsHop))

@@ -26,8 +26,8 @@ func TestPhysioCorpusDirectionFFpp(t *testing.T) {
 		}
 		// The swapped face's regions pulse less coherently and its colour
 		// flickers more against the same studio background.
-		assert.Less(t, physioValue(t, fake[0].Summary, "region_coherence"), physioValue(t, gen[0].Summary, "region_coherence"))
-		assert.Greater(t, physioValue(t, fake[2].Summary, "colour_flicker_ratio"), physioValue(t, gen[2].Summary, "colour_flicker_ratio"))
+		assert.Less(t, findingValue(t, fake[0].Summary, "region_coherence"), findingValue(t, gen[0].Summary, "region_coherence"))
+		assert.Greater(t, findingValue(t, fake[2].Summary, "colour_flicker_ratio"), findingValue(t, gen[2].Summary, "colour_flicker_ratio"))
 	})
 	t.Run("634 vs FaceSwap 634_660", func(t *testing.T) {
 		// Only the pulse separates this pair: the person blinks in neither
@@ -37,8 +37,8 @@ func TestPhysioCorpusDirectionFFpp(t *testing.T) {
 		fake := physioCorpusRun(t, physioCorpusPath(t, "faceswap-ffpp", "634_660"), NewPulse())[0]
 		physioCheckResult(t, gen, PulseSignal)
 		physioCheckResult(t, fake, PulseSignal)
-		t.Logf("coherence genuine %.3f fake %.3f", physioValue(t, gen.Summary, "region_coherence"), physioValue(t, fake.Summary, "region_coherence"))
-		assert.Less(t, physioValue(t, fake.Summary, "region_coherence"), physioValue(t, gen.Summary, "region_coherence"))
+		t.Logf("coherence genuine %.3f fake %.3f", findingValue(t, gen.Summary, "region_coherence"), findingValue(t, fake.Summary, "region_coherence"))
+		assert.Less(t, findingValue(t, fake.Summary, "region_coherence"), findingValue(t, gen.Summary, "region_coherence"))
 		assert.Greater(t, fake.Summary.Score, gen.Summary.Score)
 	})
 }
@@ -58,7 +58,7 @@ func TestPhysioCorpusDirectionDeepFaceLive(t *testing.T) {
 		fake := physioCorpusRun(t, physioCorpusPath(t, "faceswap-deepfacelive", c), NewFlicker())[0]
 		physioCheckResult(t, gen, FlickerSignal)
 		physioCheckResult(t, fake, FlickerSignal)
-		g, f := physioValue(t, gen.Summary, "colour_flicker_ratio"), physioValue(t, fake.Summary, "colour_flicker_ratio")
+		g, f := findingValue(t, gen.Summary, "colour_flicker_ratio"), findingValue(t, fake.Summary, "colour_flicker_ratio")
 		t.Logf("%-22s colour flicker ratio genuine %.3f swap %.3f", c, g, f)
 		sum += math.Log(f / g)
 	}

@@ -150,19 +150,6 @@ func physioCorpusPath(t testing.TB, kind, part string) string {
 	return testutil.CorpusFile(t, kind, part)
 }
 
-// physioValue returns the named measurement of a finding.
-func physioValue(t testing.TB, f *Finding, name string) float64 {
-	t.Helper()
-	require.NotNil(t, f)
-	for _, m := range f.Values {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("no measurement %q in %s", name, f.Signal)
-	return 0
-}
-
 // physioCheckResult checks the invariants every measured result keeps.
 func physioCheckResult(t testing.TB, r Result, signal string) {
 	t.Helper()

@@ -27,8 +27,8 @@ func TestMicroProsodySynthetic(t *testing.T) {
 			require.NoError(t, err)
 			r := voiceRun(t, d, x)
 			voiceWellFormed(t, r, MicroProsodySignal)
-			j := voiceValue(t, r, "jitter_local")
-			t.Logf("jitter: synthesised %.2f%%, measured %.2f%%; shimmer %.2f%% / %.2f%%; score %.2f", truth.jitter, j, truth.shimmer, voiceValue(t, r, "shimmer_local"), r.Summary.Score)
+			j := summaryValue(t, r, "jitter_local")
+			t.Logf("jitter: synthesised %.2f%%, measured %.2f%%; shimmer %.2f%% / %.2f%%; score %.2f", truth.jitter, j, truth.shimmer, summaryValue(t, r, "shimmer_local"), r.Summary.Score)
 			// The intonation itself moves the cycle lengths a little, so
 			// even "regular" has about 1 % jitter. Strong jitter reads low:
 			// the roughest frames fall below the voicing threshold.
@@ -51,14 +51,14 @@ func TestMicroProsodyCorpusTTS(t *testing.T) {
 		require.NoError(t, err)
 		r := voiceRun(t, d, voiceDecode(t, p))
 		voiceWellFormed(t, r, MicroProsodySignal)
-		tts = append(tts, voiceValue(t, r, "jitter_local"))
+		tts = append(tts, summaryValue(t, r, "jitter_local"))
 	}
 	for _, src := range []string{"1034-121119", "2989-138028", "jfk.wav"} {
 		d, err := NewMicroProsody()
 		require.NoError(t, err)
 		r := voiceRun(t, d, voiceCorpusAudio(t, "genuine", src))
 		voiceWellFormed(t, r, MicroProsodySignal)
-		genuine = append(genuine, voiceValue(t, r, "jitter_local"))
+		genuine = append(genuine, summaryValue(t, r, "jitter_local"))
 	}
 	t.Logf("jitter: espeak %v, genuine %v", tts, genuine)
 	for _, j := range tts {

@@ -44,10 +44,10 @@ func TestPulseSynthetic(t *testing.T) {
 		res := physioSynth{w: 320, h: 240, fps: fps, frames: n, face: face, paint: paint}.run(t, NewPulse())[0]
 		physioCheckResult(t, res, PulseSignal)
 		t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
-		assert.InDelta(t, 72, physioValue(t, res.Summary, "pulse_rate"), 6, "1.2 Hz = 72 bpm")
-		assert.Greater(t, physioValue(t, res.Summary, "region_coherence"), 0.8)
-		assert.Greater(t, physioValue(t, res.Summary, "pulse_snr"), 5.0)
-		assert.Less(t, physioValue(t, res.Summary, "peak_frequency_spread"), 0.1)
+		assert.InDelta(t, 72, findingValue(t, res.Summary, "pulse_rate"), 6, "1.2 Hz = 72 bpm")
+		assert.Greater(t, findingValue(t, res.Summary, "region_coherence"), 0.8)
+		assert.Greater(t, findingValue(t, res.Summary, "pulse_snr"), 5.0)
+		assert.Less(t, findingValue(t, res.Summary, "peak_frequency_spread"), 0.1)
 		assert.Less(t, res.Summary.Score, 0.2)
 		// 30 s in 10-s windows every 5 s: [0,10] [5,15] … [20,30].
 		require.Len(t, res.Windows, 5)
@@ -63,7 +63,7 @@ func TestPulseSynthetic(t *testing.T) {
 		res := physioSynth{w: 320, h: 240, fps: fps, frames: n, face: face, paint: paint}.run(t, NewPulse())[0]
 		physioCheckResult(t, res, PulseSignal)
 		t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
-		assert.Less(t, math.Abs(physioValue(t, res.Summary, "region_coherence")), 0.2)
+		assert.Less(t, math.Abs(findingValue(t, res.Summary, "region_coherence")), 0.2)
 		assert.Greater(t, res.Summary.Score, 0.7)
 	})
 	t.Run("lamp flicker shared with the background is not a pulse", func(t *testing.T) {
@@ -84,8 +84,8 @@ func TestPulseSynthetic(t *testing.T) {
 		res := physioSynth{w: 320, h: 240, fps: fps, frames: n, face: face, paint: paint}.run(t, NewPulse())[0]
 		physioCheckResult(t, res, PulseSignal)
 		t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
-		assert.Less(t, physioValue(t, res.Summary, "region_coherence"), 0.3)
-		assert.Greater(t, math.Abs(physioValue(t, res.Summary, "pulse_rate")-78), 3.0, "the lamp is not the pulse")
+		assert.Less(t, findingValue(t, res.Summary, "region_coherence"), 0.3)
+		assert.Greater(t, math.Abs(findingValue(t, res.Summary, "pulse_rate")-78), 3.0, "the lamp is not the pulse")
 	})
 	t.Run("pulse in one region only", func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(9, 9))
@@ -98,7 +98,7 @@ func TestPulseSynthetic(t *testing.T) {
 		res := physioSynth{w: 320, h: 240, fps: fps, frames: n, face: face, paint: paint}.run(t, NewPulse())[0]
 		physioCheckResult(t, res, PulseSignal)
 		t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
-		assert.Less(t, physioValue(t, res.Summary, "region_coherence"), 0.3)
+		assert.Less(t, findingValue(t, res.Summary, "region_coherence"), 0.3)
 		assert.Greater(t, res.Summary.Score, 0.5)
 	})
 }

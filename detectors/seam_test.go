@@ -34,18 +34,18 @@ func TestSeamSyntheticPaste(t *testing.T) {
 	g, p := run(genuine), run(pasted)
 	texTCheckResult(t, g, SeamSignal)
 	texTCheckResult(t, p, SeamSignal)
-	gs, ps := texTValue(t, g, "chin_seam_noise_step"), texTValue(t, p, "chin_seam_noise_step")
+	gs, ps := summaryValue(t, g, "chin_seam_noise_step"), summaryValue(t, p, "chin_seam_noise_step")
 	t.Logf("chin seam noise step: untouched %.3f× (score %.3f), pasted %.3f× (score %.3f); persistence %.2f → %.2f",
-		gs, g.Summary.Score, ps, p.Summary.Score, texTValue(t, g, "seam_persistence"), texTValue(t, p, "seam_persistence"))
+		gs, g.Summary.Score, ps, p.Summary.Score, summaryValue(t, g, "seam_persistence"), summaryValue(t, p, "seam_persistence"))
 	// One sensor's noise on both sides of the jaw line: no step.
 	require.InDelta(t, 1, gs, 0.15)
 	// The re-rendered face lost its noise; the neck below kept it.
 	require.Greater(t, ps, 1.4)
 	require.Greater(t, p.Summary.Score, 0.7)
 	require.Less(t, g.Summary.Score, 0.2)
-	require.Greater(t, texTValue(t, p, "seam_persistence"), 0.8)
-	require.Less(t, texTValue(t, g, "seam_persistence"), 0.2)
-	require.Greater(t, texTValue(t, g, "neck_noise"), 1.0, "the neck's noise is reported in grey levels")
+	require.Greater(t, summaryValue(t, p, "seam_persistence"), 0.8)
+	require.Less(t, summaryValue(t, g, "seam_persistence"), 0.2)
+	require.Greater(t, summaryValue(t, g, "neck_noise"), 1.0, "the neck's noise is reported in grey levels")
 }
 
 func TestSeamNotMeasurable(t *testing.T) {

@@ -61,7 +61,7 @@ func TestSpectrumSyntheticPaste(t *testing.T) {
 	g, p := run(genuine), run(pasted)
 	texTCheckResult(t, g, SpectrumSignal)
 	texTCheckResult(t, p, SpectrumSignal)
-	gd, pd := texTValue(t, g, "face_minus_background_slope"), texTValue(t, p, "face_minus_background_slope")
+	gd, pd := summaryValue(t, g, "face_minus_background_slope"), summaryValue(t, p, "face_minus_background_slope")
 	t.Logf("face − background slope: untouched %.2f dB (score %.3f), pasted %.2f dB (score %.3f)", gd, g.Summary.Score, pd, p.Summary.Score)
 	require.Less(t, pd, gd-5)
 	require.Greater(t, p.Summary.Score, g.Summary.Score)

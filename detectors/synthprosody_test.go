@@ -58,14 +58,14 @@ func TestSynthProsodySynthetic(t *testing.T) {
 			require.NoError(t, err)
 			r := voiceRun(t, d, x)
 			voiceWellFormed(t, r, SynthProsodySignal)
-			t.Logf("spread %.2f st, line residual %.1f cents, score %.2f", voiceValue(t, r, "f0_spread"), voiceValue(t, r, "contour_line_residual"), r.Summary.Score)
+			t.Logf("spread %.2f st, line residual %.1f cents, score %.2f", summaryValue(t, r, "f0_spread"), summaryValue(t, r, "contour_line_residual"), r.Summary.Score)
 			require.GreaterOrEqual(t, r.Summary.Score, tc.min)
 			require.LessOrEqual(t, r.Summary.Score, tc.max)
 			require.Len(t, r.Windows, 2)
 			if tc.name != "intonated" {
-				require.Less(t, voiceValue(t, r, "contour_line_residual"), 8.0)
+				require.Less(t, summaryValue(t, r, "contour_line_residual"), 8.0)
 			} else {
-				require.Greater(t, voiceValue(t, r, "contour_line_residual"), 15.0)
+				require.Greater(t, summaryValue(t, r, "contour_line_residual"), 15.0)
 			}
 		})
 	}

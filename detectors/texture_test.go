@@ -175,19 +175,6 @@ func texTRunFaces(t testing.TB, d VideoDetector, n int, faces []Face, mk func(i 
 	return d.Finish()
 }
 
-// texTValue returns the summary value called name.
-func texTValue(t testing.TB, r Result, name string) float64 {
-	t.Helper()
-	require.NotNil(t, r.Summary, "not measured: %s", r.NotMeasurable)
-	for _, m := range r.Summary.Values {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("%s has no value %q", r.Signal, name)
-	return 0
-}
-
 // texTCheckResult checks the invariants every measured Result keeps.
 func texTCheckResult(t testing.TB, r Result, signal string) {
 	t.Helper()
@@ -530,7 +517,7 @@ func texTCorpusScores(t testing.TB, path string, seconds float64) map[string]flo
 		if r := d.Finish(); r.Measured() {
 			texTCheckResult(t, r, d.Name())
 			e := texTEvidence[d.Name()]
-			out[d.Name()] = e.sign * texTValue(t, r, e.value)
+			out[d.Name()] = e.sign * summaryValue(t, r, e.value)
 		}
 	}
 	return out

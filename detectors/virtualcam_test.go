@@ -31,7 +31,7 @@ func TestVirtualCamSynthetic(t *testing.T) {
 			camFeed(t, d, newCamSynth(4, 320, 240, tc.noise), 60, tc.repeat)
 			r := d.Finish()
 			require.NotNil(t, r.Summary, r.NotMeasurable)
-			dup := camValue(t, r, "duplicate_frame_fraction")
+			dup := summaryValue(t, r, "duplicate_frame_fraction")
 			assert.GreaterOrEqual(t, dup, tc.dupLo)
 			assert.LessOrEqual(t, dup, tc.dupHi)
 			assert.Equal(t, tc.flagged, r.Summary.Score > 0.5, "score %.3f", r.Summary.Score)
@@ -62,8 +62,8 @@ func TestVirtualCamDuplicatedClip(t *testing.T) {
 	t.Logf("control:    %.3f %v", rc.Summary.Score, rc.Summary.Values)
 	assert.Greater(t, rd.Summary.Score, 0.5)
 	assert.Less(t, rc.Summary.Score, 0.2)
-	assert.Greater(t, camValue(t, rd, "duplicate_frame_fraction"), 0.3)
-	assert.Less(t, camValue(t, rc, "duplicate_frame_fraction"), 0.05)
+	assert.Greater(t, summaryValue(t, rd, "duplicate_frame_fraction"), 0.3)
+	assert.Less(t, summaryValue(t, rc, "duplicate_frame_fraction"), 0.05)
 	assert.Contains(t, rc.Summary.Explanation, "could not be judged")
 }
 
@@ -84,8 +84,8 @@ func TestVirtualCamSlowSourceTiming(t *testing.T) {
 	r := camRun(t, slow, nil, NewVirtualCam())[0]
 	require.NotNil(t, r.Summary, r.NotMeasurable)
 	t.Logf("%.3f %v %s", r.Summary.Score, r.Summary.Values, r.Summary.Explanation)
-	assert.InDelta(t, 0.2, camValue(t, r, "frame_interval"), 0.01)
-	assert.Less(t, camValue(t, r, "frame_interval_jitter"), 1.0)
+	assert.InDelta(t, 0.2, summaryValue(t, r, "frame_interval"), 0.01)
+	assert.Less(t, summaryValue(t, r, "frame_interval_jitter"), 1.0)
 	assert.Less(t, r.Summary.Score, 0.2)
 }
 

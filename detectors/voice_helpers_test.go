@@ -265,19 +265,6 @@ func voiceSox(t testing.TB, in string, effects ...string) string {
 	return out
 }
 
-// voiceValue returns a summary measurement by name.
-func voiceValue(t testing.TB, r Result, name string) float64 {
-	t.Helper()
-	require.NotNil(t, r.Summary, "not measured: %s", r.NotMeasurable)
-	for _, m := range r.Summary.Values {
-		if m.Name == name {
-			return m.Value
-		}
-	}
-	t.Fatalf("%s has no value %q", r.Signal, name)
-	return 0
-}
-
 // voiceWellFormed checks the contract every voice Result keeps.
 func voiceWellFormed(t testing.TB, r Result, signal string) {
 	t.Helper()
