@@ -70,6 +70,7 @@ type run struct {
 	cfg  Config
 	info *media.Info
 	seg  *Segment
+	prep *FramePreparer // used by the video goroutine only
 
 	mu       sync.Mutex
 	notes    []string
@@ -87,37 +88,87 @@ type run struct {
 func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, error) {
 	cfg.defaults()
 	began := time.Now()
+	// Load the detectors and face models while ffprobe runs.
+	type setup struct {
+		seg  *Segment
+		prep *FramePreparer
+		err  error
+	}
+	ready := make(chan setup, 1)
+	go func() {
+		seg, err := NewSegment(cfg)
+		if err != nil {
+			ready <- setup{err: err}
+			return
+		}
+		prep, err := NewFramePreparer(cfg)
+		if err != nil {
+			seg.Close()
+			ready <- setup{err: err}
+			return
+		}
+		ready <- setup{seg: seg, prep: prep}
+	}()
 	info, err := cfg.Tools.Probe(ctx, path)
+	st := <-ready
+	if st.err == nil {
+		defer st.seg.Close()
+		defer st.prep.Close()
+	}
 	if err != nil {
 		return nil, err
+	}
+	if st.err != nil {
+		return nil, st.err
 	}
 	if cfg.VideoOnly && info.HasVideo() {
 		info.Audio = nil
 	}
-	seg, err := NewSegment(cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer seg.Close()
-	r := &run{cfg: cfg, info: info, seg: seg}
+	seg := st.seg
+	r := &run{cfg: cfg, info: info, seg: seg, prep: st.prep}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
-	var videoErr, voiceErr, fullErr error
+	// One ffmpeg decodes the picture and both sound streams.
+	var video *media.VideoOptions
 	if info.HasVideo() {
-		wg.Add(1)
-		go func() { defer wg.Done(); videoErr = r.runVideo(ctx) }()
+		v := cfg.Video
+		v.Start, v.Duration = 0, 0
+		video = &v
 	}
+	var audio []media.AudioOptions
 	if info.HasAudio() {
-		wg.Add(1)
-		go func() { defer wg.Done(); voiceErr = r.runAudio(ctx, media.VoiceRate, !info.HasVideo()) }()
+		audio = append(audio, media.AudioOptions{SampleRate: media.VoiceRate})
 		if seg.WantsFullBand() {
-			wg.Add(1)
-			go func() { defer wg.Done(); fullErr = r.runAudio(ctx, 0, false) }()
+			audio = append(audio, media.AudioOptions{SampleRate: 0})
 		}
 	}
+	vr, ars, err := cfg.Tools.Open(ctx, info, video, audio)
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	var videoErr, voiceErr, fullErr error
+	if vr != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); videoErr = r.runVideo(ctx, vr) }()
+	}
+	if len(ars) > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); voiceErr = r.runAudio(ctx, ars[0], true, vr == nil) }()
+	}
+	if len(ars) > 1 {
+		wg.Add(1)
+		go func() { defer wg.Done(); fullErr = r.runAudio(ctx, ars[1], false, false) }()
+	}
 	wg.Wait()
+	// The readers share one process: its warnings are counted once.
+	switch {
+	case vr != nil:
+		r.warnings, _ = vr.Warnings()
+	case len(ars) > 0:
+		r.warnings, _ = ars[0].Warnings()
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -153,18 +204,10 @@ func (r *run) progress(t float64) {
 // every video and audio-visual detector. Preparing frame n+1 and running
 // the detectors on frame n happen on two goroutines, so both cores work
 // while ffmpeg decodes.
-func (r *run) runVideo(ctx context.Context) error {
-	vr, err := r.cfg.Tools.OpenVideo(ctx, r.info, r.cfg.Video)
-	if err != nil {
-		return err
-	}
+func (r *run) runVideo(ctx context.Context, vr *media.VideoReader) error {
 	defer vr.Close()
 	r.frameW, r.frameH = vr.Size()
-	prep, err := NewFramePreparer(r.cfg)
-	if err != nil {
-		return err
-	}
-	defer prep.Close()
+	prep := r.prep
 
 	const buffers = 3
 	pool := make([]*frameCopy, buffers)
@@ -195,10 +238,6 @@ func (r *run) runVideo(ctx context.Context) error {
 	for {
 		f, err := vr.Next()
 		if err != nil {
-			n, _ := vr.Warnings()
-			r.mu.Lock()
-			r.warnings += n
-			r.mu.Unlock()
 			if err == io.EOF {
 				return nil
 			}
@@ -233,27 +272,21 @@ type frameCopy struct {
 	img, gray gocv.Mat
 }
 
-// runAudio decodes the audio stream at rate (0 = the source's own) and feeds
-// the detectors that want it; the 16 kHz voice stream also feeds the
-// audio-visual detectors.
-func (r *run) runAudio(ctx context.Context, rate int, reportProgress bool) error {
-	ar, err := r.cfg.Tools.OpenAudio(ctx, r.info, media.AudioOptions{SampleRate: rate})
-	if err != nil {
-		return err
-	}
+// runAudio feeds ar's samples to the detectors that want them: the voice
+// stream (16 kHz) also feeds the audio-visual detectors, the full-band one
+// the band-limit analysis.
+func (r *run) runAudio(ctx context.Context, ar *media.AudioReader, voice, reportProgress bool) error {
 	defer ar.Close()
 	observe := r.seg.ObserveFullBand
-	if rate == media.VoiceRate {
+	if voice {
 		observe = r.seg.ObserveVoice
 	}
 	var decoded int64
 	for {
 		c, err := ar.Next()
 		if err != nil {
-			if rate == media.VoiceRate {
-				n, _ := ar.Warnings()
+			if voice {
 				r.mu.Lock()
-				r.warnings += n
 				r.audioSecond = float64(decoded) / float64(ar.Rate())
 				r.mu.Unlock()
 			}
@@ -263,7 +296,7 @@ func (r *run) runAudio(ctx context.Context, rate int, reportProgress bool) error
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if rate == media.VoiceRate {
+			if voice {
 				if decoded == 0 {
 					r.note("audio could not be decoded: %v", err)
 				} else {

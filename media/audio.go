@@ -36,7 +36,8 @@ type Chunk struct {
 // is one chunk whatever the input's length. Close must be called; it is
 // idempotent and reaps the child.
 type AudioReader struct {
-	p       *process
+	p       *process      // possibly shared with other readers (see Open)
+	out     io.ReadCloser // the pipe the samples arrive on
 	rate    int
 	raw     []byte
 	samples []float32
@@ -52,6 +53,17 @@ func (t Tools) OpenAudio(ctx context.Context, info *Info, opts AudioOptions) (*A
 	if !info.HasAudio() {
 		return nil, ErrNoAudio
 	}
+	_, ars, err := t.open(ctx, info, opts.Start, opts.Duration, nil, []AudioOptions{opts})
+	if err != nil {
+		return nil, err
+	}
+	return ars[0], nil
+}
+
+// audioOutput returns the ffmpeg output arguments that write info's audio,
+// mono, at opts.SampleRate (0: the source's), as float PCM to pipe, and a
+// reader for them without its process.
+func audioOutput(info *Info, opts AudioOptions, pipe string) ([]string, *AudioReader) {
 	rate := opts.SampleRate
 	if rate <= 0 {
 		rate = info.Audio.SampleRate
@@ -60,14 +72,7 @@ func (t Tools) OpenAudio(ctx context.Context, info *Info, opts AudioOptions) (*A
 	if chunk <= 0 {
 		chunk = rate / 10
 	}
-	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "repeat+level+warning"}
-	if opts.Start > 0 {
-		args = append(args, "-ss", secondsArg(opts.Start))
-	}
-	args = append(args, "-i", info.Path)
-	if opts.Duration > 0 {
-		args = append(args, "-t", secondsArg(opts.Duration))
-	}
+	var args []string
 	if info.Audio.Channels > 2 {
 		// ffmpeg's default surround-to-mono matrix sums to more than one
 		// (a 5.1 file with the same signal on every channel comes out 3.4×
@@ -78,26 +83,26 @@ func (t Tools) OpenAudio(ctx context.Context, info *Info, opts AudioOptions) (*A
 	args = append(args,
 		"-map", "0:"+strconv.Itoa(info.Audio.Index), "-vn", "-sn", "-dn",
 		"-ac", "1", "-ar", strconv.Itoa(rate),
-		"-f", "f32le", "-c:a", "pcm_f32le", "pipe:1")
-	p, err := startFFmpeg(ctx, t.ffmpeg(), args, false, nil, nil)
-	if err != nil {
-		return nil, err
-	}
+		"-f", "f32le", "-c:a", "pcm_f32le", pipe)
 	start := info.Audio.Offset
 	if opts.Start > 0 {
 		start = opts.Start
 	}
-	return newAudioReader(p, rate, chunk, start), nil
+	return args, newAudioReader(nil, rate, chunk, start)
 }
 
 func newAudioReader(p *process, rate, chunk int, start time.Duration) *AudioReader {
-	return &AudioReader{
+	r := &AudioReader{
 		p:       p,
 		rate:    rate,
 		raw:     make([]byte, 4*chunk),
 		samples: make([]float32, chunk),
 		start:   start,
 	}
+	if p != nil {
+		r.out = p.stdout
+	}
+	return r
 }
 
 // DecodeAudio starts an ffmpeg that reads a live stream in the given
@@ -136,7 +141,7 @@ func (r *AudioReader) Next() (Chunk, error) {
 	if r.closed {
 		return Chunk{}, io.ErrClosedPipe
 	}
-	n, err := io.ReadFull(r.p.stdout, r.raw)
+	n, err := io.ReadFull(r.out, r.raw)
 	n /= 4
 	if n == 0 {
 		werr := r.p.wait()
@@ -182,6 +187,7 @@ func (r *AudioReader) Close() error {
 		return nil
 	}
 	r.closed = true
-	_ = r.p.close()
+	_ = r.out.Close()
+	_ = r.p.release()
 	return nil
 }

@@ -6,22 +6,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// process is one ffmpeg child. Its stdout is read by the owner; its stderr
-// is consumed by a goroutine that hands every line to onLine and keeps the
-// last error lines for messages. close kills the child if it still runs and
-// always waits for it and for the stderr goroutine, so no process or
-// goroutine outlives it. close is idempotent.
+// process is one ffmpeg child. Its outputs (stdout, then any extra pipes
+// at fds 3, 4, …) are read by their owners; its stderr is consumed by a
+// goroutine that hands every line to onLine and keeps the last error lines
+// for messages. close kills the child if it still runs and always waits
+// for it and for the stderr goroutine, so no process or goroutine outlives
+// it. close is idempotent. Readers that share a process each call release
+// once instead; the last release closes it.
 type process struct {
 	cmd    *exec.Cmd
 	stdout io.ReadCloser
-	stdin  io.WriteCloser // nil unless started withStdin
+	outs   []io.ReadCloser // stdout, then the extra outputs
+	stdin  io.WriteCloser  // nil unless started withStdin
+	users  atomic.Int32
 
 	stderrDone chan struct{}
 	mu         sync.Mutex
@@ -38,32 +46,66 @@ const keepErrLines = 8
 // stderr is exhausted, before close returns. With withStdin the child reads
 // its input from p.stdin, which the caller writes and closes.
 func startFFmpeg(ctx context.Context, bin string, args []string, withStdin bool, onLine func(string), onDone func()) (*process, error) {
+	return startFFmpegOutputs(ctx, bin, args, withStdin, 0, onLine, onDone)
+}
+
+// startFFmpegOutputs is startFFmpeg with extra output pipes: ffmpeg writes
+// its i-th extra output to "pipe:<3+i>", read from p.outs[1+i].
+func startFFmpegOutputs(ctx context.Context, bin string, args []string, withStdin bool, extra int, onLine func(string), onDone func()) (*process, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Cancel = func() error { return cmd.Process.Kill() }
 	cmd.WaitDelay = 5 * time.Second
 	// Own process group: a Ctrl-C on the terminal reaches us, and we decide.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+	// Our own pipes, not cmd.StdoutPipe: Wait closes those, and with
+	// several outputs one reader may wait for the child while another still
+	// drains its pipe.
+	var outs []io.ReadCloser
+	var writers []*os.File
+	closeAll := func() {
+		for _, o := range outs {
+			_ = o.Close()
+		}
+		for _, w := range writers {
+			_ = w.Close()
+		}
 	}
+	for range 1 + extra {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		growPipe(r)
+		outs, writers = append(outs, r), append(writers, w)
+	}
+	cmd.Stdout, cmd.ExtraFiles = writers[0], writers[1:]
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
+		closeAll()
 		return nil, err
 	}
 	var stdin io.WriteCloser
 	if withStdin {
 		if stdin, err = cmd.StdinPipe(); err != nil {
+			closeAll()
 			return nil, err
 		}
 	}
 	if err := cmd.Start(); err != nil {
+		closeAll()
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, fmt.Errorf("%w: %v", ErrToolMissing, err)
 		}
 		return nil, fmt.Errorf("start ffmpeg: %w", err)
 	}
-	p := &process{cmd: cmd, stdout: stdout, stdin: stdin, stderrDone: make(chan struct{})}
+	// The child has its copies of the write ends: ours must go, or the
+	// readers would never see EOF.
+	for _, w := range writers {
+		_ = w.Close()
+	}
+	p := &process{cmd: cmd, stdout: outs[0], outs: outs, stdin: stdin, stderrDone: make(chan struct{})}
+	p.users.Store(1)
 	go p.readStderr(stderr, onLine, onDone)
 	return p, nil
 }
@@ -121,10 +163,24 @@ func (p *process) interrupt() {
 	_ = p.cmd.Process.Kill()
 }
 
+// share sets how many readers share the process (each calls release).
+func (p *process) share(users int) { p.users.Store(int32(users)) }
+
+// release is close for one of the readers sharing the process: the last
+// one closes it.
+func (p *process) release() error {
+	if p.users.Add(-1) > 0 {
+		return nil
+	}
+	return p.close()
+}
+
 // close kills the child unless it has exited and reaps it.
 func (p *process) close() error {
 	p.closeOnce.Do(func() {
-		_ = p.stdout.Close()
+		for _, o := range p.outs {
+			_ = o.Close()
+		}
 		if p.stdin != nil {
 			_ = p.stdin.Close()
 		}
@@ -160,3 +216,24 @@ func (e *DecodeError) Error() string {
 }
 
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// pipeSize is the stdout pipe buffer asked for: a few analysis frames, so
+// that ffmpeg decodes ahead while the analysis works on the last frame
+// instead of waiting for it to read (the default is 64 KiB, a fifth of a
+// 640×360 frame). Linux caps it at /proc/sys/fs/pipe-max-size (1 MiB by
+// default) for unprivileged processes.
+const pipeSize = 1 << 20
+
+// growPipe enlarges r's pipe buffer when r is an *os.File pipe; failure
+// only costs speed.
+func growPipe(r io.ReadCloser) {
+	f, ok := r.(*os.File)
+	if !ok {
+		return
+	}
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)
+		})
+	}
+}
