@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"image"
 	"log/slog"
 	"sync"
 
@@ -197,6 +198,12 @@ func (p *FramePreparer) Prepare(f media.Frame, t float64) *detectors.VideoFrame 
 			p.fitsFailed++
 		} else {
 			faces[0].Landmarks = pts
+		}
+		// The tracker moves the box of a face it did not re-detect in
+		// this frame with the landmarks.
+		bounds := image.Rect(0, 0, p.gray.Cols(), p.gray.Rows())
+		if r := p.tracker.Follow(faces[0].TrackID, faces[0].Landmarks, bounds); !r.Empty() {
+			faces[0].Rect = r
 		}
 	}
 	return &detectors.VideoFrame{

@@ -3,6 +3,7 @@ package detectors
 import (
 	"fmt"
 	"image"
+	"math"
 	"os"
 	"sort"
 
@@ -22,7 +23,10 @@ import (
 //     range of sizes, every frame;
 //   - it scans the whole frame, down-scaled, with the fast LBP cascades
 //     only every scanInterval seconds, or every frame while it has no face,
-//     and confirms new candidates with the Haar cascade.
+//     and confirms new candidates with the Haar cascade;
+//   - a face whose landmarks the caller hands back with Follow is
+//     re-detected only every redetectEvery frames; in between, Follow moves
+//     its box with the landmarks.
 type FaceTracker struct {
 	frontal, profile         gocv.CascadeClassifier // Haar
 	fastFrontal, fastProfile gocv.CascadeClassifier // LBP (or Haar copies)
@@ -39,17 +43,29 @@ type track struct {
 	lastSeen float64
 	hits     int
 	profile  bool
+	// pts are the landmarks Follow last received (nil: none); skipped
+	// counts the frames since the last cascade re-detection; pending is
+	// set on a frame whose re-detection was skipped, until Follow moves
+	// the box.
+	pts     []image.Point
+	skipped int
+	pending bool
 }
 
 const (
 	trackHold     = 1.0 // seconds a track survives without a detection
 	trackMinHits  = 2   // detections before a track is reported
 	scanWidth     = 320 // whole-frame scans run on frames scaled to this width
-	scanInterval  = 1.0 // seconds between whole-frame scans while tracking
+	scanInterval  = 2.0 // seconds between whole-frame scans while tracking
 	minFaceFrac   = 0.06
 	roiFace       = 48 // a known face is scaled to about this size for re-detection
 	smoothingGain = 0.6
 	maxTracks     = 4
+	// redetectEvery: a followed face is re-detected with the cascades on
+	// one frame in this many (they cost as much as the landmark fit); the
+	// landmarks carry its box in between. Two keeps a 10-fps analysis
+	// within 0.2 s of a detection.
+	redetectEvery = 3
 )
 
 // NewFaceTracker loads the cascades named in fm.
@@ -90,28 +106,93 @@ func (t *FaceTracker) Track(gray gocv.Mat, now float64) []Face {
 	bounds := image.Rect(0, 0, gray.Cols(), gray.Rows())
 	var rects []image.Rectangle
 	var profiles []bool
-	// Re-detect known faces in their neighbourhood.
+	followed := 0
+	// Re-detect known faces in their neighbourhood, or leave a followed
+	// face to Follow.
 	for _, tr := range t.tracks {
+		tr.pending = false
+		if tr.pts != nil && tr.skipped+1 < redetectEvery {
+			tr.skipped++
+			tr.pending = true
+			tr.lastSeen = now
+			followed++
+			continue
+		}
+		tr.skipped = 0
 		if r, prof, ok := t.redetect(gray, tr.rect(), bounds); ok {
 			rects, profiles = append(rects, r), append(profiles, prof)
 		}
 	}
 	// Scan for new faces now and then, or every frame while none is known.
-	if len(rects) == 0 || now-t.lastScan >= scanInterval {
+	if len(rects)+followed == 0 || now-t.lastScan >= scanInterval {
 		t.lastScan = now
 		cands, prof := t.scan(gray, true)
+		known := rects
+		for _, tr := range t.tracks {
+			if tr.pending {
+				known = append(known[:len(known):len(known)], tr.rect())
+			}
+		}
 		for _, c := range cands {
-			if overlapsAny(c, rects) {
+			if overlapsAny(c, known) {
 				continue
 			}
 			// Confirm with the accurate cascade around the candidate.
-			if r, p, ok := t.redetect(gray, c, bounds); ok && !overlapsAny(r, rects) {
+			if r, p, ok := t.redetect(gray, c, bounds); ok && !overlapsAny(r, known) {
 				rects, profiles = append(rects, r), append(profiles, p || prof)
 			}
 		}
 	}
 	t.associate(rects, profiles, now)
 	return t.faces(now, bounds)
+}
+
+// Follow hands the tracker the landmarks fitted on face id in the frame of
+// the last Track call (nil when the fit failed), and returns the face's
+// box for that frame. When the tracker skipped that face's re-detection,
+// the box moves and scales with the landmarks since the previous frame;
+// otherwise it is unchanged. A face never followed is re-detected every
+// frame.
+func (t *FaceTracker) Follow(id int, pts []image.Point, bounds image.Rectangle) image.Rectangle {
+	for _, tr := range t.tracks {
+		if tr.id != id {
+			continue
+		}
+		if tr.pending && tr.pts != nil && pts != nil {
+			cx0, cy0, s0 := spread(tr.pts)
+			cx1, cy1, s1 := spread(pts)
+			k := 1.0
+			if s0 > 0 && s1 > 0 {
+				k = s1 / s0
+			}
+			for i := 0; i < 4; i += 2 {
+				tr.box[i] = cx1 + k*(tr.box[i]-cx0)
+				tr.box[i+1] = cy1 + k*(tr.box[i+1]-cy0)
+			}
+		}
+		tr.pending = false
+		tr.pts = append(tr.pts[:0], pts...)
+		if pts == nil {
+			tr.pts = nil
+		}
+		return tr.rect().Intersect(bounds)
+	}
+	return image.Rectangle{}
+}
+
+// spread returns the centroid of pts and their RMS distance to it.
+func spread(pts []image.Point) (cx, cy, s float64) {
+	for _, p := range pts {
+		cx += float64(p.X)
+		cy += float64(p.Y)
+	}
+	n := float64(len(pts))
+	cx, cy = cx/n, cy/n
+	for _, p := range pts {
+		dx, dy := float64(p.X)-cx, float64(p.Y)-cy
+		s += dx*dx + dy*dy
+	}
+	return cx, cy, math.Sqrt(s / n)
 }
 
 // Detect finds faces in one gray frame without tracking (for single

@@ -19,6 +19,12 @@ import (
 // trackClip runs the face tracker over a clip and returns the primary face
 // of every analysed frame (empty rectangle when none).
 func trackClip(t *testing.T, path string) []detectors.Face {
+	return trackClipWith(t, path, nil)
+}
+
+// trackClipWith is trackClip; with lm set it also fits the primary face's
+// landmarks and hands them to the tracker (Follow), as the analysis does.
+func trackClipWith(t *testing.T, path string, lm *detectors.Landmarker) []detectors.Face {
 	t.Helper()
 	fm, err := models.LocateFaceModels("")
 	require.NoError(t, err)
@@ -46,8 +52,111 @@ func trackClip(t *testing.T, path string) []detectors.Face {
 			out = append(out, detectors.Face{})
 			continue
 		}
+		if lm != nil {
+			pts, err := lm.Fit(gray, faces[0].Rect)
+			if err != nil {
+				pts = nil
+			}
+			faces[0].Landmarks = pts
+			faces[0].Rect = tracker.Follow(faces[0].TrackID, pts, image.Rect(0, 0, gray.Cols(), gray.Rows()))
+		}
 		out = append(out, faces[0])
 	}
+}
+
+// With landmarks handed back, the tracker re-detects the face on one frame
+// in three and carries the box with the landmarks in between: the boxes
+// stay on the face the cascade finds every frame (FF++ 519, a talking head
+// that moves), and move smoothly.
+func TestFaceTrackingFollowsLandmarks(t *testing.T) {
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	lm, err := detectors.NewLandmarker(fm.Landmarks)
+	require.NoError(t, err)
+	defer lm.Close()
+	clip := testutil.CorpusItem(t, "video", "genuine", "519.mp4")
+	every := trackClip(t, clip)
+	followed := trackClipWith(t, clip, lm)
+	require.Equal(t, len(every), len(followed))
+	var iou float64
+	n, differ := 0, 0
+	for i := range every {
+		a, b := every[i].Rect, followed[i].Rect
+		if a.Empty() || b.Empty() {
+			continue
+		}
+		n++
+		inter := a.Intersect(b)
+		iou += float64(inter.Dx()*inter.Dy()) / float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()-inter.Dx()*inter.Dy())
+		if a != b {
+			differ++
+		}
+		require.Len(t, followed[i].Landmarks, detectors.Landmarks68)
+		if i > 0 && !followed[i-1].Rect.Empty() {
+			p := followed[i-1].Rect
+			jump := faceTestAbs(p.Min.X+p.Dx()/2-(b.Min.X+b.Dx()/2)) + faceTestAbs(p.Min.Y+p.Dy()/2-(b.Min.Y+b.Dy()/2))
+			require.Less(t, jump, p.Dx()/3, "frame %d", i)
+		}
+	}
+	require.Greater(t, float64(n)/float64(len(every)), 0.9, "the face is found as often")
+	require.Greater(t, iou/float64(n), 0.85, "followed boxes stay on the detected face")
+	require.Greater(t, differ, n/3, "the landmarks, not the cascade, place most boxes")
+}
+
+// Follow moves a face whose re-detection was skipped with its landmarks:
+// shifted landmarks shift the box by the same amount, spread ones scale
+// it; a face re-detected in the frame keeps its box.
+func TestFaceFollowMovesBox(t *testing.T) {
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	tracker, err := detectors.NewFaceTracker(fm)
+	require.NoError(t, err)
+	defer tracker.Close()
+	png := t.TempDir() + "/frame.png"
+	testutil.FFmpeg(t, "-ss", "2", "-i", testutil.CorpusItem(t, "video", "genuine", "519.mp4"), "-frames:v", "1", png)
+	gray := gocv.IMRead(png, gocv.IMReadGrayScale)
+	defer gray.Close()
+	bounds := image.Rect(0, 0, gray.Cols(), gray.Rows())
+	// Two detections make the track; pretend landmarks at the box corners.
+	var face detectors.Face
+	for i := range 2 {
+		faces := tracker.Track(gray, float64(i)/10)
+		if len(faces) > 0 {
+			face = faces[0]
+		}
+	}
+	require.False(t, face.Rect.Empty())
+	r := face.Rect
+	pts := []image.Point{r.Min, {r.Max.X, r.Min.Y}, r.Max, {r.Min.X, r.Max.Y}}
+	require.Equal(t, r, tracker.Follow(face.TrackID, pts, bounds), "a re-detected face keeps its box")
+
+	// The next frame skips the cascade: the box follows the landmarks.
+	faces := tracker.Track(gray, 0.2)
+	require.Len(t, faces, 1)
+	require.Equal(t, r, faces[0].Rect, "the box waits for Follow")
+	shift := image.Pt(10, -6)
+	moved := make([]image.Point, len(pts))
+	for i, p := range pts {
+		moved[i] = p.Add(shift)
+	}
+	got := tracker.Follow(face.TrackID, moved, bounds)
+	require.InDelta(t, r.Min.X+shift.X, got.Min.X, 1)
+	require.InDelta(t, r.Min.Y+shift.Y, got.Min.Y, 1)
+	require.InDelta(t, r.Dx(), got.Dx(), 1)
+
+	// Landmarks spread by 20 % around their centre scale the box alike.
+	faces = tracker.Track(gray, 0.3)
+	require.Len(t, faces, 1)
+	c := image.Pt((got.Min.X+got.Max.X)/2, (got.Min.Y+got.Max.Y)/2)
+	wide := make([]image.Point, len(moved))
+	for i, p := range moved {
+		d := p.Sub(c)
+		wide[i] = c.Add(image.Pt(d.X*12/10, d.Y*12/10))
+	}
+	scaled := tracker.Follow(face.TrackID, wide, bounds)
+	require.InDelta(t, float64(got.Dx())*1.2, scaled.Dx(), 2)
+
+	require.Equal(t, image.Rectangle{}, tracker.Follow(face.TrackID+100, pts, bounds), "unknown track")
 }
 
 // A real interview-like clip: one face, found in nearly every frame, with a
