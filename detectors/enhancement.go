@@ -40,7 +40,7 @@ type Enhancement struct {
 	brisque    *Brisque // nil when the model is unavailable or failed
 	brisqueWhy string   // why brisque is nil
 
-	tm                           camTemporal
+	tm                           *camTemporal
 	kernel                       gocv.Mat // 3×3 Immerkær mask
 	resp, abs, blocks            gocv.Mat // noise scratch
 	face, faceF, sx, sy, mag     gocv.Mat // texture scratch
@@ -93,8 +93,14 @@ const (
 // model files load (models.FaceModels.Brisque and .Range); without them the
 // other measurements still run and the result says BRISQUE was unavailable.
 func NewEnhancement(brisqueModel, brisqueRange string) *Enhancement {
+	return newEnhancement(brisqueModel, brisqueRange, newCamTemporal())
+}
+
+// newEnhancement returns the detector using tm, which it shares with other
+// detectors of the same frames (see camTemporal).
+func newEnhancement(brisqueModel, brisqueRange string, tm *camTemporal) *Enhancement {
 	d := &Enhancement{
-		tm:     newCamTemporal(),
+		tm:     tm.share(),
 		kernel: gocv.NewMatWithSize(3, 3, gocv.MatTypeCV32F),
 		resp:   gocv.NewMat(), abs: gocv.NewMat(), blocks: gocv.NewMat(),
 		face: gocv.NewMat(), faceF: gocv.NewMat(), sx: gocv.NewMat(), sy: gocv.NewMat(), mag: gocv.NewMat(), bqFace: gocv.NewMat(),
@@ -125,7 +131,7 @@ func (d *Enhancement) Observe(f *VideoFrame) error {
 	}
 	d.frames++
 	d.lastT = f.Time
-	if p, ok := d.tm.push(f.Gray); ok && !p.dup {
+	if p, ok := d.tm.push(f); ok && !p.dup {
 		d.noise = append(d.noise, enhValue{float32(f.Time), p.noise})
 	}
 	face, ok := f.Primary()
@@ -437,7 +443,7 @@ func (d *Enhancement) Close() error {
 		return nil
 	}
 	d.closed = true
-	errs := []error{d.tm.close()}
+	errs := []error{d.tm.release()}
 	for _, m := range []*gocv.Mat{&d.kernel, &d.resp, &d.abs, &d.blocks, &d.face, &d.faceF, &d.sx, &d.sy, &d.mag, &d.bqFace} {
 		errs = append(errs, m.Close())
 	}

@@ -32,7 +32,7 @@ const VirtualCamSignal = "video.virtualcam"
 // the interviewee. A network freeze also duplicates frames; the
 // explanation says so.
 type VirtualCam struct {
-	tm       camTemporal
+	tm       *camTemporal
 	pairs    []vcPair // one per consecutive pair of frames with a face
 	dts      []float32
 	frames   int
@@ -63,7 +63,11 @@ const (
 )
 
 // NewVirtualCam returns the virtual-camera detector.
-func NewVirtualCam() *VirtualCam { return &VirtualCam{tm: newCamTemporal()} }
+func NewVirtualCam() *VirtualCam { return newVirtualCam(newCamTemporal()) }
+
+// newVirtualCam returns the detector using tm, which it shares with other
+// detectors of the same frames (see camTemporal).
+func newVirtualCam(tm *camTemporal) *VirtualCam { return &VirtualCam{tm: tm.share()} }
 
 // Name implements VideoDetector.
 func (d *VirtualCam) Name() string { return VirtualCamSignal }
@@ -76,7 +80,7 @@ func (d *VirtualCam) Observe(f *VideoFrame) error {
 	d.frames++
 	d.fps = f.FPS
 	_, face := f.Primary()
-	st, ok := d.tm.push(f.Gray)
+	st, ok := d.tm.push(f)
 	if ok && face && d.prevFace {
 		d.pairs = append(d.pairs, vcPair{t: float32(f.Time), dup: st.dup, noise: st.noise})
 		d.dts = append(d.dts, float32(f.Time-d.lastT))
@@ -244,16 +248,24 @@ func (d *VirtualCam) Close() error {
 		return nil
 	}
 	d.closed = true
-	return d.tm.close()
+	return d.tm.release()
 }
 
 // camTemporal compares each grey frame with the previous one, block by
-// block (16×16 mean absolute differences). It owns its Mats; close frees
-// them. Not safe for concurrent use.
+// block (16×16 mean absolute differences). Detectors that observe the same
+// frames share one (share, then release once each): the first to push a
+// frame measures it, the others get the same answer. It owns its Mats; the
+// last release frees them. Not safe for concurrent use.
 type camTemporal struct {
 	prev, diff, d4, blocks gocv.Mat
 	hist                   []int
 	have                   bool
+	users                  int
+	// The last frame pushed and what it gave.
+	lastIndex int
+	lastTime  float64
+	last      camPair
+	lastOK    bool
 }
 
 // camPair is what camTemporal measures on one pair of frames.
@@ -281,13 +293,29 @@ const (
 	camNoisePresent = 0.15
 )
 
-func newCamTemporal() camTemporal {
-	return camTemporal{prev: gocv.NewMat(), diff: gocv.NewMat(), d4: gocv.NewMat(), blocks: gocv.NewMat(), hist: make([]int, 256)}
+func newCamTemporal() *camTemporal {
+	return &camTemporal{prev: gocv.NewMat(), diff: gocv.NewMat(), d4: gocv.NewMat(), blocks: gocv.NewMat(), hist: make([]int, 256), lastIndex: -1}
 }
 
-// push compares gray with the previous frame and keeps a copy of it; ok is
-// false for the first frame or after a size change.
-func (c *camTemporal) push(gray gocv.Mat) (camPair, bool) {
+// share registers one more user and returns c.
+func (c *camTemporal) share() *camTemporal {
+	c.users++
+	return c
+}
+
+// push compares f's grey picture with the previous frame's and keeps a
+// copy of it; ok is false for the first frame or after a size change. A
+// frame pushed again (same index and time) returns the first answer.
+func (c *camTemporal) push(f *VideoFrame) (camPair, bool) {
+	if c.have && f.Index == c.lastIndex && f.Time == c.lastTime {
+		return c.last, c.lastOK
+	}
+	c.lastIndex, c.lastTime = f.Index, f.Time
+	c.last, c.lastOK = c.measure(f.Gray)
+	return c.last, c.lastOK
+}
+
+func (c *camTemporal) measure(gray gocv.Mat) (camPair, bool) {
 	var p camPair
 	ok := c.have && c.prev.Cols() == gray.Cols() && c.prev.Rows() == gray.Rows()
 	if ok {
@@ -295,7 +323,14 @@ func (c *camTemporal) push(gray gocv.Mat) (camPair, bool) {
 		// ×4 keeps quarter-level resolution in 8 bit (saturates at 63.75).
 		gocv.ConvertScaleAbs(c.diff, &c.d4, 4, 0)
 		bw, bh := max(1, gray.Cols()/camBlock), max(1, gray.Rows()/camBlock)
-		gocv.Resize(c.d4, &c.blocks, image.Pt(bw, bh), 0, 0, gocv.InterpolationArea)
+		// Whole blocks only: OpenCV's area resize has a fast path for
+		// integer factors and is ten times slower without one.
+		whole := c.d4
+		if bw*camBlock <= gray.Cols() && bh*camBlock <= gray.Rows() {
+			whole = c.d4.Region(image.Rect(0, 0, bw*camBlock, bh*camBlock))
+			defer whole.Close()
+		}
+		gocv.Resize(whole, &c.blocks, image.Pt(bw, bh), 0, 0, gocv.InterpolationArea)
 		_, mx, _, _ := gocv.MinMaxLoc(c.blocks)
 		p.dup = float64(mx)/4 < camDupBlock && c.blocks.Mean().Val1/4 < camDupMean
 		p.noise = float32(math.NaN())
@@ -308,7 +343,12 @@ func (c *camTemporal) push(gray gocv.Mat) (camPair, bool) {
 	return p, ok
 }
 
-func (c *camTemporal) close() error {
+// release drops one user; the last frees the Mats.
+func (c *camTemporal) release() error {
+	c.users--
+	if c.users > 0 {
+		return nil
+	}
 	var errs []error
 	for _, m := range []*gocv.Mat{&c.prev, &c.diff, &c.d4, &c.blocks} {
 		errs = append(errs, m.Close())
