@@ -56,26 +56,21 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// The timed runs go without the memory sampler (reading smaps_rollup
+	// costs CPU on the same cores); one more run of each measures memory.
 	var decode, analyze, videoOnly []time.Duration
-	var decodeMem, analyzeMem memory
 	for i := 0; i < *runs; i++ {
-		d, dm, err := timeDecode(ctx, af.ffmpeg, path)
+		d, _, err := timeDecode(ctx, af.ffmpeg, path, false)
 		if err != nil {
 			return err
 		}
 		decode = append(decode, d)
-		decodeMem.peak(dm)
 
-		sampler := startMemSampler(true)
 		began := time.Now()
-		_, err = analysis.Analyze(ctx, path, cfg)
-		elapsed := time.Since(began)
-		am := sampler.stop()
-		if err != nil {
+		if _, err := analysis.Analyze(ctx, path, cfg); err != nil {
 			return err
 		}
-		analyze = append(analyze, elapsed)
-		analyzeMem.peak(am)
+		analyze = append(analyze, time.Since(began))
 
 		if info.HasVideo() && info.HasAudio() {
 			vcfg := cfg
@@ -87,13 +82,23 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			videoOnly = append(videoOnly, time.Since(began))
 		}
 	}
+	_, decodeMem, err := timeDecode(ctx, af.ffmpeg, path, true)
+	if err != nil {
+		return err
+	}
+	sampler := startMemSampler(true)
+	_, err = analysis.Analyze(ctx, path, cfg)
+	analyzeMem := sampler.stop()
+	if err != nil {
+		return err
+	}
 	md, ma := median(decode), median(analyze)
 	v := "none"
 	if info.Video != nil {
 		v = fmt.Sprintf("%s %dx%d %.2f fps", info.Video.Codec, info.Video.Width, info.Video.Height, info.Video.FPS)
 	}
 	fmt.Fprintf(e.stdout, "file:            %s (%.1f s, video %s)\n", filepath.Base(path), info.Duration.Seconds(), v)
-	fmt.Fprintf(e.stdout, "runs:            %d (median reported)\n", *runs)
+	fmt.Fprintf(e.stdout, "runs:            %d (median reported; memory from one more run of each)\n", *runs)
 	fmt.Fprintf(e.stdout, "ffmpeg decode:   %.3f s  (peak RSS %.0f MB, PSS %.0f MB)\n", md.Seconds(), mb(decodeMem.rss), mb(decodeMem.pss))
 	fmt.Fprintf(e.stdout, "analyze:         %.3f s  (peak with its ffmpeg children: RSS sum %.0f MB, PSS %.0f MB; Go process alone RSS %.0f MB)\n",
 		ma.Seconds(), mb(analyzeMem.rss), mb(analyzeMem.pss), mb(analyzeMem.selfRSS))
@@ -108,18 +113,25 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// timeDecode runs ffmpeg decode-only and returns its wall time and peak
-// memory (sampled: the rusage of a child started from a large process
-// would count the parent's pages it briefly shared before exec).
-func timeDecode(ctx context.Context, ffmpeg, path string) (time.Duration, memory, error) {
+// timeDecode runs ffmpeg decode-only and returns its wall time and, when
+// sample is set, its peak memory (sampled: the rusage of a child started
+// from a large process would count the parent's pages it briefly shared
+// before exec).
+func timeDecode(ctx context.Context, ffmpeg, path string, sample bool) (time.Duration, memory, error) {
 	cmd := exec.CommandContext(ctx, ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", path, "-f", "null", "-")
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
-	sampler := startMemSampler(false)
+	var sampler *memSampler
+	if sample {
+		sampler = startMemSampler(false)
+	}
 	began := time.Now()
 	err := cmd.Run()
 	elapsed := time.Since(began)
-	peak := sampler.stop()
+	var peak memory
+	if sample {
+		peak = sampler.stop()
+	}
 	if err != nil {
 		return 0, memory{}, fmt.Errorf("ffmpeg decode-only: %v: %s", err, strings.TrimSpace(out.String()))
 	}
