@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"io"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,6 +16,17 @@ import (
 	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/models"
 )
+
+// corpusGrayFrame returns the grey frame at 2 s of the genuine dev video
+// name, at its own size; the caller closes it.
+func corpusGrayFrame(t testing.TB, name string) gocv.Mat {
+	t.Helper()
+	png := filepath.Join(t.TempDir(), "frame.png")
+	testutil.FFmpeg(t, "-ss", "2", "-i", testutil.CorpusItem(t, "video", "genuine", name), "-frames:v", "1", png)
+	gray := gocv.IMRead(png, gocv.IMReadGrayScale)
+	require.False(t, gray.Empty(), "frame of %s", name)
+	return gray
+}
 
 // trackClip runs the face tracker over a clip and returns the primary face
 // of every analysed frame (empty rectangle when none).
@@ -112,9 +124,7 @@ func TestFaceFollowMovesBox(t *testing.T) {
 	tracker, err := detectors.NewFaceTracker(fm)
 	require.NoError(t, err)
 	defer tracker.Close()
-	png := t.TempDir() + "/frame.png"
-	testutil.FFmpeg(t, "-ss", "2", "-i", testutil.CorpusItem(t, "video", "genuine", "519.mp4"), "-frames:v", "1", png)
-	gray := gocv.IMRead(png, gocv.IMReadGrayScale)
+	gray := corpusGrayFrame(t, "519.mp4")
 	defer gray.Close()
 	bounds := image.Rect(0, 0, gray.Cols(), gray.Rows())
 	// Two detections make the track; pretend landmarks at the box corners.
@@ -214,9 +224,7 @@ func TestFaceDetectSingleFrame(t *testing.T) {
 	tracker, err := detectors.NewFaceTracker(fm)
 	require.NoError(t, err)
 	defer tracker.Close()
-	png := t.TempDir() + "/frame.png"
-	testutil.FFmpeg(t, "-ss", "2", "-i", testutil.CorpusItem(t, "video", "genuine", "634.mp4"), "-frames:v", "1", png)
-	img := gocv.IMRead(png, gocv.IMReadGrayScale)
+	img := corpusGrayFrame(t, "634.mp4")
 	defer img.Close()
 	rects := tracker.Detect(img)
 	require.NotEmpty(t, rects)

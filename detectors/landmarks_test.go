@@ -6,10 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"gocv.io/x/gocv"
 
 	"github.com/bonafide-dev/bonafide/detectors"
-	"github.com/bonafide-dev/bonafide/internal/testutil"
 	"github.com/bonafide-dev/bonafide/models"
 )
 
@@ -28,9 +26,7 @@ func TestLandmarksRealFace(t *testing.T) {
 	require.NoError(t, err)
 	defer tracker.Close()
 
-	png := t.TempDir() + "/frame.png"
-	testutil.FFmpeg(t, "-ss", "2", "-i", testutil.CorpusItem(t, "video", "genuine", "519.mp4"), "-frames:v", "1", png)
-	gray := gocv.IMRead(png, gocv.IMReadGrayScale)
+	gray := corpusGrayFrame(t, "519.mp4")
 	defer gray.Close()
 	faces := tracker.Detect(gray)
 	require.NotEmpty(t, faces)
