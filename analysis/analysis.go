@@ -236,7 +236,10 @@ func (r *run) runVideo(ctx context.Context, vr *media.VideoReader) error {
 	defer close(ready)
 
 	for {
-		f, err := vr.Next()
+		// Frames are decoded straight into a free buffer, and the grey
+		// picture made there: nothing is copied.
+		fc := <-free
+		f, err := vr.NextInto(&fc.img)
 		if err != nil {
 			if err == io.EOF {
 				return nil
@@ -252,12 +255,7 @@ func (r *run) runVideo(ctx context.Context, vr *media.VideoReader) error {
 			return nil
 		}
 		t := f.PTS.Seconds()
-		vf := prep.Prepare(f, t)
-		fc := <-free
-		vf.Image.CopyTo(&fc.img)
-		vf.Gray.CopyTo(&fc.gray)
-		fc.vf = *vf
-		fc.vf.Image, fc.vf.Gray = fc.img, fc.gray
+		fc.vf = *prep.PrepareInto(f, t, &fc.gray)
 		ready <- fc
 		r.frames++
 		r.lastPTS = t

@@ -190,10 +190,16 @@ func NewFramePreparer(cfg Config) (*FramePreparer, error) {
 // borrows f.Image and the preparer's grey buffer: it is valid until the
 // next Prepare.
 func (p *FramePreparer) Prepare(f media.Frame, t float64) *detectors.VideoFrame {
-	gocv.CvtColor(f.Image, &p.gray, gocv.ColorBGRToGray)
-	faces := p.tracker.Track(p.gray, t)
+	return p.PrepareInto(f, t, &p.gray)
+}
+
+// PrepareInto is Prepare with the grey picture written into gray, which
+// the result borrows (with f.Image) instead of the preparer's buffer.
+func (p *FramePreparer) PrepareInto(f media.Frame, t float64, gray *gocv.Mat) *detectors.VideoFrame {
+	gocv.CvtColor(f.Image, gray, gocv.ColorBGRToGray)
+	faces := p.tracker.Track(*gray, t)
 	if len(faces) > 0 {
-		pts, err := p.landmarks.Fit(p.gray, faces[0].Rect)
+		pts, err := p.landmarks.Fit(*gray, faces[0].Rect)
 		if err != nil {
 			p.fitsFailed++
 		} else {
@@ -201,7 +207,7 @@ func (p *FramePreparer) Prepare(f media.Frame, t float64) *detectors.VideoFrame 
 		}
 		// The tracker moves the box of a face it did not re-detect in
 		// this frame with the landmarks.
-		bounds := image.Rect(0, 0, p.gray.Cols(), p.gray.Rows())
+		bounds := image.Rect(0, 0, gray.Cols(), gray.Rows())
 		if r := p.tracker.Follow(faces[0].TrackID, faces[0].Landmarks, bounds); !r.Empty() {
 			faces[0].Rect = r
 		}
@@ -210,7 +216,7 @@ func (p *FramePreparer) Prepare(f media.Frame, t float64) *detectors.VideoFrame 
 		Index: f.Index,
 		Time:  t,
 		Image: f.Image,
-		Gray:  p.gray,
+		Gray:  *gray,
 		Faces: faces,
 		FPS:   p.fps,
 	}

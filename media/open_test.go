@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"gocv.io/x/gocv"
 
 	"github.com/bonafide-dev/bonafide/internal/testutil"
 	"github.com/bonafide-dev/bonafide/media"
@@ -167,4 +168,48 @@ func TestOpenCloseEarlyReaps(t *testing.T) {
 		require.NoError(t, ar.Close())
 	}
 	testutil.NoChildProcesses(t)
+}
+
+// NextInto decodes into the caller's Mat (re-allocating one of the wrong
+// size or type) exactly what Next delivers.
+func TestNextIntoCallerMat(t *testing.T) {
+	info := openClip(t)
+	ctx := context.Background()
+	var tools media.Tools
+	vr, err := tools.OpenVideo(ctx, info, media.DefaultVideoOptions())
+	require.NoError(t, err)
+	want := videoDigest(t, vr)
+	require.NoError(t, vr.Close())
+
+	vr, err = tools.OpenVideo(ctx, info, media.DefaultVideoOptions())
+	require.NoError(t, err)
+	defer vr.Close()
+	w, h := vr.Size()
+	bufs := []gocv.Mat{gocv.NewMat(), gocv.NewMatWithSize(10, 10, gocv.MatTypeCV8UC1)}
+	defer func() {
+		for i := range bufs {
+			bufs[i].Close()
+		}
+	}()
+	got := digest{h: sha256.New()}
+	for {
+		m := &bufs[got.n%2]
+		f, err := vr.NextInto(m)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		require.Equal(t, []int{h, w}, []int{m.Rows(), m.Cols()})
+		require.Equal(t, gocv.MatTypeCV8UC3, m.Type())
+		b, err := f.Image.DataPtrUint8()
+		require.NoError(t, err)
+		mb, err := m.DataPtrUint8()
+		require.NoError(t, err)
+		require.Equal(t, &mb[0], &b[0], "the frame is the caller's Mat")
+		got.h.Write(b)
+		got.h.Write([]byte(f.PTS.String()))
+		got.n++
+	}
+	require.Equal(t, want.n, got.n)
+	require.Equal(t, want.h.Sum(nil), got.h.Sum(nil))
 }

@@ -242,7 +242,15 @@ func (r *VideoReader) Sampled() bool { return r.sampled }
 // Next returns the next frame. At the end of the stream it returns io.EOF,
 // or a *DecodeError when ffmpeg failed; frames delivered before either are
 // valid. The returned frame is valid until the next call.
-func (r *VideoReader) Next() (Frame, error) {
+func (r *VideoReader) Next() (Frame, error) { return r.next(nil) }
+
+// NextInto is Next with the picture decoded into img (re-allocated when it
+// is not an 8-bit BGR Mat of the frame size) rather than into the reader's
+// buffer, so that a caller who keeps frames does not copy them. The
+// returned Frame's Image is *img.
+func (r *VideoReader) NextInto(img *gocv.Mat) (Frame, error) { return r.next(img) }
+
+func (r *VideoReader) next(dst *gocv.Mat) (Frame, error) {
 	if r.err != nil {
 		return Frame{}, r.err
 	}
@@ -261,13 +269,27 @@ func (r *VideoReader) Next() (Frame, error) {
 			return Frame{}, r.err
 		}
 	}
-	_, err := io.ReadFull(r.out, r.buf)
-	if err != nil {
+	img, buf := &r.mat, r.buf
+	if dst != nil {
+		if dst.Rows() != r.height || dst.Cols() != r.width || dst.Type() != gocv.MatTypeCV8UC3 {
+			dst.Close()
+			*dst = gocv.NewMatWithSize(r.height, r.width, gocv.MatTypeCV8UC3)
+		}
+		img = dst
+		if !r.y4m {
+			b, err := dst.DataPtrUint8()
+			if err != nil {
+				return Frame{}, err
+			}
+			buf = b
+		}
+	}
+	if _, err := io.ReadFull(r.out, buf); err != nil {
 		r.err = r.finish(err)
 		return Frame{}, r.err
 	}
 	if r.y4m {
-		gocv.CvtColor(r.yuv, &r.mat, gocv.ColorYUVToBGRIYUV)
+		gocv.CvtColor(r.yuv, img, gocv.ColorYUVToBGRIYUV)
 	}
 	pts, ok := <-r.pts
 	if !ok {
@@ -275,7 +297,7 @@ func (r *VideoReader) Next() (Frame, error) {
 		// is gone. Fall back to the nominal timestamp.
 		pts = time.Duration(float64(r.frames) / r.fps * float64(time.Second))
 	}
-	f := Frame{Index: r.frames, PTS: pts, Image: r.mat}
+	f := Frame{Index: r.frames, PTS: pts, Image: *img}
 	r.frames++
 	return f, nil
 }
