@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"runtime"
 	"sort"
 	"sync"
 
@@ -456,11 +457,12 @@ func (d *LipSync) computeWindow(start, end float64) {
 	if err != nil {
 		return
 	}
-	curve := lsCurve(ridge, env, times, 0)
-	surr := make([][]float64, len(lsSurrogateShifts))
+	shifts := make([]int, 1+len(lsSurrogateShifts))
 	for s, frac := range lsSurrogateShifts {
-		surr[s] = lsCurve(ridge, env, times, int(frac*float64(len(env.v))))
+		shifts[1+s] = int(frac * float64(len(env.v)))
 	}
+	curves := lsCurves(ridge, env, times, shifts)
+	curve, surr := curves[0], curves[1:]
 	w := lsWindowResult{start: sel[0].t, end: sel[len(sel)-1].t + dt, speechFace: speechFace,
 		curve: curve, surr: surr, weight: speechFace}
 	w.est = lsEvaluate(curve, surr)
@@ -502,6 +504,28 @@ var lsNumLags = int(math.Round((lsLagMax-lsLagMin)/lsLagStep)) + 1
 
 // lsCurve returns the cross-validated correlation at every delay, with the
 // envelope rotated by shift hops.
+// lsCurves returns lsCurve for each of shifts, computed on up to
+// GOMAXPROCS goroutines (each with its own scratch): the 17 curves of a
+// window are most of the lip-sync cost, and on a short recording they are
+// all computed at the end, when the other cores are idle.
+func lsCurves(r *lsRidge, env lsEnvelope, times []float64, shifts []int) [][]float64 {
+	out := make([][]float64, len(shifts))
+	workers := min(runtime.GOMAXPROCS(0), len(shifts))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rr := r.withScratch()
+			for i := w; i < len(shifts); i += workers {
+				out[i] = lsCurve(rr, env, times, shifts[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 func lsCurve(r *lsRidge, env lsEnvelope, times []float64, shift int) []float64 {
 	out := make([]float64, lsNumLags)
 	y := make([]float64, len(times))

@@ -35,6 +35,15 @@ type lsRidge struct {
 	yc    []float64 // scratch
 }
 
+// withScratch returns r sharing its (read-only) folds with its own scratch
+// buffers, for use on another goroutine.
+func (r *lsRidge) withScratch() *lsRidge {
+	c := *r
+	c.pred = make([]float64, len(r.pred))
+	c.yc = make([]float64, len(r.yc))
+	return &c
+}
+
 type lsFold struct {
 	test, train []int
 	m           *mat.Dense // len(test) × len(train): prediction operator

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-
 	"github.com/bonafide-dev/bonafide/media"
 )
 
