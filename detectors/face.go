@@ -20,7 +20,7 @@ import (
 // Cost is what matters here, so it works in two modes:
 //   - around each known face it runs the accurate Haar cascade (frontal,
 //     then profile in both directions) in a small region with a narrow
-//     range of sizes, every frame;
+//     range of sizes, every frame unless the face is followed (below);
 //   - it scans the whole frame, down-scaled, with the fast LBP cascades
 //     only every scanInterval seconds, or every frame while it has no face,
 //     and confirms new candidates with the Haar cascade;
@@ -63,7 +63,7 @@ const (
 	maxTracks     = 4
 	// redetectEvery: a followed face is re-detected with the cascades on
 	// one frame in this many (they cost as much as the landmark fit); the
-	// landmarks carry its box in between. Two keeps a 10-fps analysis
+	// landmarks carry its box in between. Three keeps a 10-fps analysis
 	// within 0.2 s of a detection.
 	redetectEvery = 3
 )
@@ -110,6 +110,9 @@ func (t *FaceTracker) Track(gray gocv.Mat, now float64) []Face {
 	// Re-detect known faces in their neighbourhood, or leave a followed
 	// face to Follow.
 	for _, tr := range t.tracks {
+		if tr.pending {
+			tr.pts = nil // skipped last frame but not followed: re-detect
+		}
 		tr.pending = false
 		if tr.pts != nil && tr.skipped+1 < redetectEvery {
 			tr.skipped++
@@ -171,9 +174,10 @@ func (t *FaceTracker) Follow(id int, pts []image.Point, bounds image.Rectangle) 
 			}
 		}
 		tr.pending = false
-		tr.pts = append(tr.pts[:0], pts...)
 		if pts == nil {
 			tr.pts = nil
+		} else {
+			tr.pts = append(tr.pts[:0], pts...)
 		}
 		return tr.rect().Intersect(bounds)
 	}
