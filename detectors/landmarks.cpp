@@ -19,17 +19,18 @@
 namespace {
 
 // Predictor is dlib's shape_predictor (an ensemble of regression trees,
-// Kazemi & Sullivan 2014) rearranged for speed; it predicts the same
+// Kazemi & Sullivan 2014) rearranged for speed; it predicts nearly the same
 // points. dlib's 68-point model runs 15 cascades of 500 depth-4 trees, and
 // each tree adds one of its 16 leaf vectors (136 floats) to the shape: 65 MB
 // of leaves read at random, so a fit waits on memory. Here
 //   - only the first kFitCascades cascades run: the landmarks stay within
 //     0.8 % of the inter-ocular distance of the full model's (mean over 228
-//     faces of 5 FF++ clips; dlib's own error is about 5 %);
+//     faces of 5 dev-corpus clips, genuine and manipulated; dlib's own
+//     error is about 5 %);
 //   - leaves are stored as 16-bit integers with one scale per tree,
 //     contiguous, and each cascade first walks all its trees, then adds
-//     their leaves while prefetching the next ones (the rounding moves a
-//     point by under 0.01 % of the inter-ocular distance).
+//     their leaves while prefetching the next ones (the rounding moves the
+//     points by about 0.01 % of the inter-ocular distance on average).
 // Together a fit takes about a third of dlib's (1.7 ms → 0.5 ms on one
 // core of the development machine, more in the loaded pipeline). The
 // stored fields and their order are those of dlib's serialization
