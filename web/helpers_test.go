@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -57,30 +58,52 @@ func realAnalysis(t testing.TB) analysis.Config {
 	return analysis.Config{FaceModels: fm, Landmarker: lm, Scorer: models.DefaultScorer(), Version: "test"}
 }
 
-func startApp(t testing.TB, cfgMod func(*Config)) *testApp {
+// testConfig is the configuration the tests start from: data in dataDir,
+// the real analysis, fast retries. BONAFIDE_TEST_LOG=1 shows the server's
+// log, to debug a test.
+func testConfig(t testing.TB, dataDir string) Config {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
+	cfg.DataDir = dataDir
 	cfg.Analysis = realAnalysis(t)
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.RetryBackoff = func(int) time.Duration { return 100 * time.Millisecond }
 	cfg.WebhookBackoff = func(int) time.Duration { return 100 * time.Millisecond }
-	if cfgMod != nil {
-		cfgMod(&cfg)
+	if os.Getenv("BONAFIDE_TEST_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	return cfg
+}
+
+// serveApp starts an app from cfg on a loopback port and returns it, its
+// base URL and stop, which shuts it down and checks that Serve and Close
+// succeed (call it once).
+func serveApp(t testing.TB, cfg Config) (*App, string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	app, err := New(ctx, cfg)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- app.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	stop := func() {
 		cancel()
 		require.NoError(t, <-done)
 		require.NoError(t, app.Close())
-	})
-	ta := &testApp{app: app, base: "http://" + ln.Addr().String(), files: store.Files{Root: cfg.DataDir}, st: app.Store()}
+	}
+	return app, "http://" + ln.Addr().String(), stop
+}
+
+func startApp(t testing.TB, cfgMod func(*Config)) *testApp {
+	t.Helper()
+	cfg := testConfig(t, t.TempDir())
+	if cfgMod != nil {
+		cfgMod(&cfg)
+	}
+	app, base, stop := serveApp(t, cfg)
+	t.Cleanup(stop)
+	ta := &testApp{app: app, base: base, files: store.Files{Root: cfg.DataDir}, st: app.Store()}
 	ta.admin, ta.adminTok = ta.addUser(t, "admin@example.com", store.RoleAdmin)
 	ta.rec, ta.recTok = ta.addUser(t, "recruiter@example.com", store.RoleRecruiter)
 	return ta

@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -39,40 +36,25 @@ type liveApp struct {
 // empty), with test users when addUsers is set.
 func startLiveApp(t testing.TB, dataDir string, addUsers bool, mod func(*Config)) *liveApp {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cfg := DefaultConfig()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	cfg.DataDir = dataDir
-	cfg.Analysis = realAnalysis(t)
+	cfg := testConfig(t, dataDir)
 	cfg.ShutdownTimeout = 5 * time.Second
-	cfg.RetryBackoff = func(int) time.Duration { return 100 * time.Millisecond }
-	cfg.WebhookBackoff = func(int) time.Duration { return 100 * time.Millisecond }
-	if os.Getenv("BONAFIDE_TEST_LOG") != "" { // the server's log, to debug a test
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
 	if mod != nil {
 		mod(&cfg)
 	}
-	app, err := New(ctx, cfg)
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, ln) }()
+	app, base, stop := serveApp(t, cfg)
 	tr := &http.Transport{}
 	la := &liveApp{
-		testApp: &testApp{app: app, base: "http://" + ln.Addr().String(), files: app.srv.files, st: app.Store()},
+		testApp: &testApp{app: app, base: base, files: app.srv.files, st: app.Store()},
 		dir:     dataDir,
 		client:  &http.Client{Transport: tr, Timeout: 2 * time.Minute, CheckRedirect: noRedirect.CheckRedirect},
 	}
 	var once sync.Once
 	la.stop = func() {
 		once.Do(func() {
-			cancel()
-			require.NoError(t, <-done)
-			require.NoError(t, app.Close())
+			stop()
 			tr.CloseIdleConnections()
 		})
 	}
