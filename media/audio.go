@@ -100,7 +100,7 @@ func newAudioReader(p *process, rate, chunk int, start time.Duration) *AudioRead
 		start:   start,
 	}
 	if p != nil {
-		r.out = p.stdout
+		r.out = p.outs[0]
 	}
 	return r
 }

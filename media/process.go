@@ -25,11 +25,10 @@ import (
 // it. close is idempotent. Readers that share a process each call release
 // once instead; the last release closes it.
 type process struct {
-	cmd    *exec.Cmd
-	stdout io.ReadCloser
-	outs   []io.ReadCloser // stdout, then the extra outputs
-	stdin  io.WriteCloser  // nil unless started withStdin
-	users  atomic.Int32
+	cmd   *exec.Cmd
+	outs  []io.ReadCloser // stdout, then the extra outputs
+	stdin io.WriteCloser  // nil unless started withStdin
+	users atomic.Int32
 
 	stderrDone chan struct{}
 	mu         sync.Mutex
@@ -104,7 +103,7 @@ func startFFmpegOutputs(ctx context.Context, bin string, args []string, withStdi
 	for _, w := range writers {
 		_ = w.Close()
 	}
-	p := &process{cmd: cmd, stdout: outs[0], outs: outs, stdin: stdin, stderrDone: make(chan struct{})}
+	p := &process{cmd: cmd, outs: outs, stdin: stdin, stderrDone: make(chan struct{})}
 	p.users.Store(1)
 	go p.readStderr(stderr, onLine, onDone)
 	return p, nil
@@ -148,7 +147,7 @@ func cleanLogLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// wait waits for the child after its stdout reached EOF.
+// wait waits for the child after its output reached EOF.
 func (p *process) wait() error {
 	p.closeOnce.Do(func() {
 		<-p.stderrDone
@@ -217,20 +216,15 @@ func (e *DecodeError) Error() string {
 
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// pipeSize is the stdout pipe buffer asked for: a few analysis frames, so
+// pipeSize is the output pipe buffer asked for: a few analysis frames, so
 // that ffmpeg decodes ahead while the analysis works on the last frame
 // instead of waiting for it to read (the default is 64 KiB, a fifth of a
 // 640×360 frame). Linux caps it at /proc/sys/fs/pipe-max-size (1 MiB by
 // default) for unprivileged processes.
 const pipeSize = 1 << 20
 
-// growPipe enlarges r's pipe buffer when r is an *os.File pipe; failure
-// only costs speed.
-func growPipe(r io.ReadCloser) {
-	f, ok := r.(*os.File)
-	if !ok {
-		return
-	}
+// growPipe enlarges the buffer of pipe f; failure only costs speed.
+func growPipe(f *os.File) {
 	if rc, err := f.SyscallConn(); err == nil {
 		_ = rc.Control(func(fd uintptr) {
 			_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)

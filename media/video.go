@@ -147,7 +147,7 @@ func (t Tools) DecodeVideo(ctx context.Context, format string, opts VideoOptions
 	if err != nil {
 		return nil, nil, err
 	}
-	r.p, r.out = p, p.stdout
+	r.p, r.out = p, p.outs[0]
 	return r, p.stdin, nil
 }
 
