@@ -183,8 +183,9 @@ type CVGroup struct {
 }
 
 // LogisticModel is the trained fusion model: one L2-regularised logistic
-// regression per modality over that modality's signal scores (with missing
-// indicators), each calibrated with Platt scaling on out-of-fold logits into
+// regression per modality over that modality's signal scores (missing
+// scores imputed at the training mean; optionally missing indicators), each
+// calibrated with Platt scaling on out-of-fold logits into
 // a log-likelihood ratio. The interview's evidence is the highest modality
 // evidence, because one manipulated stream is enough and a missing stream
 // must neither dilute nor fake evidence; a second Platt scaling (Combine),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -75,6 +76,19 @@ type TrainOptions struct {
 	// confidence. Off by default: confidence grows with the seconds a
 	// detector measured, and clip length must not leak into the model.
 	UseConfidence bool `json:"use_confidence,omitempty"`
+	// MissingIndicators adds, for every signal that is sometimes not
+	// measured, a 0/1 "missing" feature with a weight ≤ 0. Off by default:
+	// a signal that could not be measured is then imputed at the training
+	// mean of its score, which is neutral. Learned indicators key on which
+	// recordings are hard to measure (on the dev corpus, real-world genuine
+	// clips far more often than generated fakes) rather than on
+	// manipulation, and they would let a candidate look more genuine by
+	// hiding from a detector.
+	MissingIndicators bool `json:"missing_indicators,omitempty"`
+	// Signals, when set, limits the features to these signals (ablations
+	// and feature selection); by default every signal measured on at least
+	// MinMeasured items is used.
+	Signals []string `json:"signals,omitempty"`
 	// Iterations of the optimiser (3000).
 	Iterations int `json:"iterations"`
 }
@@ -107,8 +121,9 @@ func (o *TrainOptions) defaults() {
 }
 
 // Train fits the fusion model on samples: per modality, an L2-regularised
-// logistic regression with non-negative weights on the signal scores and
-// non-positive weights on the missing indicators, calibrated into evidence
+// logistic regression with non-negative weights on the signal scores (and,
+// with MissingIndicators, non-positive weights on missing indicators;
+// otherwise a missing signal is imputed at its mean), calibrated into evidence
 // by Platt scaling on out-of-fold logits (folds by Group); the combination
 // of the highest modality evidence into a probability, by Platt scaling on
 // the out-of-fold evidence; and verdict thresholds chosen on the
@@ -299,7 +314,7 @@ func fitSubModel(samples []Sample, rows []int, mod string, opt TrainOptions, con
 	}
 	var names []string
 	for n, c := range count {
-		if c >= opt.MinMeasured {
+		if c >= opt.MinMeasured && (len(opt.Signals) == 0 || slices.Contains(opt.Signals, n)) {
 			names = append(names, n)
 		}
 	}
@@ -371,7 +386,7 @@ func fitSubModel(samples []Sample, rows []int, mod string, opt TrainOptions, con
 				}
 			}
 		}
-		if missing > 0 && missing < len(applied) {
+		if opt.MissingIndicators && missing > 0 && missing < len(applied) {
 			sub.Features = append(sub.Features, Feature{Signal: n, Kind: FeatMissing, Scale: 1})
 		}
 	}

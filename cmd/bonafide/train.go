@@ -28,6 +28,8 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&opt.InconclusiveFPR, "fpr-inconclusive", 0.25, "target false-positive rate of anything but genuine")
 	fs.IntVar(&opt.MinMeasured, "min-measured", 10, "least labelled items a signal must be measured on to become a feature")
 	fs.BoolVar(&opt.UseConfidence, "use-confidence", false, "shrink scores towards the mean by their confidence (off: confidence grows with clip length, which must not leak into the model)")
+	fs.BoolVar(&opt.MissingIndicators, "missing-indicators", false, "learn a weight (<= 0) for each signal's not-measured indicator (off: a missing signal is imputed at its training mean, i.e. neutral)")
+	signals := fs.String("signals", "", "comma-separated signals to use as features (default: every signal measured on --min-measured items)")
 	values := fs.String("values", "", "comma-separated raw measurements to add as features, as signal:measurement")
 	asJSON := fs.Bool("json", false, "print the cross-validated result as JSON")
 	fs.Usage = func() {
@@ -50,6 +52,11 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	for _, r := range []float64{opt.TargetFPR, opt.SuspiciousFPR, opt.InconclusiveFPR} {
 		if r <= 0 || r >= 1 {
 			return usageErr("false-positive targets must be in (0, 1)")
+		}
+	}
+	if *signals != "" {
+		for _, v := range strings.Split(*signals, ",") {
+			opt.Signals = append(opt.Signals, strings.TrimSpace(v))
 		}
 	}
 	if *values != "" {
