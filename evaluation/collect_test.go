@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,9 +106,28 @@ func TestCollectReportsFailuresAndEvaluatesTheRest(t *testing.T) {
 		assert.Contains(t, generic["overall"], k)
 	}
 	assert.Len(t, generic["failed"], 2)
+	require.Len(t, res.Scores, 3, "every analysed item has a score line, the failed ones none")
+	for i, sc := range res.Scores {
+		assert.Equal(t, recs[i].Item.Rel, sc.Path)
+		assert.False(t, math.IsNaN(float64(sc.Probability)))
+	}
+	assert.True(t, math.IsNaN(float64(res.Scores[0].Video)), "an audio file has no video score")
+	assert.Len(t, generic["item_scores"], 3)
 	var text strings.Builder
 	require.NoError(t, res.WriteText(&text))
 	assert.Contains(t, text.String(), "Failed: 2")
+	assert.NotContains(t, text.String(), "Items (")
+	var withItems strings.Builder
+	require.NoError(t, res.WriteTextItems(&withItems))
+	assert.Contains(t, withItems.String(), "Items (")
+	manipFirst := strings.Index(withItems.String(), res.Scores[1].Path)
+	for _, sc := range res.Scores {
+		at := strings.Index(withItems.String(), sc.Path)
+		assert.Greater(t, at, 0, sc.Path)
+		if sc.Label == Genuine {
+			assert.Greater(t, at, manipFirst, "manipulated items are listed before genuine ones")
+		}
+	}
 
 	// Second run: everything that was analysed comes from the cache.
 	calls.Store(0)

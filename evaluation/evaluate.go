@@ -157,6 +157,39 @@ type Result struct {
 	Kinds   map[string]Row       `json:"kinds"`
 	Signals map[string]SignalRow `json:"signals"`
 	Failed  []Failure            `json:"failed"`
+	// Scores is every analysed item's outcome, in manifest order; the text
+	// output lists it only when asked (eval --items).
+	Scores []ItemScore `json:"item_scores"`
+}
+
+// ItemScore is one analysed item's outcome: the interview probability of
+// manipulation and verdict, and each modality's score (null when the
+// modality was not measured).
+type ItemScore struct {
+	Path        string         `json:"path"`
+	Kind        string         `json:"kind"`
+	Label       string         `json:"label"`
+	VideoLabel  string         `json:"video_label"`
+	AudioLabel  string         `json:"audio_label"`
+	Probability Num            `json:"probability"`
+	Verdict     models.Verdict `json:"verdict"`
+	Video       Num            `json:"video"`
+	Audio       Num            `json:"audio"`
+	AV          Num            `json:"av"`
+}
+
+func itemScore(s Scored) ItemScore {
+	mod := func(m string) Num {
+		if ms, ok := s.Output.Modalities[m]; ok && ms.Measured {
+			return Num(ms.Score)
+		}
+		return Num(math.NaN())
+	}
+	return ItemScore{
+		Path: s.Item.Rel, Kind: s.Item.Kind, Label: s.Item.Label, VideoLabel: s.Item.VideoLabel, AudioLabel: s.Item.AudioLabel,
+		Probability: Num(s.Output.Probability), Verdict: s.Output.Verdict,
+		Video: mod(models.ModVideo), Audio: mod(models.ModAudio), AV: mod(models.ModAV),
+	}
 }
 
 // entry is one item as a row sees it.
@@ -218,7 +251,8 @@ func modalityEntry(s Scored, mod string, label string) entry {
 // probability and verdict. A kind's row holds its items against every
 // genuine item of the same file modality.
 func Evaluate(scored []Scored, failed []Failure) *Result {
-	res := &Result{Items: len(scored) + len(failed), Kinds: map[string]Row{}, Signals: map[string]SignalRow{}, Failed: failed}
+	res := &Result{Items: len(scored) + len(failed), Kinds: map[string]Row{}, Signals: map[string]SignalRow{}, Failed: failed,
+		Scores: make([]ItemScore, 0, len(scored))}
 	if res.Failed == nil {
 		res.Failed = []Failure{}
 	}
@@ -230,6 +264,7 @@ func Evaluate(scored []Scored, failed []Failure) *Result {
 			res.Cached++
 		}
 		all = append(all, overallEntry(s))
+		res.Scores = append(res.Scores, itemScore(s))
 		if s.Item.VideoLabel != None {
 			video = append(video, modalityEntry(s, models.ModVideo, s.Item.VideoLabel))
 		}
@@ -320,8 +355,17 @@ func (r *Result) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// WriteText writes the result as plain-text tables.
-func (r *Result) WriteText(w io.Writer) error {
+// WriteText writes the result as plain-text tables, without the per-item
+// list.
+func (r *Result) WriteText(w io.Writer) error { return r.writeText(w, false) }
+
+// WriteTextItems writes the result as plain-text tables followed by every
+// item's outcome: manipulated items from the most genuine-looking, then
+// genuine items from the most manipulated-looking, so the misses and the
+// false alarms come first.
+func (r *Result) WriteTextItems(w io.Writer) error { return r.writeText(w, true) }
+
+func (r *Result) writeText(w io.Writer, items bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "bonafide eval: %s (sha256 %.12s)\n", r.Manifest, r.ManifestSHA256)
 	fmt.Fprintf(&b, "model %s, mode %s; %d items, %d analysed (%d from cache), %d failed\n",
@@ -370,6 +414,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	if len(names) == 0 {
 		b.WriteString("  (no scoring signal)\n")
 	}
+	if items {
+		writeItems(&b, r.Scores)
+	}
 	fmt.Fprintf(&b, "\nFailed: %d\n", len(r.Failed))
 	for _, f := range r.Failed {
 		fmt.Fprintf(&b, "  %s (%s, %s): %s\n", f.Path, f.Kind, f.Label, f.Error)
@@ -384,4 +431,31 @@ func fnum(n Num) string {
 		return "-"
 	}
 	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+func writeItems(b *strings.Builder, scores []ItemScore) {
+	sorted := append([]ItemScore(nil), scores...)
+	p := func(x ItemScore) float64 {
+		if v := float64(x.Probability); !math.IsNaN(v) {
+			return v
+		}
+		return 0.5
+	}
+	sort.SliceStable(sorted, func(i, j int) bool {
+		mi, mj := sorted[i].Label == Manipulated, sorted[j].Label == Manipulated
+		if mi != mj {
+			return mi
+		}
+		if mi {
+			return p(sorted[i]) < p(sorted[j])
+		}
+		return p(sorted[i]) > p(sorted[j])
+	})
+	b.WriteString("\nItems (manipulated from the most genuine-looking, then genuine from the most manipulated-looking;\n")
+	b.WriteString("p = probability of manipulation, then each modality's score, - = not measured):\n")
+	fmt.Fprintf(b, "%-28s %-26s %-11s %6s %-12s %6s %6s %6s\n", "path", "kind", "label", "p", "verdict", "video", "audio", "av")
+	for _, x := range sorted {
+		fmt.Fprintf(b, "%-28s %-26s %-11s %6s %-12s %6s %6s %6s\n", x.Path, x.Kind, x.Label,
+			fnum(x.Probability), x.Verdict, fnum(x.Video), fnum(x.Audio), fnum(x.AV))
+	}
 }

@@ -204,8 +204,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	cv := fs.Int("cv", 0, "cross-validate the training procedure with this many folds by source (0: score every item with the model)")
 	seed := fs.Int64("seed", 1, "fold assignment seed for --cv")
 	modelFile := fs.String("model", "", "fusion weights JSON to evaluate (default: the model built into the binary)")
+	items := fs.Bool("items", false, "also list every item's probability, verdict and modality scores, misses and false alarms first (--json always has them)")
 	fs.Usage = func() {
-		io.WriteString(e.stderr, "Usage: bonafide eval --manifest FILE [--json] [--workers N] [--cv K] [flags]\n")
+		io.WriteString(e.stderr, "Usage: bonafide eval --manifest FILE [--json] [--items] [--workers N] [--cv K] [flags]\n")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -254,6 +255,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	res.Warnings = append(c.warnings, res.Warnings...)
 	if *asJSON {
 		return res.WriteJSON(e.stdout)
+	}
+	if *items {
+		return res.WriteTextItems(e.stdout)
 	}
 	return res.WriteText(e.stdout)
 }

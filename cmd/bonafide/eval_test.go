@@ -104,6 +104,18 @@ func TestEvalTrainOnOtherManifest(t *testing.T) {
 	assert.Contains(t, res.Model, "on 8 items of other manifests only")
 	assert.Equal(t, 8, res.Overall.N, "the Opus items are scored, the originals are not")
 
+	// The same from the cache as text, with every item's line.
+	out.Reset()
+	errb.Reset()
+	code = run(context.Background(), []string{"eval", "--manifest", opus, "--train-on", orig, "--cv", "2",
+		"--cache", cache, "--detector-version", "test", "--quiet", "--items"}, &env{stdout: &out, stderr: &errb})
+	require.Equal(t, exitOK, code, errb.String())
+	assert.Contains(t, out.String(), "8 analysed (8 from cache)")
+	assert.Contains(t, out.String(), "Items (")
+	for i := range items {
+		assert.Contains(t, out.String(), fmt.Sprintf("a%d.ogg ", i))
+	}
+
 	weights := filepath.Join(dir, "w.json")
 	out.Reset()
 	errb.Reset()
