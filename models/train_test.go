@@ -125,13 +125,7 @@ func TestTrainedModelConstraintsAndRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	var video *SubModel
-	for i := range m.SubModels {
-		if m.SubModels[i].Modality == ModVideo {
-			video = &m.SubModels[i]
-		}
-	}
-	require.NotNil(t, video)
+	video := subModel(t, m, ModVideo)
 	var wa float64
 	names := map[string]bool{}
 	for _, f := range video.Features {
@@ -211,13 +205,7 @@ func TestScoreContributions(t *testing.T) {
 	assert.Equal(t, Manipulated, out.Modalities[ModVideo].Verdict)
 	// The video signals' points add up to the departure from a typical
 	// recording (all signals at their means).
-	var video *SubModel
-	for i := range m.SubModels {
-		if m.SubModels[i].Modality == ModVideo {
-			video = &m.SubModels[i]
-		}
-	}
-	require.NotNil(t, video)
+	video := subModel(t, m, ModVideo)
 	p0 := m.Combine.Prob(video.Evidence.Map(video.Bias))
 	assert.InDelta(t, -100*(out.Probability-p0), byName["video.a"]+byName["video.b"], 0.15)
 	assert.NotEmpty(t, out.Modalities[ModAudio].Verdict)
@@ -333,13 +321,7 @@ func TestMissingSignalIsNeutralByDefault(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := Train(data, TrainOptions{Iterations: 1000, MissingIndicators: tc.indicators})
 			require.NoError(t, err)
-			var video *SubModel
-			for i := range m.SubModels {
-				if m.SubModels[i].Modality == ModVideo {
-					video = &m.SubModels[i]
-				}
-			}
-			require.NotNil(t, video)
+			video := subModel(t, m, ModVideo)
 			var mean float64
 			indicator := false
 			for _, f := range video.Features {
@@ -370,4 +352,16 @@ func TestTrainSignalsOption(t *testing.T) {
 	}
 	_, err = Train(synthetic(160, 8), TrainOptions{Iterations: 500, Signals: []string{"video.nothing"}})
 	assert.ErrorIs(t, err, ErrNoTrainingData)
+}
+
+// subModel returns m's sub-model of modality mod; the test fails without one.
+func subModel(t *testing.T, m *LogisticModel, mod string) *SubModel {
+	t.Helper()
+	for i := range m.SubModels {
+		if m.SubModels[i].Modality == mod {
+			return &m.SubModels[i]
+		}
+	}
+	t.Fatalf("no %s sub-model", mod)
+	return nil
 }
