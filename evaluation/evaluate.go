@@ -157,6 +157,9 @@ type Result struct {
 	Kinds   map[string]Row       `json:"kinds"`
 	Signals map[string]SignalRow `json:"signals"`
 	Failed  []Failure            `json:"failed"`
+	// Repeats holds the spread of the headline figures when the
+	// cross-validation was repeated with other fold seeds (eval --repeat).
+	Repeats *Repeats `json:"repeats,omitempty"`
 	// Scores is every analysed item's outcome, in manifest order; the text
 	// output lists it only when asked (eval --items).
 	Scores []ItemScore `json:"item_scores"`
@@ -390,6 +393,9 @@ func (r *Result) writeText(w io.Writer, items bool) error {
 	row("video (video stream)", r.Video)
 	row("audio (audio stream)", r.Audio)
 	row("av (both streams)", r.AV)
+	if r.Repeats != nil {
+		writeRepeats(&b, r.Repeats)
+	}
 	b.WriteString("\nPer kind (its items vs all genuine items of the same file modality):\n")
 	b.WriteString(header)
 	kinds := make([]string, 0, len(r.Kinds))

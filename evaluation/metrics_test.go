@@ -88,3 +88,22 @@ func TestNumJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "0.1235", string(b))
 }
+
+func TestRepeatsSpread(t *testing.T) {
+	nan := Num(math.NaN())
+	r := Summarise([]RepeatRow{
+		{Seed: 1, Overall: 0.6, Video: 0.5, Audio: nan, AV: 0.7, FPRAtManipulated: 0},
+		{Seed: 2, Overall: 0.7, Video: 0.5, Audio: nan, AV: nan, FPRAtManipulated: 0.02},
+		{Seed: 3, Overall: 0.8, Video: 0.5, Audio: nan, AV: nan, FPRAtManipulated: 0.01},
+	})
+	assert.InDelta(t, 0.7, float64(r.Overall.Mean), 1e-12)
+	assert.InDelta(t, 0.1, float64(r.Overall.SD), 1e-12, "sample standard deviation of 0.6, 0.7, 0.8")
+	assert.Equal(t, Num(0.6), r.Overall.Min)
+	assert.Equal(t, Num(0.8), r.Overall.Max)
+	assert.Equal(t, Num(0), r.Video.SD)
+	assert.True(t, math.IsNaN(float64(r.Audio.Mean)), "every run undefined")
+	assert.Equal(t, Num(0.7), r.AV.Mean, "undefined runs are left out")
+	assert.Equal(t, Num(0), r.AV.SD, "one defined run")
+	assert.InDelta(t, 0.01, float64(r.FPRAtManipulated.Mean), 1e-12)
+	assert.Len(t, r.Runs, 3)
+}

@@ -203,6 +203,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	cv := fs.Int("cv", 0, "cross-validate the training procedure with this many folds by source (0: score every item with the model)")
 	seed := fs.Int64("seed", 1, "fold assignment seed for --cv")
+	repeat := fs.Int("repeat", 1, "with --cv: repeat the cross-validation with this many fold seeds (seed, seed+1, …) and print the spread of the headline figures")
 	modelFile := fs.String("model", "", "fusion weights JSON to evaluate (default: the model built into the binary)")
 	items := fs.Bool("items", false, "also list every item's probability, verdict and modality scores, misses and false alarms first (--json always has them)")
 	fs.Usage = func() {
@@ -218,6 +219,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	if *cv == 1 || *cv < 0 {
 		return usageErr("--cv must be 0 or at least 2")
+	}
+	if *repeat < 1 || (*repeat > 1 && *cv < 2) {
+		return usageErr("--repeat needs --cv and must be at least 1")
 	}
 	if cf.trainOn != "" && *cv < 2 {
 		return usageErr("--train-on needs --cv: without it eval scores with a finished model")
@@ -243,6 +247,18 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		res.Model = "trained per fold with the options of " + scorer.Version() + c.trainedOnNote()
 		for _, err := range errs {
 			res.Warnings = append(res.Warnings, err.Error())
+		}
+		if *repeat > 1 {
+			runs := []evaluation.RepeatRow{evaluation.RowOf(res, opt.Seed)}
+			for i := 1; i < *repeat; i++ {
+				opt.Seed = *seed + int64(i)
+				sc, errs := evaluation.CrossValidated(c.records, c.train, c.trainOnMain, c.groups, opt)
+				for _, err := range errs {
+					res.Warnings = append(res.Warnings, fmt.Sprintf("seed %d: %v", opt.Seed, err))
+				}
+				runs = append(runs, evaluation.RowOf(evaluation.Evaluate(sc, c.failed), opt.Seed))
+			}
+			res.Repeats = evaluation.Summarise(runs)
 		}
 	} else {
 		res = evaluation.Evaluate(evaluation.ScoreAll(c.records, scorer), c.failed)

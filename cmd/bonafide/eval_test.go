@@ -31,6 +31,8 @@ func TestEvalAndTrainUsageErrors(t *testing.T) {
 		{"eval empty manifest", []string{"eval", "--manifest", manifest, "--no-cache"}, exitFailure},
 		{"eval missing manifest", []string{"eval", "--manifest", filepath.Join(dir, "absent.csv")}, exitFailure},
 		{"eval train-on without cv", []string{"eval", "--manifest", manifest, "--train-on", manifest}, exitUsage},
+		{"eval repeat without cv", []string{"eval", "--manifest", manifest, "--repeat", "3"}, exitUsage},
+		{"eval repeat zero", []string{"eval", "--manifest", manifest, "--cv", "2", "--repeat", "0"}, exitUsage},
 		{"train without out", []string{"train", "--manifest", manifest}, exitUsage},
 		{"train bad fpr", []string{"train", "--manifest", manifest, "--out", filepath.Join(dir, "w.json"), "--fpr", "2"}, exitUsage},
 		{"train bad values", []string{"train", "--manifest", manifest, "--out", filepath.Join(dir, "w.json"), "--values", "nocolon"}, exitUsage},
@@ -104,13 +106,15 @@ func TestEvalTrainOnOtherManifest(t *testing.T) {
 	assert.Contains(t, res.Model, "on 8 items of other manifests only")
 	assert.Equal(t, 8, res.Overall.N, "the Opus items are scored, the originals are not")
 
-	// The same from the cache as text, with every item's line.
+	// The same from the cache as text, with every item's line, repeated
+	// with a second fold seed.
 	out.Reset()
 	errb.Reset()
-	code = run(context.Background(), []string{"eval", "--manifest", opus, "--train-on", orig, "--cv", "2",
+	code = run(context.Background(), []string{"eval", "--manifest", opus, "--train-on", orig, "--cv", "2", "--repeat", "2",
 		"--cache", cache, "--detector-version", "test", "--quiet", "--items"}, &env{stdout: &out, stderr: &errb})
 	require.Equal(t, exitOK, code, errb.String())
 	assert.Contains(t, out.String(), "8 analysed (8 from cache)")
+	assert.Contains(t, out.String(), "Repeated cross-validation, 2 fold assignments (seeds 1 2)")
 	assert.Contains(t, out.String(), "Items (")
 	for i := range items {
 		assert.Contains(t, out.String(), fmt.Sprintf("a%d.ogg ", i))
