@@ -6,13 +6,16 @@
 #   recording:        H.264 at 400 kbit/s, at most 854 px wide, 15 fps; AAC
 #                     at 48 kbit/s, mono, 32 kHz (a meeting tool's cloud
 #                     recording of a weak connection);
+#   lowband:          H.264 at 250 kbit/s, at most 640×360, 15 fps; Opus at
+#                     16 kbit/s, mono, from 16 kHz (wideband: nothing above
+#                     8 kHz), like a meeting bot's 360p feed and 16-kHz audio;
 # OUT/manifest.csv lists the copies under the same labels, kinds and
 # sources. `bonafide eval --manifest
 # OUT/manifest.csv` then measures how the model holds up under a call codec
 # (docs/evaluation.md). The copy is derived from the corpus: keep it outside
 # the repository, like the corpus.
 #
-#   [PROFILE=recording] scripts/callcodec.sh [CORPUS_DIR] OUT
+#   [PROFILE=recording|lowband] scripts/callcodec.sh [CORPUS_DIR] OUT
 set -euo pipefail
 if [ $# -eq 1 ]; then CORPUS=${BONAFIDE_CORPUS:-../shared/corpus}; OUT=$1
 elif [ $# -eq 2 ]; then CORPUS=$1; OUT=$2
@@ -32,6 +35,9 @@ tail -n +2 "$CORPUS/manifest.csv" | cut -d, -f1 | while read -r path; do
   recording)
     if has v "$src"; then args+=(-map 0:v:0 -vf "scale=w='min(854,iw)':h=-2,fps=15" -c:v libx264 -preset veryfast -b:v 400k -maxrate 500k -bufsize 800k -pix_fmt yuv420p); fi
     if has a "$src"; then args+=(-map 0:a:0 -c:a aac -b:a 48k -ar 32000 -ac 1); fi ;;
+  lowband)
+    if has v "$src"; then args+=(-map 0:v:0 -vf "scale=w='min(640,iw)':h='min(360,ih)':force_original_aspect_ratio=decrease:force_divisible_by=2,fps=15" -c:v libx264 -preset veryfast -b:v 250k -maxrate 300k -bufsize 500k -pix_fmt yuv420p); fi
+    if has a "$src"; then args+=(-map 0:a:0 -af aresample=16000 -c:a libopus -b:a 16k -ac 1); fi ;;
   *) echo "unknown PROFILE ${PROFILE}" >&2; exit 64 ;;
   esac
   ffmpeg -nostdin -v error -y -i "$src" "${args[@]}" "$dst.tmp.mkv"
