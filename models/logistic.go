@@ -220,6 +220,22 @@ type LogisticModel struct {
 // Version implements Scorer.
 func (m *LogisticModel) Version() string { return m.Name }
 
+// Recipe returns the training options that made m, for retraining or
+// cross-validating the same recipe. Weights files written before
+// MissingIndicators existed (fusion-v5 and older) were trained with missing
+// indicators but do not record it: their indicator features say so.
+func (m *LogisticModel) Recipe() TrainOptions {
+	opt := m.Options
+	for _, sm := range m.SubModels {
+		for _, f := range sm.Features {
+			if f.Kind == FeatMissing {
+				opt.MissingIndicators = true
+			}
+		}
+	}
+	return opt
+}
+
 // Counts implements SignalWeigher: a signal counts when a sub-model gives
 // its score (or one of its raw values) a positive weight.
 func (m *LogisticModel) Counts(signal string) bool {

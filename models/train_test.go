@@ -365,3 +365,17 @@ func subModel(t *testing.T, m *LogisticModel, mod string) *SubModel {
 	t.Fatalf("no %s sub-model", mod)
 	return nil
 }
+
+func TestRecipeOfOlderWeights(t *testing.T) {
+	data := synthetic(160, 10)
+	with, err := Train(data, TrainOptions{Iterations: 300, MissingIndicators: true})
+	require.NoError(t, err)
+	without, err := Train(data, TrainOptions{Iterations: 300})
+	require.NoError(t, err)
+	assert.True(t, with.Recipe().MissingIndicators)
+	assert.False(t, without.Recipe().MissingIndicators)
+	// A weights file from before the option: indicator features, no flag.
+	old := *with
+	old.Options.MissingIndicators = false
+	assert.True(t, old.Recipe().MissingIndicators, "its indicator features tell the recipe")
+}

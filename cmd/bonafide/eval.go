@@ -238,7 +238,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if *cv >= 2 {
 		opt := models.TrainOptions{}
 		if lm, ok := scorer.(*models.LogisticModel); ok {
-			opt = lm.Options // cross-validate the recipe of the model
+			opt = lm.Recipe() // cross-validate the recipe of the model
 		}
 		opt.Folds, opt.Seed = *cv, *seed
 		scored, errs := evaluation.CrossValidated(c.records, c.train, c.trainOnMain, c.groups, opt)
