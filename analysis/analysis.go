@@ -41,6 +41,15 @@ type Config struct {
 	// VideoOnly analyses the picture alone, as if the file had no audio
 	// (used by `bonafide bench` to measure what the voice detectors cost).
 	VideoOnly bool
+	// Start and Duration restrict the analysis to the stretch of the file
+	// that begins at Start and lasts Duration (0: to the end), as if that
+	// stretch were the whole recording; `bonafide eval --segment` uses them
+	// to score what one live segment sees.
+	Start, Duration time.Duration
+	// NoFullBand feeds the detectors the 16-kHz voice stream only, as the
+	// live path does: the detectors that need the source-rate audio are
+	// reported not measurable.
+	NoFullBand bool
 	// Progress, when set, is called with the fraction done (0–1) as the
 	// analysis advances. It is called from the analysis goroutines and must
 	// be cheap and safe for concurrent use.
@@ -124,8 +133,26 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	if cfg.VideoOnly && info.HasVideo() {
 		info.Audio = nil
 	}
+	if cfg.Start < 0 || cfg.Duration < 0 {
+		return nil, fmt.Errorf("analysis: negative start (%v) or duration (%v)", cfg.Start, cfg.Duration)
+	}
+	ranged := cfg.Start > 0 || cfg.Duration > 0
+	if ranged {
+		// The stretch stands for the whole recording.
+		d := max(0, info.Duration-cfg.Start)
+		if cfg.Duration > 0 && (info.Duration == 0 || d > cfg.Duration) {
+			d = cfg.Duration
+		}
+		info.Duration = d
+	}
 	seg := st.seg
+	if cfg.NoFullBand {
+		seg.WithoutFullBand("only the 16-kHz voice was analysed (as on a live call); the full report measures it")
+	}
 	r := &run{cfg: cfg, info: info, seg: seg, prep: st.prep}
+	if ranged {
+		r.note("only %.1f s from %.1f s were analysed", info.Duration.Seconds(), cfg.Start.Seconds())
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -143,7 +170,7 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 			audio = append(audio, media.AudioOptions{SampleRate: 0})
 		}
 	}
-	vr, ars, err := cfg.Tools.Open(ctx, info, video, audio)
+	vr, ars, err := cfg.Tools.OpenRange(ctx, info, cfg.Start, cfg.Duration, video, audio)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,9 @@ type Segment struct {
 
 	mu     sync.Mutex
 	failed map[string]error // detector name → its Observe error
+	// noFullBand, when set, is why the source-rate audio is not fed: the
+	// detectors that want it are reported not measurable with it.
+	noFullBand string
 }
 
 // NewSegment builds every detector for cfg.
@@ -36,14 +39,29 @@ func NewSegment(cfg Config) (*Segment, error) {
 	return &Segment{set: set, logger: cfg.Logger, failed: map[string]error{}}, nil
 }
 
-// WantsFullBand reports whether a detector wants the source-rate audio.
+// WantsFullBand reports whether a detector wants the source-rate audio
+// (and WithoutFullBand was not called).
 func (s *Segment) WantsFullBand() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.noFullBand != "" {
+		return false
+	}
 	for _, d := range s.set.Audio {
 		if d.Rate() == 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// WithoutFullBand says that no source-rate audio will be fed, and why: the
+// detectors that need it are reported not measurable with reason, rather
+// than as if the recording had no sound. Call it before feeding.
+func (s *Segment) WithoutFullBand(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noFullBand = reason
 }
 
 func (s *Segment) fail(name string, err error) {
@@ -133,6 +151,10 @@ func (s *Segment) Results() []detectors.Result {
 		add(d.Name(), detectors.Video, d.Finish)
 	}
 	for _, d := range s.set.Audio {
+		if d.Rate() == 0 && s.noFullBand != "" {
+			out = append(out, detectors.NotMeasured(d.Name(), detectors.Audio, s.noFullBand))
+			continue
+		}
 		add(d.Name(), detectors.Audio, d.Finish)
 	}
 	for _, d := range s.set.AV {

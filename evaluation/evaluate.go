@@ -63,17 +63,30 @@ func GroupsByPath(items []Item, people SamePeople) (map[string]int, int) {
 // sources in other encodings); with trainOnRecs false, it is extra alone.
 // groups must cover recs and extra (GroupsByPath over both).
 func CrossValidated(recs, extra []Record, trainOnRecs bool, groups map[string]int, opt models.TrainOptions) ([]Scored, []error) {
-	samples := Samples(recs, groups)
+	return crossValidate(recs, trainOnRecs, extra, groups, opt)
+}
+
+// CrossValidatedOn scores every record of score out of fold, like
+// CrossValidated, but trains only on train (never scored) of the other
+// folds. It measures a model trained on one view of the items (whole
+// recordings) on another view of the same items (one live segment each);
+// groups must cover both (the views of an item share its path).
+func CrossValidatedOn(score, train []Record, groups map[string]int, opt models.TrainOptions) ([]Scored, []error) {
+	return crossValidate(score, false, train, groups, opt)
+}
+
+func crossValidate(score []Record, trainOnScore bool, train []Record, groups map[string]int, opt models.TrainOptions) ([]Scored, []error) {
+	samples := Samples(score, groups)
 	for i := range samples {
-		samples[i].NoTrain = !trainOnRecs
+		samples[i].NoTrain = !trainOnScore
 	}
-	for _, s := range Samples(extra, groups) {
+	for _, s := range Samples(train, groups) {
 		s.NoScore = true
 		samples = append(samples, s)
 	}
 	outs, errs := models.CrossValidate(samples, opt)
-	sc := make([]Scored, len(recs))
-	for i, r := range recs {
+	sc := make([]Scored, len(score))
+	for i, r := range score {
 		sc[i] = Scored{Record: r, Output: outs[i]}
 	}
 	return sc, errs
@@ -145,7 +158,10 @@ type Result struct {
 	Mode string `json:"mode"`
 	// Settings are the analysis settings and detector version the features
 	// were computed with (the cache key besides the file content).
-	Settings string   `json:"settings,omitempty"`
+	Settings string `json:"settings,omitempty"`
+	// Segment, when set, says that each item was scored on one stretch
+	// analysed as a live segment (eval --segment), and how.
+	Segment  string   `json:"segment,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 	Items    int      `json:"items"`
 	Cached   int      `json:"cached"`
@@ -375,6 +391,9 @@ func (r *Result) writeText(w io.Writer, items bool) error {
 		r.Model, r.Mode, r.Items, r.Items-len(r.Failed), r.Cached, len(r.Failed))
 	if r.Settings != "" {
 		fmt.Fprintf(&b, "analysis: %s\n", r.Settings)
+	}
+	if r.Segment != "" {
+		fmt.Fprintf(&b, "scored: %s\n", r.Segment)
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(&b, "WARNING: %s\n", warn)

@@ -294,6 +294,7 @@ func (s *Session) segmentAt(t float64) (*segment, int, error) {
 	if err != nil {
 		return nil, k, err
 	}
+	seg.WithoutFullBand("the live path decodes the 16-kHz voice only; the full report measures it")
 	sg := &segment{seg: seg, start: float64(k) * s.segLen(), end: float64(k+1) * s.segLen()}
 	s.segs[k] = sg
 	return sg, k, nil

@@ -92,6 +92,15 @@ func TestLiveScoresAndAlerts(t *testing.T) {
 			scored = true
 			require.NotEmpty(t, e.Signals)
 			require.Greater(t, e.FaceSeconds, 1.0)
+			bandlimit := false
+			for _, sg := range e.Signals {
+				if sg.Name == "audio.bandlimit" {
+					bandlimit = true
+					require.False(t, sg.Measured)
+					require.Contains(t, sg.Reason, "16-kHz voice only", "says why, not that the call had no sound")
+				}
+			}
+			require.True(t, bandlimit, "the band-limit signal is listed as not measured")
 		}
 	}
 	require.True(t, scored, "at least one segment had enough face and voice for a score")

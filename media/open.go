@@ -18,15 +18,26 @@ import (
 // (ffmpeg writes the streams in step, so one reader left unread stalls the
 // others), and each must be closed; the last Close reaps ffmpeg. Closing a
 // reader before its end stops the others too. The options' Start and
-// Duration must be zero: Open decodes whole files (use OpenVideo and
-// OpenAudio for a segment).
+// Duration must be zero: Open decodes whole files (use OpenRange for a
+// stretch of the file).
 func (t Tools) Open(ctx context.Context, info *Info, video *VideoOptions, audio []AudioOptions) (*VideoReader, []*AudioReader, error) {
+	return t.OpenRange(ctx, info, 0, 0, video, audio)
+}
+
+// OpenRange is Open for the stretch of the file that begins at start and
+// lasts duration (0: to the end). Frame and sample times are relative to
+// start, as if the stretch were the whole file. The options' own Start and
+// Duration must be zero.
+func (t Tools) OpenRange(ctx context.Context, info *Info, start, duration time.Duration, video *VideoOptions, audio []AudioOptions) (*VideoReader, []*AudioReader, error) {
+	if start < 0 || duration < 0 {
+		return nil, nil, errors.New("media: negative start or duration")
+	}
 	if video != nil && (video.Start != 0 || video.Duration != 0) {
-		return nil, nil, errors.New("media: Open decodes whole files; use OpenVideo for a segment")
+		return nil, nil, errors.New("media: Open decodes one range for every stream; leave the video options' Start and Duration zero")
 	}
 	for _, a := range audio {
 		if a.Start != 0 || a.Duration != 0 {
-			return nil, nil, errors.New("media: Open decodes whole files; use OpenAudio for a segment")
+			return nil, nil, errors.New("media: Open decodes one range for every stream; leave the audio options' Start and Duration zero")
 		}
 	}
 	if !info.HasVideo() {
@@ -41,7 +52,7 @@ func (t Tools) Open(ctx context.Context, info *Info, video *VideoOptions, audio 
 		}
 		return nil, nil, nil
 	}
-	return t.open(ctx, info, 0, 0, video, audio)
+	return t.open(ctx, info, start, duration, video, audio)
 }
 
 // open starts one ffmpeg reading info's file from start (for duration

@@ -155,6 +155,71 @@ func TestOpenMissingStreamsAndSegments(t *testing.T) {
 	testutil.NoChildProcesses(t)
 }
 
+// OpenRange decodes one stretch of every stream, with times relative to
+// its start, and refuses a negative range.
+func TestOpenRange(t *testing.T) {
+	info := openClip(t)
+	var tools media.Tools
+	vopts := media.DefaultVideoOptions()
+	for _, tc := range []struct {
+		name            string
+		start, duration time.Duration
+		seconds         float64
+	}{
+		{"middle", time.Second, 1500 * time.Millisecond, 1.5},
+		{"to the end", 2 * time.Second, 0, 1},
+		{"beyond the end", 2 * time.Second, 5 * time.Second, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vr, ars, err := tools.OpenRange(context.Background(), info, tc.start, tc.duration, &vopts, []media.AudioOptions{{SampleRate: media.VoiceRate}})
+			require.NoError(t, err)
+			require.Len(t, ars, 1)
+			var first, last time.Duration = -1, 0
+			frames := 0
+			var samples int
+			var firstAudio time.Duration = -1
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					c, err := ars[0].Next()
+					if err != nil {
+						return
+					}
+					if firstAudio < 0 {
+						firstAudio = c.Start
+					}
+					samples += len(c.Samples)
+				}
+			}()
+			for {
+				f, err := vr.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				require.NoError(t, err)
+				if first < 0 {
+					first = f.PTS
+				}
+				last = f.PTS
+				frames++
+			}
+			wg.Wait()
+			require.NoError(t, vr.Close())
+			require.NoError(t, ars[0].Close())
+			require.InDelta(t, tc.seconds*10, frames, 1)
+			require.Less(t, first, 150*time.Millisecond, "times start at the range")
+			require.InDelta(t, tc.seconds-0.1, last.Seconds(), 0.15)
+			require.Less(t, firstAudio, 50*time.Millisecond)
+			require.InDelta(t, tc.seconds*media.VoiceRate, samples, media.VoiceRate/10)
+		})
+	}
+	_, _, err := tools.OpenRange(context.Background(), info, -time.Second, 0, &vopts, nil)
+	require.Error(t, err)
+	testutil.NoChildProcesses(t)
+}
+
 // Closing every reader early, with ffmpeg still writing, reaps it.
 func TestOpenCloseEarlyReaps(t *testing.T) {
 	info := openClip(t)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/bonafide-dev/bonafide/analysis"
 	"github.com/bonafide-dev/bonafide/evaluation"
@@ -28,6 +29,46 @@ type corpusFlags struct {
 	detVer   string
 	trainOn  string
 	af       analysisFlags
+	seg      segmentFlags // eval only
+}
+
+// segmentFlags make eval score what one live segment sees instead of the
+// whole recording.
+type segmentFlags struct {
+	duration, start time.Duration
+	fps             float64
+}
+
+func (s *segmentFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&s.duration, "segment", 0, "score each item on one stretch of this length, analysed as the live bot does (--segment-fps, 16-kHz voice only); the model, or each fold's model with --cv, is still trained on whole recordings (0: score whole recordings)")
+	fs.DurationVar(&s.start, "segment-start", 0, "with --segment: where the stretch begins in each item")
+	fs.Float64Var(&s.fps, "segment-fps", 8, "with --segment: analysis frame rate of the stretch (the live default)")
+}
+
+// config is base restricted to the segment, as the live path analyses it
+// (base itself without --segment).
+func (s *segmentFlags) config(base analysis.Config) (analysis.Config, error) {
+	if s.duration < 0 || s.start < 0 {
+		return base, usageErr("--segment and --segment-start must not be negative")
+	}
+	if s.duration == 0 {
+		if s.start > 0 {
+			return base, usageErr("--segment-start needs --segment")
+		}
+		return base, nil
+	}
+	if s.fps <= 0 || s.fps > 60 {
+		return base, usageErr("--segment-fps must be in (0, 60]")
+	}
+	cfg := base
+	cfg.Video.FPS = s.fps
+	cfg.Start, cfg.Duration, cfg.NoFullBand = s.start, s.duration, true
+	return cfg, nil
+}
+
+// describe says what a segment run scores.
+func (s *segmentFlags) describe() string {
+	return fmt.Sprintf("one live segment per item: %v from %v, at %g fps, 16-kHz voice only; trained on whole recordings", s.duration, s.start, s.fps)
 }
 
 func (c *corpusFlags) register(fs *flag.FlagSet) {
@@ -55,6 +96,11 @@ type collected struct {
 	trainSHA    []string
 	warnings    []string
 	settings    string // the cache key's settings, "" without a cache
+	// With --segment, segRecords and segFailed are the items analysed as
+	// one live segment each (scored), and segSettings their cache key.
+	segRecords  []evaluation.Record
+	segFailed   []evaluation.Failure
+	segSettings string
 }
 
 // collect reads the manifest and analyses (or loads from the cache) every
@@ -83,26 +129,24 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 			return nil, err
 		}
 	}
+	segCfg, err := c.seg.config(analysis.Config{})
+	if err != nil { // the flags are checked before anything is loaded
+		return nil, err
+	}
 	cfg, release, err := c.af.config(e)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	segCfg, _ = c.seg.config(cfg)
 	out := &collected{manifest: m}
-	col := &evaluation.Collector{
-		Analyze: func(ctx context.Context, path string) (*report.Report, error) {
-			return analysis.Analyze(ctx, path, cfg)
-		},
-		Workers: c.workers,
-		Logger:  e.logger,
-	}
+	var fp string
 	if !c.noCache {
 		wd, err := os.Getwd()
 		if err != nil {
 			return nil, err
 		}
-		fp, err := evaluation.Fingerprint(wd)
-		if err != nil {
+		if fp, err = evaluation.Fingerprint(wd); err != nil {
 			return nil, err
 		}
 		if c.detVer != "" {
@@ -112,7 +156,46 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 			out.warnings = append(out.warnings, "detector version unknown (not run from the source tree, no VCS stamp): cached features may be stale; use --no-cache after changing a detector")
 		}
 		out.settings = fmt.Sprintf("fps=%g width=%d detectors=%s", c.af.fps, c.af.width, fp)
-		col.Cache = &evaluation.Cache{Dir: c.cache, Settings: out.settings}
+	}
+	col := c.collector(e, cfg, out.settings)
+	out.records, out.failed, err = col.Collect(ctx, m.Items)
+	if err != nil {
+		return nil, err
+	}
+	if c.seg.duration > 0 {
+		if !c.noCache {
+			out.segSettings = fmt.Sprintf("fps=%g width=%d start=%v duration=%v voice-only detectors=%s", c.seg.fps, c.af.width, c.seg.start, c.seg.duration, fp)
+		}
+		out.segRecords, out.segFailed, err = c.collector(e, segCfg, out.segSettings).Collect(ctx, m.Items)
+		if err != nil {
+			return nil, err
+		}
+		if len(out.segRecords) == 0 {
+			return nil, fmt.Errorf("%w: all %d items failed as segments", evaluation.ErrNoItems, len(m.Items))
+		}
+	} else if len(out.records) == 0 {
+		return nil, fmt.Errorf("%w: all %d items failed", evaluation.ErrNoItems, len(m.Items))
+	}
+	extra, err := c.collectTraining(ctx, col, m, out)
+	if err != nil {
+		return nil, err
+	}
+	out.groups, _ = evaluation.GroupsByPath(append(append([]evaluation.Item(nil), m.Items...), extra...), people)
+	return out, nil
+}
+
+// collector analyses items with cfg, through the cache under settings
+// (none when settings is empty), reporting progress unless --quiet.
+func (c *corpusFlags) collector(e *env, cfg analysis.Config, settings string) *evaluation.Collector {
+	col := &evaluation.Collector{
+		Analyze: func(ctx context.Context, path string) (*report.Report, error) {
+			return analysis.Analyze(ctx, path, cfg)
+		},
+		Workers: c.workers,
+		Logger:  e.logger,
+	}
+	if settings != "" {
+		col.Cache = &evaluation.Cache{Dir: c.cache, Settings: settings}
 	}
 	if !c.quiet {
 		col.Progress = func(done, total int, it evaluation.Item, cached bool, err error) {
@@ -126,19 +209,7 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 			fmt.Fprintf(e.stderr, "[%d/%d] %s %s\n", done, total, it.Rel, status)
 		}
 	}
-	out.records, out.failed, err = col.Collect(ctx, m.Items)
-	if err != nil {
-		return nil, err
-	}
-	if len(out.records) == 0 {
-		return nil, fmt.Errorf("%w: all %d items failed", evaluation.ErrNoItems, len(m.Items))
-	}
-	extra, err := c.collectTraining(ctx, col, m, out)
-	if err != nil {
-		return nil, err
-	}
-	out.groups, _ = evaluation.GroupsByPath(append(append([]evaluation.Item(nil), m.Items...), extra...), people)
-	return out, nil
+	return col
 }
 
 // collectTraining analyses the --train-on manifests other than m into
@@ -200,6 +271,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("eval", e)
 	var cf corpusFlags
 	cf.register(fs)
+	cf.seg.register(fs)
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
 	cv := fs.Int("cv", 0, "cross-validate the training procedure with this many folds by source (0: score every item with the model)")
 	seed := fs.Int64("seed", 1, "fold assignment seed for --cv")
@@ -234,6 +306,25 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// What is scored: the items as analysed whole, or (--segment) as one
+	// live segment each; training always uses the whole recordings.
+	scoredRecs, failed := c.records, c.failed
+	if cf.seg.duration > 0 {
+		scoredRecs, failed = c.segRecords, c.segFailed
+		if len(c.failed) > 0 {
+			c.warnings = append(c.warnings, fmt.Sprintf("%d items could not be analysed whole and do not train", len(c.failed)))
+		}
+	}
+	crossValidate := func(opt models.TrainOptions) ([]evaluation.Scored, []error) {
+		if cf.seg.duration > 0 {
+			var train []evaluation.Record
+			if c.trainOnMain {
+				train = c.records
+			}
+			return evaluation.CrossValidatedOn(scoredRecs, append(append([]evaluation.Record(nil), train...), c.train...), c.groups, opt)
+		}
+		return evaluation.CrossValidated(c.records, c.train, c.trainOnMain, c.groups, opt)
+	}
 	var res *evaluation.Result
 	if *cv >= 2 {
 		opt := models.TrainOptions{}
@@ -241,8 +332,8 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			opt = lm.Recipe() // cross-validate the recipe of the model
 		}
 		opt.Folds, opt.Seed = *cv, *seed
-		scored, errs := evaluation.CrossValidated(c.records, c.train, c.trainOnMain, c.groups, opt)
-		res = evaluation.Evaluate(scored, c.failed)
+		scored, errs := crossValidate(opt)
+		res = evaluation.Evaluate(scored, failed)
 		res.Mode = fmt.Sprintf("cv-%d", *cv)
 		res.Model = "trained per fold with the options of " + scorer.Version() + c.trainedOnNote()
 		for _, err := range errs {
@@ -252,22 +343,25 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			runs := []evaluation.RepeatRow{evaluation.RowOf(res, opt.Seed)}
 			for i := 1; i < *repeat; i++ {
 				opt.Seed = *seed + int64(i)
-				sc, errs := evaluation.CrossValidated(c.records, c.train, c.trainOnMain, c.groups, opt)
+				sc, errs := crossValidate(opt)
 				for _, err := range errs {
 					res.Warnings = append(res.Warnings, fmt.Sprintf("seed %d: %v", opt.Seed, err))
 				}
-				runs = append(runs, evaluation.RowOf(evaluation.Evaluate(sc, c.failed), opt.Seed))
+				runs = append(runs, evaluation.RowOf(evaluation.Evaluate(sc, failed), opt.Seed))
 			}
 			res.Repeats = evaluation.Summarise(runs)
 		}
 	} else {
-		res = evaluation.Evaluate(evaluation.ScoreAll(c.records, scorer), c.failed)
+		res = evaluation.Evaluate(evaluation.ScoreAll(scoredRecs, scorer), failed)
 		res.Mode, res.Model = "model", scorer.Version()
 		if lm, ok := scorer.(*models.LogisticModel); ok && lm.Manifest == c.manifest.SHA256 {
 			res.Warnings = append(res.Warnings, "the model was trained on this manifest: these figures are train-on-test; run with --cv 5 for cross-validated figures")
 		}
 	}
 	res.Manifest, res.ManifestSHA256, res.Settings = c.manifest.Path, c.manifest.SHA256, c.settings
+	if cf.seg.duration > 0 {
+		res.Settings, res.Segment = c.segSettings, cf.seg.describe()
+	}
 	res.Warnings = append(c.warnings, res.Warnings...)
 	if *asJSON {
 		return res.WriteJSON(e.stdout)

@@ -52,44 +52,8 @@ func TestEvalAndTrainUsageErrors(t *testing.T) {
 // trained the model. Real analysis of short corpus voices.
 func TestEvalTrainOnOtherManifest(t *testing.T) {
 	dir := t.TempDir()
-	var gen, man []testutil.Item
-	for _, it := range testutil.Corpus(t) {
-		if it.Modality != "audio" {
-			continue
-		}
-		switch {
-		case it.Label == "genuine" && len(gen) < 4:
-			gen = append(gen, it)
-		case it.Kind == "tts-espeak" && len(man) < 4:
-			man = append(man, it)
-		}
-	}
-	require.Len(t, gen, 4)
-	require.Len(t, man, 4)
-	write := func(name string, items []testutil.Item, conv bool) string {
-		folder := filepath.Join(dir, name)
-		require.NoError(t, os.MkdirAll(folder, 0o755))
-		f, err := os.Create(filepath.Join(folder, "manifest.csv"))
-		require.NoError(t, err)
-		w := csv.NewWriter(f)
-		require.NoError(t, w.Write([]string{"path", "split", "modality", "label", "video_label", "audio_label", "kind", "source"}))
-		for i, it := range items {
-			rel := fmt.Sprintf("a%d%s", i, filepath.Ext(it.Path))
-			if conv {
-				rel = fmt.Sprintf("a%d.ogg", i)
-				testutil.FFmpeg(t, "-i", it.Path, "-c:a", "libopus", "-b:a", "32k", filepath.Join(folder, rel))
-			} else {
-				require.NoError(t, os.Symlink(it.Path, filepath.Join(folder, rel)))
-			}
-			require.NoError(t, w.Write([]string{rel, "dev", "audio", it.Label, it.VideoLabel, it.AudioLabel, it.Kind, it.Source}))
-		}
-		w.Flush()
-		require.NoError(t, w.Error())
-		require.NoError(t, f.Close())
-		return f.Name()
-	}
-	items := append(gen, man...)
-	orig, opus := write("orig", items, false), write("opus", items, true)
+	items := voiceItems(t)
+	orig, opus := writeManifest(t, dir, "orig", items, false), writeManifest(t, dir, "opus", items, true)
 	cache := filepath.Join(dir, "cache")
 
 	var out, errb bytes.Buffer
@@ -135,4 +99,103 @@ func TestEvalTrainOnOtherManifest(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &w))
 	assert.Len(t, w.TrainedOn, 2)
 	assert.Contains(t, w.TrainedOn, w.Manifest)
+}
+
+// voiceItems are four genuine and four synthetic corpus voices.
+func voiceItems(t *testing.T) []testutil.Item {
+	var gen, man []testutil.Item
+	for _, it := range testutil.Corpus(t) {
+		if it.Modality != "audio" {
+			continue
+		}
+		switch {
+		case it.Label == "genuine" && len(gen) < 4:
+			gen = append(gen, it)
+		case it.Kind == "tts-espeak" && len(man) < 4:
+			man = append(man, it)
+		}
+	}
+	require.Len(t, gen, 4)
+	require.Len(t, man, 4)
+	return append(gen, man...)
+}
+
+// writeManifest writes a manifest of items into dir/name, as links to the
+// corpus files or (conv) as Opus copies, and returns its path.
+func writeManifest(t *testing.T, dir, name string, items []testutil.Item, conv bool) string {
+	folder := filepath.Join(dir, name)
+	require.NoError(t, os.MkdirAll(folder, 0o755))
+	f, err := os.Create(filepath.Join(folder, "manifest.csv"))
+	require.NoError(t, err)
+	w := csv.NewWriter(f)
+	require.NoError(t, w.Write([]string{"path", "split", "modality", "label", "video_label", "audio_label", "kind", "source"}))
+	for i, it := range items {
+		rel := fmt.Sprintf("a%d%s", i, filepath.Ext(it.Path))
+		if conv {
+			rel = fmt.Sprintf("a%d.ogg", i)
+			testutil.FFmpeg(t, "-i", it.Path, "-c:a", "libopus", "-b:a", "32k", filepath.Join(folder, rel))
+		} else {
+			require.NoError(t, os.Symlink(it.Path, filepath.Join(folder, rel)))
+		}
+		require.NoError(t, w.Write([]string{rel, "dev", "audio", it.Label, it.VideoLabel, it.AudioLabel, it.Kind, it.Source}))
+	}
+	w.Flush()
+	require.NoError(t, w.Error())
+	require.NoError(t, f.Close())
+	return f.Name()
+}
+
+// --segment scores each item on one stretch analysed as the live bot does
+// (16-kHz voice only, so no band-limit measurement), with folds trained on
+// the whole recordings; the segments have their own cache entries.
+func TestEvalSegment(t *testing.T) {
+	dir := t.TempDir()
+	manifest := writeManifest(t, dir, "orig", voiceItems(t), false)
+	cache := filepath.Join(dir, "cache")
+	type result struct {
+		Segment  string `json:"segment"`
+		Settings string `json:"settings"`
+		Cached   int    `json:"cached"`
+		Overall  struct {
+			N int `json:"n"`
+		} `json:"overall"`
+		Signals map[string]struct {
+			Measured int `json:"measured"`
+		} `json:"signals"`
+	}
+	eval := func(args ...string) result {
+		t.Helper()
+		var out, errb bytes.Buffer
+		args = append([]string{"eval", "--manifest", manifest, "--cache", cache, "--detector-version", "test", "--quiet", "--json"}, args...)
+		code := run(context.Background(), args, &env{stdout: &out, stderr: &errb})
+		require.Equal(t, exitOK, code, errb.String())
+		var r result
+		require.NoError(t, json.Unmarshal(out.Bytes(), &r), out.String())
+		return r
+	}
+	whole := eval("--cv", "2")
+	assert.Empty(t, whole.Segment)
+	assert.Positive(t, whole.Signals["audio.bandlimit"].Measured, "the synthetic voices' band limit is measured on the whole files")
+
+	seg := eval("--cv", "2", "--segment", "3s", "--segment-start", "1s")
+	assert.Equal(t, 8, seg.Overall.N)
+	assert.Zero(t, seg.Cached, "a segment is not the whole recording's cache entry")
+	assert.Contains(t, seg.Segment, "3s from 1s")
+	assert.Contains(t, seg.Settings, "start=1s duration=3s voice-only")
+	assert.Zero(t, seg.Signals["audio.bandlimit"].Measured, "live segments have no full-band audio")
+	assert.Positive(t, seg.Signals["audio.envelope"].Measured)
+
+	again := eval("--segment", "3s", "--segment-start", "1s")
+	assert.Equal(t, 8, again.Cached, "the segments are cached under their own key")
+	assert.Equal(t, 8, again.Overall.N)
+
+	for _, args := range [][]string{
+		{"--segment-start", "1s"},
+		{"--segment", "3s", "--segment-fps", "0"},
+		{"--segment", "-3s"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), append([]string{"eval", "--manifest", manifest, "--cache", cache, "--quiet"}, args...), &env{stdout: &out, stderr: &errb})
+		assert.Equal(t, exitUsage, code, "%v: %s", args, errb.String())
+	}
 }
