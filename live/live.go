@@ -124,6 +124,7 @@ type Session struct {
 	closeOnce sync.Once
 
 	mu       sync.Mutex
+	fullBand bool // an audio track carries the 48-kHz band (set before any segment)
 	readers  []interface{ Interrupt() }
 	base     time.Time // wall clock of media time 0
 	segs     map[int]*segment
@@ -223,6 +224,8 @@ func (s *Session) run() {
 	}
 	var wg sync.WaitGroup
 	s.mu.Lock()
+	// Every side is known before any reader runs, so no segment is
+	// complete before each side has passed it.
 	for _, t := range tracks {
 		if t.Video != nil {
 			s.readers = append(s.readers, t.Video)
@@ -230,6 +233,12 @@ func (s *Session) run() {
 		if t.Audio != nil {
 			s.readers = append(s.readers, t.Audio)
 		}
+		if t.FullBand != nil {
+			s.readers = append(s.readers, t.FullBand)
+			s.fullBand = true
+			s.sides[fullBandSide] = &side{}
+		}
+		s.sides[t.Kind] = &side{}
 	}
 	stopped := s.stopped()
 	s.mu.Unlock()
@@ -238,23 +247,27 @@ func (s *Session) run() {
 			r.Interrupt()
 		}
 	}
-	for _, t := range tracks {
-		s.sides[t.Kind] = &side{}
+	start := func(kind string, read func(offset float64) error, offset float64) {
 		wg.Add(1)
-		go func(t whip.Track) {
+		go func() {
 			defer wg.Done()
-			offset := t.Start.Sub(s.base).Seconds()
-			var err error
-			if t.Kind == "video" {
-				err = s.runVideo(t.Video, offset)
-			} else {
-				err = s.runAudio(t.Audio, offset)
+			if err := read(offset); err != nil {
+				s.cfg.Analysis.Logger.Warn("live track analysis stopped", "kind", kind, "err", err)
 			}
-			if err != nil {
-				s.cfg.Analysis.Logger.Warn("live track analysis stopped", "kind", t.Kind, "err", err)
-			}
-			s.endSide(t.Kind)
-		}(t)
+			s.endSide(kind)
+		}()
+	}
+	for _, t := range tracks {
+		offset := t.Start.Sub(s.base).Seconds()
+		if t.Kind == "video" {
+			start(t.Kind, func(o float64) error { return s.runVideo(t.Video, o) }, offset)
+			continue
+		}
+		start(t.Kind, func(o float64) error { return s.runAudio(t.Audio, o, false) }, offset)
+		if t.FullBand != nil {
+			// Its own goroutine: the two audio readers share a decoder.
+			start(fullBandSide, func(o float64) error { return s.runAudio(t.FullBand, o, true) }, offset)
+		}
 	}
 	wg.Wait()
 	s.mu.Lock()
@@ -294,7 +307,9 @@ func (s *Session) segmentAt(t float64) (*segment, int, error) {
 	if err != nil {
 		return nil, k, err
 	}
-	seg.WithoutFullBand("the live path decodes the 16-kHz voice only; the full report measures it")
+	if !s.fullBand {
+		seg.WithoutFullBand("the live path decodes the 16-kHz voice only; the full report measures it")
+	}
 	sg := &segment{seg: seg, start: float64(k) * s.segLen(), end: float64(k+1) * s.segLen()}
 	s.segs[k] = sg
 	return sg, k, nil
@@ -381,8 +396,17 @@ func (s *Session) runVideo(vr *media.VideoReader, offset float64) error {
 	return nil
 }
 
-func (s *Session) runAudio(ar *media.AudioReader, offset float64) error {
+// fullBandSide is the side of the 48-kHz audio reader.
+const fullBandSide = "audio-full-band"
+
+// runAudio feeds the voice (or, with full, the 48-kHz band) to the
+// segments.
+func (s *Session) runAudio(ar *media.AudioReader, offset float64, full bool) error {
 	defer ar.Close()
+	kind := "audio"
+	if full {
+		kind = fullBandSide
+	}
 	for !s.stopped() {
 		c, err := ar.Next()
 		if err != nil {
@@ -397,7 +421,11 @@ func (s *Session) runAudio(ar *media.AudioReader, offset float64) error {
 		if err != nil {
 			return err
 		}
-		s.advance("audio", k)
+		s.advance(kind, k)
+		if full {
+			sg.seg.ObserveFullBand(c)
+			continue
+		}
 		sg.seg.ObserveVoice(c)
 		s.mu.Lock()
 		s.stats.AudioSeconds += float64(len(c.Samples)) / float64(c.Rate)

@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -43,13 +44,19 @@ func (r *recorder) kinds() map[string]int {
 // while it plays, a signal held over a (deliberately low) threshold raises
 // an alert, and the session ends when the call does.
 func TestLiveScoresAndAlerts(t *testing.T) {
+	for _, fullBand := range []bool{true, false} {
+		t.Run(fmt.Sprintf("full band %v", fullBand), func(t *testing.T) { liveScoresAndAlerts(t, fullBand) })
+	}
+}
+
+func liveScoresAndAlerts(t *testing.T, fullBand bool) {
 	defer test.CheckRoutines(t)()
 	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
 	ivf, ogg := whiptest.Fixtures(t, clip, 8, 640, 25, false, false)
 	fm, err := models.LocateFaceModels("")
 	require.NoError(t, err)
 
-	ep, err := whip.NewEndpoint(whip.Config{})
+	ep, err := whip.NewEndpoint(whip.Config{FullBand: fullBand})
 	require.NoError(t, err)
 	var pub *whip.Publication
 	client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
@@ -86,7 +93,7 @@ func TestLiveScoresAndAlerts(t *testing.T) {
 	require.GreaterOrEqual(t, k["score"], 2, "8 s in 4-s segments")
 	require.GreaterOrEqual(t, k["alert"], 1)
 	require.Equal(t, 1, k["ended"])
-	var scored bool
+	var scored, bandMeasured bool
 	for _, e := range rec.events {
 		if e.Kind == "score" && e.Authenticity != nil {
 			scored = true
@@ -94,16 +101,26 @@ func TestLiveScoresAndAlerts(t *testing.T) {
 			require.Greater(t, e.FaceSeconds, 1.0)
 			bandlimit := false
 			for _, sg := range e.Signals {
-				if sg.Name == "audio.bandlimit" {
-					bandlimit = true
+				if sg.Name != "audio.bandlimit" {
+					continue
+				}
+				bandlimit = true
+				if fullBand {
+					// Measured on the 48-kHz band, or not for a reason of
+					// its own (too little speech in one segment).
+					require.NotContains(t, sg.Reason, "16-kHz", "the band is fed")
+					require.NotContains(t, sg.Reason, "no audio", "the band is fed")
+					bandMeasured = bandMeasured || sg.Measured
+				} else {
 					require.False(t, sg.Measured)
 					require.Contains(t, sg.Reason, "16-kHz voice only", "says why, not that the call had no sound")
 				}
 			}
-			require.True(t, bandlimit, "the band-limit signal is listed as not measured")
+			require.True(t, bandlimit, "the band-limit signal is listed")
 		}
 	}
 	require.True(t, scored, "at least one segment had enough face and voice for a score")
+	require.Equal(t, fullBand, bandMeasured, "band limit measured live exactly when the full band is decoded")
 	// Alerts come only from signals the model gives weight to: with an
 	// alert score every measured signal crosses, a measured signal without
 	// weight stays silent.

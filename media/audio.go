@@ -111,22 +111,51 @@ func newAudioReader(p *process, rate, chunk int, start time.Duration) *AudioRead
 // first sample. The caller writes the stream into w and closes w at its
 // end; the reader then reaches io.EOF. Close the reader in any case.
 func (t Tools) DecodeAudio(ctx context.Context, format string, opts AudioOptions) (*AudioReader, io.WriteCloser, error) {
-	if opts.SampleRate <= 0 {
-		return nil, nil, errors.New("media: DecodeAudio needs a sample rate")
-	}
-	chunk := opts.ChunkSamples
-	if chunk <= 0 {
-		chunk = opts.SampleRate / 10
-	}
-	args := []string{"-hide_banner", "-nostats", "-loglevel", "repeat+level+warning",
-		"-f", format, "-i", "pipe:0", "-vn", "-sn", "-dn",
-		"-ac", "1", "-ar", strconv.Itoa(opts.SampleRate),
-		"-f", "f32le", "-c:a", "pcm_f32le", "-flush_packets", "1", "pipe:1"}
-	p, err := startFFmpeg(ctx, t.ffmpeg(), args, true, nil, nil)
+	ars, w, err := t.DecodeAudioStreams(ctx, format, []AudioOptions{opts})
 	if err != nil {
 		return nil, nil, err
 	}
-	return newAudioReader(p, opts.SampleRate, chunk, 0), p.stdin, nil
+	return ars[0], w, nil
+}
+
+// DecodeAudioStreams is DecodeAudio with one ffmpeg delivering the sound
+// once per entry of opts (e.g. the 16-kHz voice and the source-rate
+// band): the stream is written and decoded once. As with Open, each reader
+// must be read on its own goroutine and closed; the last Close reaps
+// ffmpeg.
+func (t Tools) DecodeAudioStreams(ctx context.Context, format string, opts []AudioOptions) ([]*AudioReader, io.WriteCloser, error) {
+	if len(opts) == 0 {
+		return nil, nil, errors.New("media: DecodeAudioStreams needs at least one output")
+	}
+	args := []string{"-hide_banner", "-nostats", "-loglevel", "repeat+level+warning",
+		"-f", format, "-i", "pipe:0"}
+	ars := make([]*AudioReader, len(opts))
+	for i, o := range opts {
+		if o.SampleRate <= 0 {
+			return nil, nil, errors.New("media: DecodeAudio needs a sample rate")
+		}
+		chunk := o.ChunkSamples
+		if chunk <= 0 {
+			chunk = o.SampleRate / 10
+		}
+		pipe := "pipe:1"
+		if i > 0 {
+			pipe = "pipe:" + strconv.Itoa(i+2) // fds 3, 4, …
+		}
+		args = append(args, "-map", "0:a:0", "-vn", "-sn", "-dn",
+			"-ac", "1", "-ar", strconv.Itoa(o.SampleRate),
+			"-f", "f32le", "-c:a", "pcm_f32le", "-flush_packets", "1", pipe)
+		ars[i] = newAudioReader(nil, o.SampleRate, chunk, 0)
+	}
+	p, err := startFFmpegOutputs(ctx, t.ffmpeg(), args, true, len(opts)-1, nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.share(len(opts))
+	for i, ar := range ars {
+		ar.p, ar.out = p, p.outs[i]
+	}
+	return ars, p.stdin, nil
 }
 
 // Rate returns the delivered sample rate.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bonafide-dev/bonafide/internal/testutil"
@@ -73,6 +76,64 @@ func TestDecodeAudioFromPipe(t *testing.T) {
 		total += len(c.Samples)
 	}
 	require.InDelta(t, 2.0, float64(total)/media.VoiceRate, 0.05)
+}
+
+// One decoder delivers a live stream twice, as the 16-kHz voice and at
+// 48 kHz: a 12-kHz tone is in the second only.
+func TestDecodeAudioStreamsFromPipe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.ogg")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "sine=frequency=12000:sample_rate=48000:duration=2", "-c:a", "libopus", "-b:a", "96k", path)
+	stream, err := os.ReadFile(path)
+	require.NoError(t, err)
+	ars, w, err := media.Tools{}.DecodeAudioStreams(context.Background(), "ogg",
+		[]media.AudioOptions{{SampleRate: media.VoiceRate}, {SampleRate: 48000}})
+	require.NoError(t, err)
+	require.Len(t, ars, 2)
+	require.Len(t, testutil.ChildProcesses(), 1, "one ffmpeg for both")
+	go func() {
+		_, _ = w.Write(stream)
+		_ = w.Close()
+	}()
+	type got struct {
+		n      int
+		energy float64
+	}
+	res := make([]got, 2)
+	var wg sync.WaitGroup
+	for i, ar := range ars {
+		wg.Add(1)
+		go func() { // each reader on its own goroutine
+			defer wg.Done()
+			for {
+				c, err := ar.Next()
+				if err != nil {
+					assert.ErrorIs(t, err, io.EOF)
+					return
+				}
+				for _, v := range c.Samples {
+					res[i].energy += float64(v) * float64(v)
+				}
+				res[i].n += len(c.Samples)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, ar := range ars {
+		require.NoError(t, ar.Close())
+		require.NoError(t, ar.Close())
+	}
+	testutil.NoChildProcesses(t)
+	require.InDelta(t, 2.0, float64(res[0].n)/media.VoiceRate, 0.05)
+	require.InDelta(t, 2.0, float64(res[1].n)/48000, 0.05)
+	voiceRMS := math.Sqrt(res[0].energy / float64(res[0].n))
+	fullRMS := math.Sqrt(res[1].energy / float64(res[1].n))
+	require.Greater(t, fullRMS, 0.05, "the tone (amplitude 1/8) is in the full band")
+	require.Less(t, voiceRMS, fullRMS/30, "and not below 8 kHz")
+
+	_, _, err = media.Tools{}.DecodeAudioStreams(context.Background(), "ogg", nil)
+	require.Error(t, err)
+	_, _, err = media.Tools{}.DecodeAudioStreams(context.Background(), "ogg", []media.AudioOptions{{}})
+	require.Error(t, err)
 }
 
 // Closing a live decoder while its writer is still open does not hang.

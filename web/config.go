@@ -105,6 +105,10 @@ type LiveConfig struct {
 	// live (the recording keeps every frame at full size).
 	FPS   float64
 	Width int
+	// FullBand also decodes the call's sound at 48 kHz, so that the
+	// band-limit signal (resampled synthetic voices) is measured live too;
+	// off, only the 16-kHz voice is analysed live (less CPU).
+	FullBand bool
 	// Segment is the stretch of the call one live score covers.
 	Segment time.Duration
 	// A signal whose score stays at least AlertScore (with at least
@@ -129,6 +133,7 @@ func DefaultLiveConfig() LiveConfig {
 		MaxSessions:       8,
 		FPS:               8,
 		Width:             640,
+		FullBand:          true,
 		Segment:           8 * time.Second,
 		AlertScore:        0.7,
 		AlertConfidence:   0.3,

@@ -59,6 +59,11 @@ func BenchmarkLiveSessions(b *testing.B) {
 			require.NoError(b, err)
 			c.Live.FPS = fps
 		}
+		if v := os.Getenv("BONAFIDE_BENCH_FULL_BAND"); v != "" {
+			on, err := strconv.ParseBool(v)
+			require.NoError(b, err)
+			c.Live.FullBand = on
+		}
 		if v := os.Getenv("BONAFIDE_BENCH_SEGMENT"); v != "" {
 			d, err := time.ParseDuration(v)
 			require.NoError(b, err)

@@ -79,7 +79,7 @@ func newLiveManager(ctx context.Context, cfg Config, log *slog.Logger, st store.
 	lc := cfg.Live
 	ep, err := whip.NewEndpoint(whip.Config{
 		Tools: cfg.Analysis.Tools, Logger: log.With("component", "whip"),
-		LiveFPS: lc.FPS, LiveWidth: lc.Width,
+		LiveFPS: lc.FPS, LiveWidth: lc.Width, FullBand: lc.FullBand,
 		UDPPortMin: lc.UDPPortMin, UDPPortMax: lc.UDPPortMax, PublicIPs: lc.PublicIPs,
 		DisconnectTimeout: lc.DisconnectTimeout,
 	})

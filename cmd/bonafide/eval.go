@@ -37,12 +37,14 @@ type corpusFlags struct {
 type segmentFlags struct {
 	duration, start time.Duration
 	fps             float64
+	voiceOnly       bool
 }
 
 func (s *segmentFlags) register(fs *flag.FlagSet) {
-	fs.DurationVar(&s.duration, "segment", 0, "score each item on one stretch of this length, analysed as the live bot does (--segment-fps, 16-kHz voice only); the model, or each fold's model with --cv, is still trained on whole recordings (0: score whole recordings)")
+	fs.DurationVar(&s.duration, "segment", 0, "score each item on one stretch of this length, analysed as the live bot does (at --segment-fps); the model, or each fold's model with --cv, is still trained on whole recordings (0: score whole recordings)")
 	fs.DurationVar(&s.start, "segment-start", 0, "with --segment: where the stretch begins in each item")
 	fs.Float64Var(&s.fps, "segment-fps", 8, "with --segment: analysis frame rate of the stretch (the live default)")
+	fs.BoolVar(&s.voiceOnly, "segment-voice-only", false, "with --segment: analyse the 16-kHz voice only, as serve --live-full-band=false does")
 }
 
 // config is base restricted to the segment, as the live path analyses it
@@ -62,13 +64,21 @@ func (s *segmentFlags) config(base analysis.Config) (analysis.Config, error) {
 	}
 	cfg := base
 	cfg.Video.FPS = s.fps
-	cfg.Start, cfg.Duration, cfg.NoFullBand = s.start, s.duration, true
+	cfg.Start, cfg.Duration, cfg.NoFullBand = s.start, s.duration, s.voiceOnly
 	return cfg, nil
+}
+
+// band names the audio a segment analyses.
+func (s *segmentFlags) band() string {
+	if s.voiceOnly {
+		return "voice-only"
+	}
+	return "full-band"
 }
 
 // describe says what a segment run scores.
 func (s *segmentFlags) describe() string {
-	return fmt.Sprintf("one live segment per item: %v from %v, at %g fps, 16-kHz voice only; trained on whole recordings", s.duration, s.start, s.fps)
+	return fmt.Sprintf("one live segment per item: %v from %v, at %g fps, %s audio; trained on whole recordings", s.duration, s.start, s.fps, s.band())
 }
 
 func (c *corpusFlags) register(fs *flag.FlagSet) {
@@ -164,7 +174,7 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 	}
 	if c.seg.duration > 0 {
 		if !c.noCache {
-			out.segSettings = fmt.Sprintf("fps=%g width=%d start=%v duration=%v voice-only detectors=%s", c.seg.fps, c.af.width, c.seg.start, c.seg.duration, fp)
+			out.segSettings = fmt.Sprintf("fps=%g width=%d start=%v duration=%v %s detectors=%s", c.seg.fps, c.af.width, c.seg.start, c.seg.duration, c.seg.band(), fp)
 		}
 		out.segRecords, out.segFailed, err = c.collector(e, segCfg, out.segSettings).Collect(ctx, m.Items)
 		if err != nil {

@@ -145,9 +145,10 @@ func writeManifest(t *testing.T, dir, name string, items []testutil.Item, conv b
 	return f.Name()
 }
 
-// --segment scores each item on one stretch analysed as the live bot does
-// (16-kHz voice only, so no band-limit measurement), with folds trained on
-// the whole recordings; the segments have their own cache entries.
+// --segment scores each item on one stretch analysed as the live bot does,
+// with folds trained on the whole recordings; the segments have their own
+// cache entries; --segment-voice-only leaves out the full band, as serve
+// --live-full-band=false does.
 func TestEvalSegment(t *testing.T) {
 	dir := t.TempDir()
 	manifest := writeManifest(t, dir, "orig", voiceItems(t), false)
@@ -177,17 +178,22 @@ func TestEvalSegment(t *testing.T) {
 	assert.Empty(t, whole.Segment)
 	assert.Positive(t, whole.Signals["audio.bandlimit"].Measured, "the synthetic voices' band limit is measured on the whole files")
 
-	seg := eval("--cv", "2", "--segment", "3s", "--segment-start", "1s")
+	seg := eval("--cv", "2", "--segment", "3s", "--segment-start", "1s", "--segment-voice-only")
 	assert.Equal(t, 8, seg.Overall.N)
 	assert.Zero(t, seg.Cached, "a segment is not the whole recording's cache entry")
 	assert.Contains(t, seg.Segment, "3s from 1s")
 	assert.Contains(t, seg.Settings, "start=1s duration=3s voice-only")
-	assert.Zero(t, seg.Signals["audio.bandlimit"].Measured, "live segments have no full-band audio")
+	assert.Zero(t, seg.Signals["audio.bandlimit"].Measured, "no full-band audio")
 	assert.Positive(t, seg.Signals["audio.envelope"].Measured)
 
-	again := eval("--segment", "3s", "--segment-start", "1s")
+	again := eval("--segment", "3s", "--segment-start", "1s", "--segment-voice-only")
 	assert.Equal(t, 8, again.Cached, "the segments are cached under their own key")
 	assert.Equal(t, 8, again.Overall.N)
+
+	full := eval("--segment", "3s", "--segment-start", "1s")
+	assert.Zero(t, full.Cached, "full-band segments are another cache entry")
+	assert.Contains(t, full.Settings, "full-band")
+	assert.Positive(t, full.Signals["audio.bandlimit"].Measured, "the band limit is measured on 3-s segments with the full band")
 
 	for _, args := range [][]string{
 		{"--segment-start", "1s"},

@@ -54,6 +54,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&lc.MaxSessions, "live-max-sessions", lc.MaxSessions, "live sessions receiving media at once")
 	fs.Float64Var(&lc.FPS, "live-fps", lc.FPS, "frames per second analysed live")
 	fs.IntVar(&lc.Width, "live-width", lc.Width, "largest width of the frames analysed live")
+	fs.BoolVar(&lc.FullBand, "live-full-band", lc.FullBand, "also analyse the call's sound at 48 kHz live (the band-limit signal); false: the 16-kHz voice only, less CPU")
 	fs.DurationVar(&lc.Segment, "live-segment", lc.Segment, "stretch of the call one live score covers")
 	fs.Float64Var(&lc.AlertScore, "live-alert-score", lc.AlertScore, "signal score (0-1) that counts towards an alert")
 	fs.DurationVar(&lc.AlertAfter, "live-alert-after", lc.AlertAfter, "how long a signal must stay over the alert score")

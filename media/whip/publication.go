@@ -30,6 +30,10 @@ type Track struct {
 	Codec string // MIME type, e.g. "video/VP8"
 	Video *media.VideoReader
 	Audio *media.AudioReader // mono at media.VoiceRate
+	// FullBand is the same sound, mono at 48 kHz, when Config.FullBand is
+	// set (else nil). It shares Audio's decoder: read each on its own
+	// goroutine, and close both.
+	FullBand *media.AudioReader
 	// Start is the wall-clock arrival of the track's first packet; frame and
 	// chunk timestamps count from it.
 	Start time.Time
@@ -212,12 +216,19 @@ func (p *Publication) offer(t Track) {
 	select {
 	case p.tracks <- t:
 	default:
-		if t.Video != nil {
-			t.Video.Close()
+		t.close()
+	}
+}
+
+// close closes the track's readers.
+func (t Track) close() {
+	for _, r := range []*media.AudioReader{t.Audio, t.FullBand} {
+		if r != nil {
+			r.Close()
 		}
-		if t.Audio != nil {
-			t.Audio.Close()
-		}
+	}
+	if t.Video != nil {
+		t.Video.Close()
 	}
 }
 
@@ -296,6 +307,11 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 	defer close(queue)
 
 	started, waitKey, recording := false, true, false
+	defer func() {
+		if !started { // never handed out: nobody else will close it
+			vr.Close()
+		}
+	}()
 	lastPLI := time.Time{}
 	for {
 		pkt, _, err := remote.ReadRTP()
@@ -357,13 +373,21 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 		return err
 	}
 	defer rec.Close()
-	ar, in, err := p.cfg.Tools.DecodeAudio(context.Background(), "ogg", media.AudioOptions{SampleRate: media.VoiceRate})
+	opts := []media.AudioOptions{{SampleRate: media.VoiceRate}}
+	if p.cfg.FullBand {
+		opts = append(opts, media.AudioOptions{SampleRate: 48000})
+	}
+	ars, in, err := p.cfg.Tools.DecodeAudioStreams(context.Background(), "ogg", opts)
 	if err != nil {
 		return err
 	}
+	track := Track{Kind: "audio", Codec: remote.Codec().MimeType, Audio: ars[0]}
+	if len(ars) > 1 {
+		track.FullBand = ars[1]
+	}
 	if !p.addInput(in) {
 		in.Close()
-		ar.Close()
+		track.close()
 		return nil
 	}
 	queue := make(chan *rtp.Packet, p.cfg.QueuePackets)
@@ -390,6 +414,11 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 	}()
 	defer close(queue)
 	started := false
+	defer func() {
+		if !started { // never handed out: nobody else will close it
+			track.close()
+		}
+	}()
 	for {
 		pkt, _, err := remote.ReadRTP()
 		if err != nil {
@@ -399,7 +428,8 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 			started = true
 			st.firstAt = time.Now()
 			st.recAt, st.recRTP, st.clock = st.firstAt, pkt.Timestamp, remote.Codec().ClockRate
-			p.offer(Track{Kind: "audio", Codec: remote.Codec().MimeType, Audio: ar, Start: st.firstAt})
+			track.Start = st.firstAt
+			p.offer(track)
 		}
 		st.packets.Add(1)
 		st.bytes.Add(int64(len(pkt.Payload)))
@@ -445,12 +475,7 @@ func (p *Publication) Close() error {
 		for {
 			select {
 			case t := <-p.tracks:
-				if t.Video != nil {
-					t.Video.Close()
-				}
-				if t.Audio != nil {
-					t.Audio.Close()
-				}
+				t.close()
 				continue
 			default:
 			}

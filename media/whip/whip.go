@@ -43,6 +43,12 @@ type Config struct {
 	// them media is dropped and counted, never blocking the receiver.
 	QueueFrames  int
 	QueuePackets int
+	// FullBand also decodes the sound at Opus's own 48 kHz into
+	// Track.FullBand, for the detectors that look above the voice band
+	// (the band-limit cliff of resampled synthetic voices). Both audio
+	// readers share one decoder: a consumer must read each on its own
+	// goroutine.
+	FullBand bool
 	// UDPPortMin/Max restrict ICE to a port range (0 = any).
 	UDPPortMin, UDPPortMax uint16
 	// PublicIPs are announced as host candidates (behind 1:1 NAT).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -254,4 +255,42 @@ func drain(tr whip.Track) (n, width int) {
 		n += len(c.Samples)
 	}
 	return n, 0
+}
+
+// With FullBand the audio track also carries the sound at 48 kHz, decoded
+// once with the voice; a consumer reading both keeps up and loses nothing.
+func TestFullBandAudio(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	_, ogg := whiptest.Fixtures(t, clip, 5, 640, 25, false, false)
+	client, pub, _ := publish(t, whip.Config{FullBand: true}, whiptest.Options{Audio: ogg})
+	var tr whip.Track
+	select {
+	case tr = <-pub.Tracks():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no track")
+	}
+	require.Equal(t, "audio", tr.Kind)
+	require.NotNil(t, tr.FullBand)
+	require.Equal(t, media.VoiceRate, tr.Audio.Rate())
+	require.Equal(t, 48000, tr.FullBand.Rate())
+	counts := make([]int, 2)
+	var wg sync.WaitGroup
+	for i, ar := range []*media.AudioReader{tr.Audio, tr.FullBand} {
+		wg.Add(1)
+		go func() { // each on its own goroutine: they share one decoder
+			defer wg.Done()
+			defer ar.Close()
+			for c, err := ar.Next(); err == nil; c, err = ar.Next() {
+				counts[i] += len(c.Samples)
+			}
+		}()
+	}
+	finish(t, client, pub)
+	wg.Wait()
+	require.InDelta(t, 5*media.VoiceRate, counts[0], 0.6*media.VoiceRate)
+	require.InDelta(t, 5*48000, counts[1], 0.6*48000)
+	st := pub.Stats()
+	require.Len(t, st, 1)
+	require.Zero(t, st[0].Dropped)
 }
