@@ -169,9 +169,15 @@ func (s *Segment) Coverage() (face, speech detectors.Coverage) {
 	return s.set.Face.Coverage(), s.set.Speech.Coverage()
 }
 
-// Score fuses results with scorer.
+// Score fuses a whole recording's results with scorer.
 func Score(scorer models.Scorer, results []detectors.Result, face, speech detectors.Coverage) models.Output {
 	return scorer.Score(models.Input{Signals: Signals(results), FaceSeconds: face.Seconds, SpeechSeconds: speech.Seconds})
+}
+
+// ScoreLive fuses one live segment's results with scorer (as
+// models.Input.Live: a model's live thresholds apply).
+func ScoreLive(scorer models.Scorer, results []detectors.Result, face, speech detectors.Coverage) models.Output {
+	return scorer.Score(models.Input{Signals: Signals(results), FaceSeconds: face.Seconds, SpeechSeconds: speech.Seconds, Live: true})
 }
 
 // Close closes every detector. It is idempotent.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bonafide-dev/bonafide/models"
 	"github.com/bonafide-dev/bonafide/report"
 )
 
@@ -18,6 +19,16 @@ type Record struct {
 	Item     Item
 	Features Features
 	Cached   bool // the features came from the cache
+	// Live says the features are one live segment of the item, not the
+	// whole recording (eval --segment): it is scored as models.Input.Live.
+	Live bool
+}
+
+// Input returns the model input of the record.
+func (r Record) Input() models.Input {
+	in := r.Features.Input()
+	in.Live = r.Live
+	return in
 }
 
 // Failure is an item that could not be analysed. Failures are listed in

@@ -22,7 +22,7 @@ type Scored struct {
 func ScoreAll(recs []Record, s models.Scorer) []Scored {
 	out := make([]Scored, len(recs))
 	for i, r := range recs {
-		out[i] = Scored{Record: r, Output: s.Score(r.Features.Input())}
+		out[i] = Scored{Record: r, Output: s.Score(r.Input())}
 	}
 	return out
 }
@@ -33,7 +33,7 @@ func Samples(recs []Record, groups map[string]int) []models.Sample {
 	out := make([]models.Sample, len(recs))
 	for i, r := range recs {
 		out[i] = models.Sample{
-			Input:   r.Features.Input(),
+			Input:   r.Input(),
 			Group:   groups[r.Item.Rel],
 			Overall: toLabel(r.Item.Label),
 			Video:   toLabel(r.Item.VideoLabel),
@@ -70,9 +70,28 @@ func CrossValidated(recs, extra []Record, trainOnRecs bool, groups map[string]in
 // CrossValidated, but trains only on train (never scored) of the other
 // folds. It measures a model trained on one view of the items (whole
 // recordings) on another view of the same items (one live segment each);
-// groups must cover both (the views of an item share its path).
+// groups must cover both (the views of an item share its path). The
+// training records get their items' live segments from score
+// (AttachSegments), so each fold's model chooses its live thresholds on
+// the segments of its own training items.
 func CrossValidatedOn(score, train []Record, groups map[string]int, opt models.TrainOptions) ([]Scored, []error) {
 	return crossValidate(score, false, train, groups, opt)
+}
+
+// AttachSegments sets the Segment of each sample (made from recs, in
+// order) whose item has a live segment among segs.
+func AttachSegments(samples []models.Sample, recs, segs []Record) {
+	byPath := map[string]models.Input{}
+	for _, r := range segs {
+		if r.Live {
+			byPath[r.Item.Rel] = r.Input()
+		}
+	}
+	for i, r := range recs {
+		if in, ok := byPath[r.Item.Rel]; ok {
+			samples[i].Segment = &in
+		}
+	}
 }
 
 func crossValidate(score []Record, trainOnScore bool, train []Record, groups map[string]int, opt models.TrainOptions) ([]Scored, []error) {
@@ -80,7 +99,9 @@ func crossValidate(score []Record, trainOnScore bool, train []Record, groups map
 	for i := range samples {
 		samples[i].NoTrain = !trainOnScore
 	}
-	for _, s := range Samples(train, groups) {
+	extra := Samples(train, groups)
+	AttachSegments(extra, train, score)
+	for _, s := range extra {
 		s.NoScore = true
 		samples = append(samples, s)
 	}

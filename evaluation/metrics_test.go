@@ -107,3 +107,21 @@ func TestRepeatsSpread(t *testing.T) {
 	assert.InDelta(t, 0.01, float64(r.FPRAtManipulated.Mean), 1e-12)
 	assert.Len(t, r.Runs, 3)
 }
+
+// AttachSegments gives a sample its item's live segment (matched by
+// path), never a whole-recording record's features.
+func TestAttachSegments(t *testing.T) {
+	rec := func(rel string, live bool, face float64) Record {
+		return Record{Item: Item{Rel: rel}, Live: live, Features: Features{FaceSeconds: face}}
+	}
+	recs := []Record{rec("a.mp4", false, 20), rec("b.mp4", false, 20), rec("train0:a.mp4", false, 20)}
+	segs := []Record{rec("a.mp4", true, 8), rec("b.mp4", false, 8)}
+	samples := Samples(recs, map[string]int{})
+	AttachSegments(samples, recs, segs)
+	require.NotNil(t, samples[0].Segment)
+	assert.Equal(t, 8.0, samples[0].Segment.FaceSeconds)
+	assert.True(t, samples[0].Segment.Live)
+	assert.False(t, samples[0].Input.Live)
+	assert.Nil(t, samples[1].Segment, "b's record is not a live segment")
+	assert.Nil(t, samples[2].Segment, "a copy of a is another item")
+}

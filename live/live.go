@@ -448,7 +448,7 @@ func (s *Session) score(sg *segment) {
 	defer sg.seg.Close()
 	results := sg.seg.Results()
 	face, speech := sg.seg.Coverage()
-	out := analysis.Score(s.cfg.Analysis.Scorer, results, face, speech)
+	out := analysis.ScoreLive(s.cfg.Analysis.Scorer, results, face, speech)
 	ev := Event{
 		Kind: "score", At: time.Now(), Start: sg.start, End: sg.end,
 		Authenticity: out.Authenticity, Verdict: out.Verdict, VerdictReason: out.VerdictReason,

@@ -24,6 +24,7 @@ func TestEmbeddedModelScoresCorpusItem(t *testing.T) {
 	assert.NotEmpty(t, m.Trained)
 	require.NotNil(t, m.CV)
 	assert.Contains(t, m.CV.Groups, "overall")
+	require.NotNil(t, m.LiveThresholds, "the shipped model carries thresholds for live segments (train --segment)")
 
 	fm, err := models.LocateFaceModels("")
 	require.NoError(t, err)

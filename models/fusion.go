@@ -43,6 +43,10 @@ type Input struct {
 	Signals       []Signal
 	FaceSeconds   float64
 	SpeechSeconds float64
+	// Live says the signals come from one live segment of a call, not a
+	// whole recording: a model with live thresholds (fitted on segments'
+	// scores, which spread wider) uses them for the verdicts.
+	Live bool
 }
 
 // ModalityScore is the fused score of one modality.

@@ -213,8 +213,12 @@ type LogisticModel struct {
 	// Combine maps the highest modality evidence to the probability.
 	Combine    Platt      `json:"combine"`
 	Thresholds Thresholds `json:"thresholds"`
-	CV         *CVMetrics `json:"cv,omitempty"`
-	Notes      []string   `json:"notes,omitempty"`
+	// LiveThresholds, when set, replace Thresholds for live segments
+	// (Input.Live): they are chosen the same way, on the out-of-fold scores
+	// of the genuine training items' segments (Sample.Segment).
+	LiveThresholds *Thresholds `json:"live_thresholds,omitempty"`
+	CV             *CVMetrics  `json:"cv,omitempty"`
+	Notes          []string    `json:"notes,omitempty"`
 }
 
 // Version implements Scorer.
@@ -260,9 +264,10 @@ func (m *LogisticModel) Validate() error {
 	if m.Combine.A < 0 || !isFinite(m.Combine.A) || !isFinite(m.Combine.B) {
 		return fmt.Errorf("%w: combine %+v", ErrBadWeights, m.Combine)
 	}
-	t := m.Thresholds
-	if t.Suspicious < 0 || t.Suspicious > t.Inconclusive || t.Inconclusive > t.Genuine || t.Genuine > 101 {
-		return fmt.Errorf("%w: thresholds %+v not ordered", ErrBadWeights, t)
+	for _, t := range []*Thresholds{&m.Thresholds, m.LiveThresholds} {
+		if t != nil && (t.Suspicious < 0 || t.Suspicious > t.Inconclusive || t.Inconclusive > t.Genuine || t.Genuine > 101) {
+			return fmt.Errorf("%w: thresholds %+v not ordered", ErrBadWeights, *t)
+		}
 	}
 	for _, sm := range m.SubModels {
 		switch sm.Modality {
@@ -386,8 +391,17 @@ func (m *LogisticModel) Score(in Input) Output {
 			return math.Abs(out.Contributions[i].Points) > math.Abs(out.Contributions[j].Points)
 		})
 	}
-	finish(&out, p, in, m.Thresholds)
+	finish(&out, p, in, m.thresholdsFor(in))
 	return out
+}
+
+// thresholdsFor returns the verdict thresholds for in: the live ones for a
+// live segment when the model has them.
+func (m *LogisticModel) thresholdsFor(in Input) Thresholds {
+	if in.Live && m.LiveThresholds != nil {
+		return *m.LiveThresholds
+	}
+	return m.Thresholds
 }
 
 // Informative reports whether any signal carries weight: a model whose

@@ -32,6 +32,11 @@ type Sample struct {
 	// (it is only scored); NoScore keeps it from being scored (it only
 	// trains the folds that do not hold it out). Both are off by default.
 	NoTrain, NoScore bool
+	// Segment, when set, is the same item's features from one live segment
+	// (Live set). Train scores it out of fold like the whole recording and
+	// chooses the model's LiveThresholds on the genuine items' segments;
+	// segments never train the weights.
+	Segment *Input
 }
 
 // LabelFor returns the label a modality's sub-model is trained on: the
@@ -139,11 +144,12 @@ func Train(samples []Sample, opt TrainOptions) (*LogisticModel, error) {
 	folds := GroupFolds(groups, opt.Folds, opt.Seed)
 	m := &LogisticModel{Format: FusionFormat, ConfidenceWeighted: opt.UseConfidence, Options: opt}
 	// oof[mod][i] is sample i's out-of-fold evidence, NaN when the
-	// sub-model does not apply to it.
-	oof := map[string][]float64{}
+	// sub-model does not apply to it; oofSeg[mod][i] the same for its
+	// segment.
+	oof, oofSeg := map[string][]float64{}, map[string][]float64{}
 	var skipped []string
 	for _, mod := range []string{ModVideo, ModAudio, ModAV} {
-		sub, ev, err := trainModality(samples, folds, mod, opt, m.ConfidenceWeighted)
+		sub, ev, evSeg, err := trainModality(samples, folds, mod, opt, m.ConfidenceWeighted)
 		if err != nil {
 			skipped = append(skipped, fmt.Sprintf("%s: %v", mod, err))
 			continue
@@ -155,7 +161,7 @@ func Train(samples []Sample, opt TrainOptions) (*LogisticModel, error) {
 			continue
 		}
 		m.SubModels = append(m.SubModels, *sub)
-		oof[mod] = ev
+		oof[mod], oofSeg[mod] = ev, evSeg
 	}
 	if len(m.SubModels) == 0 {
 		return nil, fmt.Errorf("%w: no modality could be fitted (%s)", ErrNoTrainingData, strings.Join(skipped, "; "))
@@ -164,15 +170,9 @@ func Train(samples []Sample, opt TrainOptions) (*LogisticModel, error) {
 		m.Notes = append(m.Notes, "sub-model not fitted: "+s)
 	}
 	// Interview-level out-of-fold evidence: the highest modality.
-	best := make([]float64, len(samples))
+	best, bestSeg := highest(oof, len(samples)), highest(oofSeg, len(samples))
 	var es, ys []float64
 	for i, s := range samples {
-		best[i] = math.NaN()
-		for _, ev := range oof {
-			if v := ev[i]; !math.IsNaN(v) && (math.IsNaN(best[i]) || v > best[i]) {
-				best[i] = v
-			}
-		}
 		if !math.IsNaN(best[i]) && s.Overall != LabelNone {
 			es = append(es, best[i])
 			ys = append(ys, boolf(s.Overall == LabelManipulated))
@@ -183,18 +183,48 @@ func Train(samples []Sample, opt TrainOptions) (*LogisticModel, error) {
 		return nil, err
 	}
 	m.Combine = comb
-	var neg []int
-	for i, s := range samples {
-		a := 101 // unscored items never reach a verdict threshold
-		if !math.IsNaN(best[i]) {
-			a = int(math.Round(100 * (1 - comb.Prob(best[i]))))
+	authenticity := func(ev float64) int {
+		if math.IsNaN(ev) {
+			return 101 // unscored items never reach a verdict threshold
 		}
-		if s.Overall == LabelGenuine {
-			neg = append(neg, a)
+		return int(math.Round(100 * (1 - comb.Prob(ev))))
+	}
+	var neg, negSeg []int
+	for i, s := range samples {
+		if s.Overall != LabelGenuine {
+			continue
+		}
+		neg = append(neg, authenticity(best[i]))
+		if s.Segment != nil {
+			negSeg = append(negSeg, authenticity(bestSeg[i]))
 		}
 	}
 	m.Thresholds = chooseThresholds(neg, opt)
+	if len(negSeg) >= MinLiveGenuine {
+		t := chooseThresholds(negSeg, opt)
+		m.LiveThresholds = &t
+		m.Notes = append(m.Notes, fmt.Sprintf("live thresholds chosen on the segments of %d genuine items", len(negSeg)))
+	}
 	return m, nil
+}
+
+// MinLiveGenuine is the least number of genuine items with a segment for
+// Train to choose live thresholds.
+const MinLiveGenuine = 20
+
+// highest returns, per sample, the highest evidence of any modality (NaN
+// when none applies).
+func highest(ev map[string][]float64, n int) []float64 {
+	best := make([]float64, n)
+	for i := range best {
+		best[i] = math.NaN()
+		for _, e := range ev {
+			if v := e[i]; !math.IsNaN(v) && (math.IsNaN(best[i]) || v > best[i]) {
+				best[i] = v
+			}
+		}
+	}
+	return best
 }
 
 // chooseThresholds picks, for each verdict boundary, the highest
@@ -224,8 +254,9 @@ func chooseThresholds(neg []int, opt TrainOptions) Thresholds {
 }
 
 // trainModality fits one modality's sub-model and returns it with every
-// sample's out-of-fold evidence (NaN where it does not apply).
-func trainModality(samples []Sample, folds []int, mod string, opt TrainOptions, confWeighted bool) (*SubModel, []float64, error) {
+// sample's out-of-fold evidence and its segment's (NaN where it does not
+// apply or there is no segment).
+func trainModality(samples []Sample, folds []int, mod string, opt TrainOptions, confWeighted bool) (*SubModel, []float64, []float64, error) {
 	var use []int
 	for i, s := range samples {
 		if s.LabelFor(mod) != LabelNone {
@@ -234,13 +265,25 @@ func trainModality(samples []Sample, folds []int, mod string, opt TrainOptions, 
 	}
 	final, err := fitSubModel(samples, use, mod, opt, confWeighted)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	// Out-of-fold logits for calibration.
+	// Out-of-fold logits for calibration (and of the segments, which do
+	// not calibrate).
 	var zs, ys []float64
-	zOOF := make([]float64, len(samples))
+	zOOF, zSeg := make([]float64, len(samples)), make([]float64, len(samples))
 	for i := range zOOF {
-		zOOF[i] = math.NaN()
+		zOOF[i], zSeg[i] = math.NaN(), math.NaN()
+	}
+	logit := func(sub *SubModel, in Input) float64 {
+		idx := index(in)
+		if !sub.applies(idx) {
+			return math.NaN()
+		}
+		z := sub.Bias
+		for _, t := range sub.terms(idx, confWeighted) {
+			z += t
+		}
+		return z
 	}
 	nFolds := 0
 	for _, f := range folds {
@@ -263,13 +306,12 @@ func trainModality(samples []Sample, folds []int, mod string, opt TrainOptions, 
 			continue // this fold's items get no out-of-fold logit
 		}
 		for _, i := range test {
-			idx := index(samples[i].Input)
-			if !sub.applies(idx) {
-				continue
+			if seg := samples[i].Segment; seg != nil {
+				zSeg[i] = logit(sub, *seg)
 			}
-			z := sub.Bias
-			for _, t := range sub.terms(idx, confWeighted) {
-				z += t
+			z := logit(sub, samples[i].Input)
+			if math.IsNaN(z) {
+				continue
 			}
 			zOOF[i] = z
 			zs = append(zs, z)
@@ -278,7 +320,7 @@ func trainModality(samples []Sample, folds []int, mod string, opt TrainOptions, 
 	}
 	cal, err := fitPlatt(zs, ys, opt.Iterations)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Remove the base rate of this sub-model's items (smoothed), so that
 	// the evidence of an uninformative sub-model is 0.
@@ -289,14 +331,17 @@ func trainModality(samples []Sample, folds []int, mod string, opt TrainOptions, 
 	prior := (npos + 1) / (float64(len(ys)) + 2)
 	cal.B -= math.Log(prior / (1 - prior))
 	final.Evidence = cal
-	ev := make([]float64, len(samples))
-	for i, z := range zOOF {
-		ev[i] = math.NaN()
-		if !math.IsNaN(z) {
-			ev[i] = cal.Map(z)
+	evidence := func(zs []float64) []float64 {
+		ev := make([]float64, len(zs))
+		for i, z := range zs {
+			ev[i] = math.NaN()
+			if !math.IsNaN(z) {
+				ev[i] = cal.Map(z)
+			}
 		}
+		return ev
 	}
-	return final, ev, nil
+	return final, evidence(zOOF), evidence(zSeg), nil
 }
 
 // fitSubModel fits the logistic regression of modality mod on the samples

@@ -379,3 +379,68 @@ func TestRecipeOfOlderWeights(t *testing.T) {
 	old.Options.MissingIndicators = false
 	assert.True(t, old.Recipe().MissingIndicators, "its indicator features tell the recipe")
 }
+
+// With live segments (here: the same items with noisier scores, as a
+// shorter stretch gives), Train chooses live thresholds on the segments'
+// out-of-fold scores; they hold a noisier genuine segment to the same
+// false-positive rates, so they sit lower than the whole-recording ones,
+// and Score uses them only for Input.Live. Without segments there are none.
+func TestLiveThresholds(t *testing.T) {
+	samples := synthetic(200, 3)
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := range samples {
+		seg := samples[i].Input
+		seg.Live = true
+		seg.Signals = append([]Signal(nil), seg.Signals...)
+		for j := range seg.Signals {
+			seg.Signals[j].Score = clamp(seg.Signals[j].Score+0.25*rng.NormFloat64(), 0, 1)
+		}
+		samples[i].Segment = &seg
+	}
+	opt := TrainOptions{Iterations: 1000, TargetFPR: 0.05}
+	m, err := Train(samples, opt)
+	require.NoError(t, err)
+	require.NotNil(t, m.LiveThresholds)
+	live, whole := *m.LiveThresholds, m.Thresholds
+	assert.True(t, live.Suspicious <= live.Inconclusive && live.Inconclusive <= live.Genuine, "%+v", live)
+	assert.Less(t, live.Genuine, whole.Genuine, "noisier genuine segments need a lower bar for 'genuine'")
+	assert.LessOrEqual(t, live.Suspicious, whole.Suspicious)
+	require.NoError(t, m.Validate())
+
+	// The same input gets the live verdict only as a live segment.
+	var in Input
+	found := false
+	for _, s := range samples {
+		out := m.Score(s.Input)
+		if out.Authenticity == nil {
+			continue
+		}
+		if a := *out.Authenticity; a >= live.Genuine && a < whole.Genuine {
+			in, found = s.Input, true
+			break
+		}
+	}
+	require.True(t, found, "some item scores between the two 'genuine' bars")
+	assert.NotEqual(t, Genuine, m.Score(in).Verdict)
+	in.Live = true
+	assert.Equal(t, Genuine, m.Score(in).Verdict)
+
+	data, err := m.Marshal()
+	require.NoError(t, err)
+	back, err := ParseLogisticModel(data)
+	require.NoError(t, err)
+	assert.Equal(t, m.LiveThresholds, back.LiveThresholds)
+	bad := *m
+	bad.LiveThresholds = &Thresholds{Genuine: 10, Inconclusive: 40, Suspicious: 20}
+	require.ErrorIs(t, bad.Validate(), ErrBadWeights)
+
+	for i := range samples {
+		samples[i].Segment = nil
+	}
+	m, err = Train(samples, opt)
+	require.NoError(t, err)
+	assert.Nil(t, m.LiveThresholds)
+	in.Live = true
+	assert.Equal(t, m.Score(in).Verdict, m.Score(Input{Signals: in.Signals, FaceSeconds: in.FaceSeconds, SpeechSeconds: in.SpeechSeconds}).Verdict,
+		"without live thresholds a live segment is judged like a recording")
+}

@@ -41,7 +41,7 @@ type segmentFlags struct {
 }
 
 func (s *segmentFlags) register(fs *flag.FlagSet) {
-	fs.DurationVar(&s.duration, "segment", 0, "score each item on one stretch of this length, analysed as the live bot does (at --segment-fps); the model, or each fold's model with --cv, is still trained on whole recordings (0: score whole recordings)")
+	fs.DurationVar(&s.duration, "segment", 0, "eval: score each item on one stretch of this length, analysed as the live bot does (at --segment-fps), with the model's live thresholds; the model, or each fold's model with --cv, is still trained on whole recordings (0: score whole recordings). train: choose the live thresholds on such segments")
 	fs.DurationVar(&s.start, "segment-start", 0, "with --segment: where the stretch begins in each item")
 	fs.Float64Var(&s.fps, "segment-fps", 8, "with --segment: analysis frame rate of the stretch (the live default)")
 	fs.BoolVar(&s.voiceOnly, "segment-voice-only", false, "with --segment: analyse the 16-kHz voice only, as serve --live-full-band=false does")
@@ -182,6 +182,9 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 		}
 		if len(out.segRecords) == 0 {
 			return nil, fmt.Errorf("%w: all %d items failed as segments", evaluation.ErrNoItems, len(m.Items))
+		}
+		for i := range out.segRecords {
+			out.segRecords[i].Live = true
 		}
 	} else if len(out.records) == 0 {
 		return nil, fmt.Errorf("%w: all %d items failed", evaluation.ErrNoItems, len(m.Items))

@@ -151,7 +151,8 @@ func writeManifest(t *testing.T, dir, name string, items []testutil.Item, conv b
 // --live-full-band=false does.
 func TestEvalSegment(t *testing.T) {
 	dir := t.TempDir()
-	manifest := writeManifest(t, dir, "orig", voiceItems(t), false)
+	items := voiceItems(t)
+	manifest := writeManifest(t, dir, "orig", items, false)
 	cache := filepath.Join(dir, "cache")
 	type result struct {
 		Segment  string `json:"segment"`
@@ -194,6 +195,21 @@ func TestEvalSegment(t *testing.T) {
 	assert.Zero(t, full.Cached, "full-band segments are another cache entry")
 	assert.Contains(t, full.Settings, "full-band")
 	assert.Positive(t, full.Signals["audio.bandlimit"].Measured, "the band limit is measured on 3-s segments with the full band")
+
+	// train --segment: eight items are too few genuine segments for live
+	// thresholds, and it says so.
+	weights := filepath.Join(dir, "w.json")
+	var out, errb bytes.Buffer
+	opus := writeManifest(t, dir, "opus", items, true)
+	code := run(context.Background(), []string{"train", "--manifest", manifest, "--train-on", manifest + "," + opus,
+		"--segment", "3s", "--segment-start", "1s", "--segment-voice-only",
+		"--folds", "2", "--min-measured", "2", "--cache", cache, "--detector-version", "test", "--quiet", "--out", weights},
+		&env{stdout: &out, stderr: &errb})
+	require.Equal(t, exitOK, code, errb.String())
+	assert.Contains(t, out.String(), "no live thresholds: fewer than 20 genuine items have a segment")
+	data, err := os.ReadFile(weights)
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), "live_thresholds")
 
 	for _, args := range [][]string{
 		{"--segment-start", "1s"},

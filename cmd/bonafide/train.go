@@ -18,6 +18,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("train", e)
 	var cf corpusFlags
 	cf.register(fs)
+	cf.seg.register(fs)
 	out := fs.String("out", "", "weights file to write, e.g. models/weights/fusion-v4.json (the binary embeds the highest version at its next build)")
 	var opt models.TrainOptions
 	fs.IntVar(&opt.Folds, "folds", 5, "cross-validation folds, by source")
@@ -80,10 +81,17 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	for _, err := range errs {
 		res.Warnings = append(res.Warnings, err.Error())
 	}
-	// The shipped model: the same recipe on every item.
-	m, err := models.Train(evaluation.Samples(c.trainingRecords(), c.groups), opt)
+	// The shipped model: the same recipe on every item; with --segment,
+	// live thresholds chosen on the segments of the manifest's items.
+	recs := c.trainingRecords()
+	samples := evaluation.Samples(recs, c.groups)
+	evaluation.AttachSegments(samples, recs, c.segRecords)
+	m, err := models.Train(samples, opt)
 	if err != nil {
 		return err
+	}
+	if cf.seg.duration > 0 && m.LiveThresholds == nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("no live thresholds: fewer than %d genuine items have a segment", models.MinLiveGenuine))
 	}
 	if !m.Informative() {
 		if err := res.WriteText(e.stdout); err != nil {
@@ -125,8 +133,12 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	} else if err := res.WriteText(e.stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s (%d sub-models, thresholds genuine≥%d inconclusive≥%d suspicious≥%d); rebuild the binary to embed it\n",
-		*out, len(m.SubModels), m.Thresholds.Genuine, m.Thresholds.Inconclusive, m.Thresholds.Suspicious)
+	live := ""
+	if t := m.LiveThresholds; t != nil {
+		live = fmt.Sprintf(", live genuine≥%d inconclusive≥%d suspicious≥%d", t.Genuine, t.Inconclusive, t.Suspicious)
+	}
+	fmt.Fprintf(e.stderr, "wrote %s (%d sub-models, thresholds genuine≥%d inconclusive≥%d suspicious≥%d%s); rebuild the binary to embed it\n",
+		*out, len(m.SubModels), m.Thresholds.Genuine, m.Thresholds.Inconclusive, m.Thresholds.Suspicious, live)
 	return nil
 }
 
