@@ -197,6 +197,9 @@ type Result struct {
 	// Repeats holds the spread of the headline figures when the
 	// cross-validation was repeated with other fold seeds (eval --repeat).
 	Repeats *Repeats `json:"repeats,omitempty"`
+	// UnseenKinds holds each manipulated kind's row when its family was
+	// never trained on (eval --unseen-kinds, see UnseenKinds).
+	UnseenKinds map[string]Row `json:"unseen_kinds,omitempty"`
 	// Scores is every analysed item's outcome, in manifest order; the text
 	// output lists it only when asked (eval --items).
 	Scores []ItemScore `json:"item_scores"`
@@ -446,6 +449,9 @@ func (r *Result) writeText(w io.Writer, items bool) error {
 	for _, k := range kinds {
 		row(k, r.Kinds[k])
 	}
+	if len(r.UnseenKinds) > 0 {
+		writeUnseen(&b, r.Kinds, r.UnseenKinds)
+	}
 	b.WriteString("\nPer signal (score AUC on items where measured, against its stream's label):\n")
 	fmt.Fprintf(&b, "%-26s %-6s %8s %8s %6s\n", "signal", "mod", "measured", "missing", "AUC")
 	names := make([]string, 0, len(r.Signals))
@@ -503,5 +509,32 @@ func writeItems(b *strings.Builder, scores []ItemScore) {
 	for _, x := range sorted {
 		fmt.Fprintf(b, "%-28s %-26s %-11s %6s %-12s %6s %6s %6s\n", x.Path, x.Kind, x.Label,
 			fnum(x.Probability), x.Verdict, fnum(x.Video), fnum(x.Audio), fnum(x.AV))
+	}
+}
+
+// writeUnseen prints each kind's AUC and recall when its family trained
+// the folds (seen) and when it did not (unseen).
+func writeUnseen(b *strings.Builder, seen, unseen map[string]Row) {
+	b.WriteString("\nUnseen manipulations: each family (a kind without its compression level or variant) left out of\n")
+	b.WriteString("every training set, its items scored against all genuine items of the same file modality:\n")
+	fmt.Fprintf(b, "%-26s %-22s %4s %7s %7s %7s %7s\n", "kind", "family", "n", "AUC", "AUC", "rec@man", "rec@sus")
+	fmt.Fprintf(b, "%-26s %-22s %4s %7s %7s %7s %7s\n", "", "", "", "seen", "unseen", "unseen", "unseen")
+	kinds := make([]string, 0, len(unseen))
+	for k := range unseen {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	var n, sumSeen, sumUnseen float64
+	for _, k := range kinds {
+		u := unseen[k]
+		fmt.Fprintf(b, "%-26s %-22s %4d %7s %7s %7s %7s\n", k, Family(k), u.Manipulated, fnum(seen[k].AUC), fnum(u.AUC),
+			fnum(u.RecallAtManipulated), fnum(u.RecallAtSuspicious))
+		if a, c := float64(seen[k].AUC), float64(u.AUC); !math.IsNaN(a) && !math.IsNaN(c) {
+			w := float64(u.Manipulated)
+			n, sumSeen, sumUnseen = n+w, sumSeen+w*a, sumUnseen+w*c
+		}
+	}
+	if n > 0 {
+		fmt.Fprintf(b, "mean kind AUC, weighted by items: seen %.3f, unseen %.3f\n", sumSeen/n, sumUnseen/n)
 	}
 }

@@ -290,6 +290,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	seed := fs.Int64("seed", 1, "fold assignment seed for --cv")
 	repeat := fs.Int("repeat", 1, "with --cv: repeat the cross-validation with this many fold seeds (seed, seed+1, …) and print the spread of the headline figures")
 	modelFile := fs.String("model", "", "fusion weights JSON to evaluate (default: the model built into the binary)")
+	unseen := fs.Bool("unseen-kinds", false, "with --cv: also cross-validate once per manipulation family with that family never trained on, and print each kind's figures unseen")
 	items := fs.Bool("items", false, "also list every item's probability, verdict and modality scores, misses and false alarms first (--json always has them)")
 	fs.Usage = func() {
 		io.WriteString(e.stderr, "Usage: bonafide eval --manifest FILE [--json] [--items] [--workers N] [--cv K] [flags]\n")
@@ -307,6 +308,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	if *repeat < 1 || (*repeat > 1 && *cv < 2) {
 		return usageErr("--repeat needs --cv and must be at least 1")
+	}
+	if *unseen && (*cv < 2 || cf.seg.duration > 0) {
+		return usageErr("--unseen-kinds needs --cv and whole recordings (no --segment)")
 	}
 	if cf.trainOn != "" && *cv < 2 {
 		return usageErr("--train-on needs --cv: without it eval scores with a finished model")
@@ -363,6 +367,14 @@ func runEval(ctx context.Context, e *env, args []string) error {
 				runs = append(runs, evaluation.RowOf(evaluation.Evaluate(sc, failed), opt.Seed))
 			}
 			res.Repeats = evaluation.Summarise(runs)
+		}
+		if *unseen {
+			opt.Seed = *seed
+			rows, errs := evaluation.UnseenKinds(c.records, c.train, c.trainOnMain, c.groups, opt)
+			res.UnseenKinds = rows
+			for _, err := range errs {
+				res.Warnings = append(res.Warnings, err.Error())
+			}
 		}
 	} else {
 		res = evaluation.Evaluate(evaluation.ScoreAll(scoredRecs, scorer), failed)

@@ -33,6 +33,8 @@ func TestEvalAndTrainUsageErrors(t *testing.T) {
 		{"eval train-on without cv", []string{"eval", "--manifest", manifest, "--train-on", manifest}, exitUsage},
 		{"eval repeat without cv", []string{"eval", "--manifest", manifest, "--repeat", "3"}, exitUsage},
 		{"eval repeat zero", []string{"eval", "--manifest", manifest, "--cv", "2", "--repeat", "0"}, exitUsage},
+		{"eval unseen kinds without cv", []string{"eval", "--manifest", manifest, "--unseen-kinds"}, exitUsage},
+		{"eval unseen kinds of segments", []string{"eval", "--manifest", manifest, "--cv", "2", "--segment", "8s", "--unseen-kinds"}, exitUsage},
 		{"train without out", []string{"train", "--manifest", manifest}, exitUsage},
 		{"train bad fpr", []string{"train", "--manifest", manifest, "--out", filepath.Join(dir, "w.json"), "--fpr", "2"}, exitUsage},
 		{"train bad values", []string{"train", "--manifest", manifest, "--out", filepath.Join(dir, "w.json"), "--values", "nocolon"}, exitUsage},
