@@ -197,6 +197,9 @@ type Result struct {
 	// Repeats holds the spread of the headline figures when the
 	// cross-validation was repeated with other fold seeds (eval --repeat).
 	Repeats *Repeats `json:"repeats,omitempty"`
+	// AUCIntervals are 95 % intervals of the headline AUCs from resampling
+	// the source groups (BootstrapAUC).
+	AUCIntervals *AUCIntervals `json:"auc_intervals,omitempty"`
 	// UnseenKinds holds each manipulated kind's row when its family was
 	// never trained on (eval --unseen-kinds, see UnseenKinds).
 	UnseenKinds map[string]Row `json:"unseen_kinds,omitempty"`
@@ -436,6 +439,11 @@ func (r *Result) writeText(w io.Writer, items bool) error {
 	row("video (video stream)", r.Video)
 	row("audio (audio stream)", r.Audio)
 	row("av (both streams)", r.AV)
+	if ci := r.AUCIntervals; ci != nil {
+		span := func(i Interval) string { return fnum(i.Low) + "–" + fnum(i.High) }
+		fmt.Fprintf(&b, "95 %% intervals of the AUC, resampling source groups (%d resamples): overall %s, video %s, audio %s, av %s\n",
+			ci.Resamples, span(ci.Overall), span(ci.Video), span(ci.Audio), span(ci.AV))
+	}
 	if r.Repeats != nil {
 		writeRepeats(&b, r.Repeats)
 	}

@@ -351,6 +351,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		opt.Folds, opt.Seed = *cv, *seed
 		scored, errs := crossValidate(opt)
 		res = evaluation.Evaluate(scored, failed)
+		res.AUCIntervals = evaluation.BootstrapAUC(scored, c.groups, bootstrapResamples, uint64(*seed))
 		res.Mode = fmt.Sprintf("cv-%d", *cv)
 		res.Model = "trained per fold with the options of " + scorer.Version() + c.trainedOnNote()
 		for _, err := range errs {
@@ -377,7 +378,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	} else {
-		res = evaluation.Evaluate(evaluation.ScoreAll(scoredRecs, scorer), failed)
+		scored := evaluation.ScoreAll(scoredRecs, scorer)
+		res = evaluation.Evaluate(scored, failed)
+		res.AUCIntervals = evaluation.BootstrapAUC(scored, c.groups, bootstrapResamples, uint64(*seed))
 		res.Mode, res.Model = "model", scorer.Version()
 		if lm, ok := scorer.(*models.LogisticModel); ok && lm.Manifest == c.manifest.SHA256 {
 			res.Warnings = append(res.Warnings, "the model was trained on this manifest: these figures are train-on-test; run with --cv 5 for cross-validated figures")
@@ -396,6 +399,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	return res.WriteText(e.stdout)
 }
+
+// bootstrapResamples is how often eval and train resample the source
+// groups for the AUC intervals.
+const bootstrapResamples = 1000
 
 // trainedOnNote says what trained the folds when --train-on changed it.
 func (c *collected) trainedOnNote() string {

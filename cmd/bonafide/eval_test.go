@@ -166,6 +166,9 @@ func TestEvalSegment(t *testing.T) {
 		Signals map[string]struct {
 			Measured int `json:"measured"`
 		} `json:"signals"`
+		AUCIntervals *struct {
+			Resamples int `json:"resamples"`
+		} `json:"auc_intervals"`
 	}
 	eval := func(args ...string) result {
 		t.Helper()
@@ -179,6 +182,8 @@ func TestEvalSegment(t *testing.T) {
 	}
 	whole := eval("--cv", "2")
 	assert.Empty(t, whole.Segment)
+	require.NotNil(t, whole.AUCIntervals)
+	assert.Equal(t, 1000, whole.AUCIntervals.Resamples)
 	assert.Positive(t, whole.Signals["audio.bandlimit"].Measured, "the synthetic voices' band limit is measured on the whole files")
 
 	seg := eval("--cv", "2", "--segment", "3s", "--segment-start", "1s", "--segment-voice-only")

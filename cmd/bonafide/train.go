@@ -75,6 +75,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	// Cross-validated figures of this recipe, never train-on-test.
 	scored, errs := evaluation.CrossValidated(c.records, c.train, c.trainOnMain, c.groups, opt)
 	res := evaluation.Evaluate(scored, c.failed)
+	res.AUCIntervals = evaluation.BootstrapAUC(scored, c.groups, bootstrapResamples, uint64(opt.Seed))
 	res.Manifest, res.ManifestSHA256, res.Settings = c.manifest.Path, c.manifest.SHA256, c.settings
 	res.Mode, res.Model = fmt.Sprintf("cv-%d", opt.Folds), "trained per fold"+c.trainedOnNote()
 	res.Warnings = c.warnings
