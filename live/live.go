@@ -8,8 +8,10 @@ package live
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,6 +79,31 @@ type Event struct {
 	LagSeconds float64 `json:"lag_seconds"`
 	Alert      *Alert  `json:"alert,omitempty"`
 	Stats      *Stats  `json:"stats,omitempty"`
+	// Tally (score events) counts the verdicts of every segment scored so
+	// far, this one included: one segment is wrong more often than the
+	// whole call, so the page shows the run of verdicts, not only the last.
+	Tally map[models.Verdict]int `json:"tally,omitempty"`
+}
+
+// TallyText says how many segments got each verdict, worst first, e.g.
+// "12 segments: 1 manipulated, 10 genuine, 1 inconclusive"; "" for none.
+func TallyText(t map[models.Verdict]int) string {
+	total := 0
+	var parts []string
+	for _, v := range []models.Verdict{models.Manipulated, models.Suspicious, models.Inconclusive, models.Genuine} {
+		if n := t[v]; n > 0 {
+			total += n
+			parts = append(parts, fmt.Sprintf("%d %s", n, v))
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	noun := "segments"
+	if total == 1 {
+		noun = "segment"
+	}
+	return fmt.Sprintf("%d %s: %s", total, noun, strings.Join(parts, ", "))
 }
 
 // SignalState is one signal in one segment.
@@ -130,6 +157,7 @@ type Session struct {
 	segs     map[int]*segment
 	sides    map[string]*side
 	stats    Stats
+	tally    map[models.Verdict]int
 	over     map[string]float64 // signal → seconds over its threshold
 	alerting map[string]bool
 }
@@ -152,7 +180,7 @@ func Start(pub *whip.Publication, cfg Config, emit func(Event)) *Session {
 		cfg: cfg, pub: pub, emit: emit,
 		stop: make(chan struct{}), finished: make(chan struct{}),
 		segs: map[int]*segment{}, sides: map[string]*side{},
-		over: map[string]float64{}, alerting: map[string]bool{},
+		over: map[string]float64{}, alerting: map[string]bool{}, tally: map[models.Verdict]int{},
 	}
 	s.wg.Add(1)
 	go s.run()
@@ -458,6 +486,8 @@ func (s *Session) score(sg *segment) {
 	var alerts []Alert
 	s.mu.Lock()
 	s.stats.Segments++
+	s.tally[out.Verdict]++
+	ev.Tally = maps.Clone(s.tally)
 	if s.stats.FirstScoreAt == 0 {
 		s.stats.FirstScoreAt = time.Since(s.base).Seconds()
 	}

@@ -94,6 +94,19 @@ func liveScoresAndAlerts(t *testing.T, fullBand bool) {
 	require.GreaterOrEqual(t, k["alert"], 1)
 	require.Equal(t, 1, k["ended"])
 	var scored, bandMeasured bool
+	segments := 0
+	for _, e := range rec.events {
+		if e.Kind != "score" {
+			continue
+		}
+		segments++
+		total := 0
+		for _, n := range e.Tally {
+			total += n
+		}
+		require.Equal(t, segments, total, "the tally counts every segment so far")
+		require.Positive(t, e.Tally[e.Verdict], "including this one")
+	}
 	for _, e := range rec.events {
 		if e.Kind == "score" && e.Authenticity != nil {
 			scored = true
@@ -172,4 +185,18 @@ func TestLiveCloseWhileStreaming(t *testing.T) {
 	}
 	require.NoError(t, pub.Close())
 	require.NoError(t, client.Close())
+}
+
+func TestTallyText(t *testing.T) {
+	for _, tc := range []struct {
+		tally map[models.Verdict]int
+		want  string
+	}{
+		{nil, ""},
+		{map[models.Verdict]int{models.Genuine: 1}, "1 segment: 1 genuine"},
+		{map[models.Verdict]int{models.Genuine: 10, models.Inconclusive: 1, models.Manipulated: 1, models.Suspicious: 0},
+			"12 segments: 1 manipulated, 1 inconclusive, 10 genuine"},
+	} {
+		assert.Equal(t, tc.want, live.TallyText(tc.tally))
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/bonafide-dev/bonafide/live"
 )
 
 // templateFuncs are the helpers templates may call.
@@ -34,6 +36,7 @@ var templateFuncs = template.FuncMap{
 	"lvl":     levelClass,
 	"title":   func(s string) string { return strings.ToUpper(s[:min(1, len(s))]) + s[min(1, len(s)):] },
 	"authstr": authString,
+	"tally":   live.TallyText,
 	"list":    func(v ...string) []string { return v },
 	"deref": func(v *float64) float64 {
 		if v == nil {

@@ -33,6 +33,7 @@ type companionState struct {
 	Scores int    `json:"scores"`
 	Score  string `json:"score"`
 	Rows   int    `json:"rows"`
+	Tally  string `json:"tally"`
 	Error  string `json:"error"`
 }
 
@@ -106,6 +107,7 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 				scores: Number(root.getAttribute("data-scores") || 0),
 				score: document.getElementById("live-score").textContent,
 				rows: document.querySelectorAll("#signal-rows tr[data-signal]").length,
+				tally: document.getElementById("live-tally").textContent,
 				error: err && !err.hidden ? err.textContent : ""};
 		})()`))
 		require.NoError(t, err)
@@ -121,6 +123,7 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 	assert.Equal(t, "connected", last.Conn)
 	assert.Equal(t, "live", last.State)
 	assert.Greater(t, last.Rows, 0, "each signal's state is shown")
+	assert.Regexp(t, `^[0-9]+ segments: `, last.Tally, "the run of verdicts so far is shown")
 	if withFace {
 		assert.NotEqual(t, "–", last.Score)
 	}

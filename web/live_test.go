@@ -68,6 +68,7 @@ func TestLiveSessionEndToEnd(t *testing.T) {
 	assert.Equal(t, "score", score.Kind)
 	assert.NotEmpty(t, score.Signals, "each signal's state is in the event")
 	assert.Greater(t, score.FaceSeconds, 1.0)
+	assert.Equal(t, 1, score.Tally[score.Verdict], "the first segment's verdict starts the tally")
 	mid := la.session(t, s.ID)
 	assert.Equal(t, store.LiveLive, mid.State)
 	require.NotEmpty(t, mid.Stats, "a running session reports its live statistics")

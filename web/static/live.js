@@ -30,6 +30,16 @@
     if (v >= 0.3) { return "lvl-low"; }
     return "lvl-ok";
   }
+  // tallyText is live.TallyText: verdict counts so far, worst first.
+  function tallyText(t) {
+    if (!t) { return ""; }
+    var total = 0, parts = [];
+    ["manipulated", "suspicious", "inconclusive", "genuine"].forEach(function (v) {
+      if (t[v] > 0) { total += t[v]; parts.push(t[v] + " " + v); }
+    });
+    if (total === 0) { return ""; }
+    return total + (total === 1 ? " segment: " : " segments: ") + parts.join(", ");
+  }
   function verdictClass(v) {
     return ["genuine", "inconclusive", "suspicious", "manipulated"].indexOf(v) >= 0 ? v : "none";
   }
@@ -63,6 +73,7 @@
       ", speech " + secs(ev.speech_seconds) + "; scored " + secs(ev.lag_seconds) + " after the segment ended.";
     if (ev.verdict_reason) { win += " " + ev.verdict_reason; }
     setText("live-window", win);
+    if (ev.tally) { setText("live-tally", tallyText(ev.tally)); }
 
     var body = el("signal-rows");
     if (body) {
