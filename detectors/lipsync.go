@@ -337,9 +337,18 @@ func (t *lsTracks) speechAt(tm float64) bool {
 	return false
 }
 
-// lsMargin is the audio needed on either side of a window's frames: the lag
-// range, the natural lead and the envelope smoothing.
+// lsMargin is the track data kept before the next window's start: its
+// envelope begins at the earliest delay searched (with the natural lead)
+// minus the smoothing room, 0.45 s before it.
 const lsMargin = 0.7
+
+// lsEnvAfter is how far past a window's end its audio envelope reaches
+// (the latest delay searched, plus smoothing room). A window waits for
+// that much audio, so that its envelope, and with it the surrogate shifts
+// and the chance level, never depend on how far the audio goroutine had
+// got when the window was measured; only the last windows, at Finish, end
+// where the audio ends.
+const lsEnvAfter = lsLead + lsLagMax + 0.1
 
 // processReady computes every window both tracks now cover; with final set
 // it computes the remaining windows with whatever data there is. Called
@@ -350,7 +359,7 @@ func (d *LipSync) processReady(final bool) {
 		start := float64(t.nextWin) * lsWinHop
 		end := start + lsWindow
 		if !final {
-			if !t.videoAny || !t.audioOK || t.videoEnd < end || t.audioEnd() < end+lsMargin {
+			if !t.videoAny || !t.audioOK || t.videoEnd < end || t.audioEnd() < end+lsEnvAfter {
 				return
 			}
 		} else if (!t.videoAny || start >= t.videoEnd) || (!t.audioOK || start >= t.audioEnd()) {
@@ -402,7 +411,7 @@ func (d *LipSync) computeWindow(start, end float64) {
 	t := &d.tr
 	// Frames of the window whose every lag falls inside the envelope.
 	lagLo, lagHi := lsLead+lsLagMin, lsLead+lsLagMax
-	env := d.envelope(math.Max(start+lagLo-0.1, t.aStart), math.Min(end+lagHi+0.1, t.audioEnd()))
+	env := d.envelope(math.Max(start+lagLo-0.1, t.aStart), math.Min(end+lsEnvAfter, t.audioEnd()))
 	if len(env.v) < 10 {
 		return
 	}

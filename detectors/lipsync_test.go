@@ -437,3 +437,31 @@ func BenchmarkLipSyncWindow(b *testing.B) {
 		}
 	}
 }
+
+// The result does not depend on how the video and audio goroutines happen
+// to interleave: a window is measured on the same span of audio whether
+// the audio ran far ahead or only just reached the window's end. (The
+// pipeline feeds them concurrently; before the fix a window could be cut
+// short by audio that had only just passed its margin, and re-running an
+// analysis moved the chance level.)
+func TestLipSyncSameResultWhateverTheInterleaving(t *testing.T) {
+	s := lsSynth{dur: 30, fps: 10, faceSize: 100}
+	mouth := newLSSyllables(1, s.dur)
+	run := func(first string) Result {
+		d := NewLipSync()
+		defer func() { require.NoError(t, d.Close()) }()
+		if first == "video" {
+			require.NoError(t, feedLSVideo(d, s, mouth))
+			require.NoError(t, feedLSAudio(d, s, mouth))
+		} else {
+			require.NoError(t, feedLSAudio(d, s, mouth))
+			require.NoError(t, feedLSVideo(d, s, mouth))
+		}
+		return d.Finish()
+	}
+	a, b := run("video"), run("audio")
+	require.NotNil(t, a.Summary)
+	require.NotNil(t, b.Summary)
+	assert.Equal(t, a.Summary.Score, b.Summary.Score)
+	assert.Equal(t, a.Summary.Values, b.Summary.Values)
+}
