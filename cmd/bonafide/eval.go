@@ -29,7 +29,7 @@ type corpusFlags struct {
 	detVer   string
 	trainOn  string
 	af       analysisFlags
-	seg      segmentFlags // eval only
+	seg      segmentFlags // registered by eval and train only
 }
 
 // segmentFlags make eval score what one live segment sees instead of the
@@ -47,25 +47,29 @@ func (s *segmentFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&s.voiceOnly, "segment-voice-only", false, "with --segment: analyse the 16-kHz voice only, as serve --live-full-band=false does")
 }
 
+// check validates the flags.
+func (s *segmentFlags) check() error {
+	switch {
+	case s.duration < 0 || s.start < 0:
+		return usageErr("--segment and --segment-start must not be negative")
+	case s.duration == 0 && s.start > 0:
+		return usageErr("--segment-start needs --segment")
+	case s.duration > 0 && (s.fps <= 0 || s.fps > 60):
+		return usageErr("--segment-fps must be in (0, 60]")
+	}
+	return nil
+}
+
 // config is base restricted to the segment, as the live path analyses it
-// (base itself without --segment).
-func (s *segmentFlags) config(base analysis.Config) (analysis.Config, error) {
-	if s.duration < 0 || s.start < 0 {
-		return base, usageErr("--segment and --segment-start must not be negative")
-	}
+// (base itself without --segment). The flags must have passed check.
+func (s *segmentFlags) config(base analysis.Config) analysis.Config {
 	if s.duration == 0 {
-		if s.start > 0 {
-			return base, usageErr("--segment-start needs --segment")
-		}
-		return base, nil
-	}
-	if s.fps <= 0 || s.fps > 60 {
-		return base, usageErr("--segment-fps must be in (0, 60]")
+		return base
 	}
 	cfg := base
 	cfg.Video.FPS = s.fps
 	cfg.Start, cfg.Duration, cfg.NoFullBand = s.start, s.duration, s.voiceOnly
-	return cfg, nil
+	return cfg
 }
 
 // band names the audio a segment analyses.
@@ -139,8 +143,7 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 			return nil, err
 		}
 	}
-	segCfg, err := c.seg.config(analysis.Config{})
-	if err != nil { // the flags are checked before anything is loaded
+	if err := c.seg.check(); err != nil {
 		return nil, err
 	}
 	cfg, release, err := c.af.config(e)
@@ -148,7 +151,6 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 		return nil, err
 	}
 	defer release()
-	segCfg, _ = c.seg.config(cfg)
 	out := &collected{manifest: m}
 	var fp string
 	if !c.noCache {
@@ -176,7 +178,7 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 		if !c.noCache {
 			out.segSettings = fmt.Sprintf("fps=%g width=%d start=%v duration=%v %s detectors=%s", c.seg.fps, c.af.width, c.seg.start, c.seg.duration, c.seg.band(), fp)
 		}
-		out.segRecords, out.segFailed, err = c.collector(e, segCfg, out.segSettings).Collect(ctx, m.Items)
+		out.segRecords, out.segFailed, err = c.collector(e, c.seg.config(cfg), out.segSettings).Collect(ctx, m.Items)
 		if err != nil {
 			return nil, err
 		}
