@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-
-	"github.com/bonafide-dev/bonafide/models"
 )
 
 // Interval is a two-sided 95 % interval; both ends are NaN (JSON null)
@@ -32,39 +30,25 @@ type AUCIntervals struct {
 // group (one person or clip) move together, because they are not
 // independent evidence. Unscored items count 0.5, as in Evaluate.
 func BootstrapAUC(scored []Scored, groups map[string]int, n int, seed uint64) *AUCIntervals {
-	type rowEntries struct{ all, video, audio, av []entry }
-	byGroup := map[int]*rowEntries{}
+	byGroup := map[int]*headlineEntries{}
 	var ids []int
 	for _, s := range scored {
 		g := groups[s.Item.Rel]
 		r, ok := byGroup[g]
 		if !ok {
-			r = &rowEntries{}
+			r = &headlineEntries{}
 			byGroup[g] = r
 			ids = append(ids, g)
 		}
-		r.all = append(r.all, overallEntry(s))
-		if s.Item.VideoLabel != None {
-			r.video = append(r.video, modalityEntry(s, models.ModVideo, s.Item.VideoLabel))
-		}
-		if s.Item.AudioLabel != None {
-			r.audio = append(r.audio, modalityEntry(s, models.ModAudio, s.Item.AudioLabel))
-		}
-		if s.Item.VideoLabel != None && s.Item.AudioLabel != None {
-			r.av = append(r.av, overallEntry(s))
-		}
+		r.add(s)
 	}
 	sort.Ints(ids)
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	var all, video, audio, av []float64
 	for k := 0; k < n && len(ids) > 0; k++ {
-		var sample rowEntries
+		var sample headlineEntries
 		for range ids {
-			r := byGroup[ids[rng.IntN(len(ids))]]
-			sample.all = append(sample.all, r.all...)
-			sample.video = append(sample.video, r.video...)
-			sample.audio = append(sample.audio, r.audio...)
-			sample.av = append(sample.av, r.av...)
+			sample.addAll(byGroup[ids[rng.IntN(len(ids))]])
 		}
 		all = appendAUC(all, sample.all)
 		video = appendAUC(video, sample.video)

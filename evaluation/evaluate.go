@@ -277,6 +277,33 @@ func makeRow(es []entry) Row {
 	return r
 }
 
+// headlineEntries are the items of the overall, video, audio and av rows.
+type headlineEntries struct{ all, video, audio, av []entry }
+
+// add puts s into the rows it belongs to: every item overall, the items
+// with a video (audio) stream in the video (audio) row with that stream's
+// modality score and label, the items with both streams in the av row.
+func (h *headlineEntries) add(s Scored) {
+	h.all = append(h.all, overallEntry(s))
+	if s.Item.VideoLabel != None {
+		h.video = append(h.video, modalityEntry(s, models.ModVideo, s.Item.VideoLabel))
+	}
+	if s.Item.AudioLabel != None {
+		h.audio = append(h.audio, modalityEntry(s, models.ModAudio, s.Item.AudioLabel))
+	}
+	if s.Item.VideoLabel != None && s.Item.AudioLabel != None {
+		h.av = append(h.av, overallEntry(s))
+	}
+}
+
+// addAll appends o's rows to h's.
+func (h *headlineEntries) addAll(o *headlineEntries) {
+	h.all = append(h.all, o.all...)
+	h.video = append(h.video, o.video...)
+	h.audio = append(h.audio, o.audio...)
+	h.av = append(h.av, o.av...)
+}
+
 func overallEntry(s Scored) entry {
 	return entry{p: s.Output.Probability, verdict: s.Output.Verdict, positive: s.Item.Label == Manipulated}
 }
@@ -302,30 +329,21 @@ func Evaluate(scored []Scored, failed []Failure) *Result {
 	if res.Failed == nil {
 		res.Failed = []Failure{}
 	}
-	var all, video, audio, av []entry
+	var rows headlineEntries
 	kinds := map[string][]int{}
 	genuineOf := map[string][]int{}
 	for i, s := range scored {
 		if s.Cached {
 			res.Cached++
 		}
-		all = append(all, overallEntry(s))
+		rows.add(s)
 		res.Scores = append(res.Scores, itemScore(s))
-		if s.Item.VideoLabel != None {
-			video = append(video, modalityEntry(s, models.ModVideo, s.Item.VideoLabel))
-		}
-		if s.Item.AudioLabel != None {
-			audio = append(audio, modalityEntry(s, models.ModAudio, s.Item.AudioLabel))
-		}
-		if s.Item.VideoLabel != None && s.Item.AudioLabel != None {
-			av = append(av, overallEntry(s))
-		}
 		kinds[s.Item.Kind] = append(kinds[s.Item.Kind], i)
 		if s.Item.Label == Genuine {
 			genuineOf[s.Item.Modality] = append(genuineOf[s.Item.Modality], i)
 		}
 	}
-	res.Overall, res.Video, res.Audio, res.AV = makeRow(all), makeRow(video), makeRow(audio), makeRow(av)
+	res.Overall, res.Video, res.Audio, res.AV = makeRow(rows.all), makeRow(rows.video), makeRow(rows.audio), makeRow(rows.av)
 	for kind, idx := range kinds {
 		var es []entry
 		manipulated := false

@@ -275,11 +275,11 @@ func (s *Session) run() {
 			r.Interrupt()
 		}
 	}
-	start := func(kind string, read func(offset float64) error, offset float64) {
+	start := func(kind string, read func() error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := read(offset); err != nil {
+			if err := read(); err != nil {
 				s.cfg.Analysis.Logger.Warn("live track analysis stopped", "kind", kind, "err", err)
 			}
 			s.endSide(kind)
@@ -288,13 +288,13 @@ func (s *Session) run() {
 	for _, t := range tracks {
 		offset := t.Start.Sub(s.base).Seconds()
 		if t.Kind == "video" {
-			start(t.Kind, func(o float64) error { return s.runVideo(t.Video, o) }, offset)
+			start(t.Kind, func() error { return s.runVideo(t.Video, offset) })
 			continue
 		}
-		start(t.Kind, func(o float64) error { return s.runAudio(t.Audio, o, false) }, offset)
+		start(t.Kind, func() error { return s.runAudio(t.Audio, offset, false) })
 		if t.FullBand != nil {
 			// Its own goroutine: the two audio readers share a decoder.
-			start(fullBandSide, func(o float64) error { return s.runAudio(t.FullBand, o, true) }, offset)
+			start(fullBandSide, func() error { return s.runAudio(t.FullBand, offset, true) })
 		}
 	}
 	wg.Wait()
