@@ -30,6 +30,9 @@ type corpusFlags struct {
 	trainOn  string
 	af       analysisFlags
 	seg      segmentFlags // registered by eval and train only
+	// segmentsOnly skips analysing the whole recordings: eval --segment
+	// without --cv scores the segments and trains nothing.
+	segmentsOnly bool
 }
 
 // segmentFlags make eval score what one live segment sees instead of the
@@ -170,9 +173,10 @@ func (c *corpusFlags) collect(ctx context.Context, e *env) (*collected, error) {
 		out.settings = fmt.Sprintf("fps=%g width=%d detectors=%s", c.af.fps, c.af.width, fp)
 	}
 	col := c.collector(e, cfg, out.settings)
-	out.records, out.failed, err = col.Collect(ctx, m.Items)
-	if err != nil {
-		return nil, err
+	if !c.segmentsOnly {
+		if out.records, out.failed, err = col.Collect(ctx, m.Items); err != nil {
+			return nil, err
+		}
 	}
 	if c.seg.duration > 0 {
 		if !c.noCache {
@@ -321,6 +325,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	cf.segmentsOnly = cf.seg.duration > 0 && *cv < 2
 	c, err := cf.collect(ctx, e)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -197,6 +198,13 @@ func TestEvalSegment(t *testing.T) {
 	again := eval("--segment", "3s", "--segment-start", "1s", "--segment-voice-only")
 	assert.Equal(t, 8, again.Cached, "the segments are cached under their own key")
 	assert.Equal(t, 8, again.Overall.N)
+	// Scoring segments with the model needs no whole recording: with an
+	// empty cache only the eight segments are analysed.
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"eval", "--manifest", manifest, "--cache", filepath.Join(dir, "cache2"),
+		"--detector-version", "test", "--segment", "3s"}, &env{stdout: &out, stderr: &errb})
+	require.Equal(t, exitOK, code, errb.String())
+	assert.Equal(t, 8, strings.Count(errb.String(), " analysed\n"), "one analysis per item: %s", errb.String())
 
 	full := eval("--segment", "3s", "--segment-start", "1s")
 	assert.Zero(t, full.Cached, "full-band segments are another cache entry")
@@ -206,9 +214,10 @@ func TestEvalSegment(t *testing.T) {
 	// train --segment: eight items are too few genuine segments for live
 	// thresholds, and it says so.
 	weights := filepath.Join(dir, "w.json")
-	var out, errb bytes.Buffer
+	out.Reset()
+	errb.Reset()
 	opus := writeManifest(t, dir, "opus", items, true)
-	code := run(context.Background(), []string{"train", "--manifest", manifest, "--train-on", manifest + "," + opus,
+	code = run(context.Background(), []string{"train", "--manifest", manifest, "--train-on", manifest + "," + opus,
 		"--segment", "3s", "--segment-start", "1s", "--segment-voice-only",
 		"--folds", "2", "--min-measured", "2", "--cache", cache, "--detector-version", "test", "--quiet", "--out", weights},
 		&env{stdout: &out, stderr: &errb})
