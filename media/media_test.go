@@ -79,3 +79,29 @@ func TestBadPaths(t *testing.T) {
 		})
 	}
 }
+
+// A playlist or concat list makes ffmpeg read the files it names, which
+// may be anywhere on the disk: an upload must not be able to have the
+// server analyse them. Both are refused, whatever the file is called; the
+// segment itself is readable.
+func TestFilesThatNameOtherFilesAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	seg := filepath.Join(dir, "elsewhere.ts")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2", "-c:v", "libx264", "-preset", "ultrafast", "-f", "mpegts", seg)
+	info, err := media.Tools{}.Probe(context.Background(), seg)
+	require.NoError(t, err, "the segment itself is a recording")
+	require.Equal(t, "mpegts", info.Demuxer)
+
+	for _, tc := range []struct{ name, body string }{
+		{"hls", "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\n" + seg + "\n#EXTINF:2.0,\n" + seg + "\n#EXT-X-ENDLIST\n"},
+		{"concat", "ffconcat version 1.0\nfile '" + seg + "'\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name+".mp4")
+			require.NoError(t, os.WriteFile(path, []byte(tc.body), 0o644))
+			_, err := media.Tools{}.Probe(context.Background(), path)
+			require.ErrorIs(t, err, media.ErrNotMedia)
+			require.ErrorIs(t, err, media.ErrUnusableInput)
+		})
+	}
+}

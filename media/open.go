@@ -70,6 +70,11 @@ func (t Tools) open(ctx context.Context, info *Info, start, duration time.Durati
 	if start > 0 {
 		args = append(args, "-ss", secondsArg(start))
 	}
+	if info.Demuxer != "" {
+		// Read the file as it was probed: never re-detected as another
+		// format, never opening anything but local files.
+		args = append(args, "-f", info.Demuxer, "-protocol_whitelist", "file")
+	}
 	args = append(args, "-i", info.Path)
 	// The first output goes to stdout, the next ones to fds 3, 4, …
 	n := 0

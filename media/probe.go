@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,9 +49,13 @@ func (t Tools) Check() error {
 
 // Info describes a probed input.
 type Info struct {
-	Path      string
-	Size      int64
-	Format    string        // container, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+	Path   string
+	Size   int64
+	Format string // container, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+	// Demuxer is the ffmpeg input format that every later ffmpeg run on
+	// Path is told to use (-f), so that the file is read the way it was
+	// probed; one of Demuxers.
+	Demuxer   string
 	Duration  time.Duration // best estimate; 0 when unknown
 	StartTime time.Duration // container start time; stream offsets are relative to it
 	Video     *VideoInfo    // nil when the input has no (usable) video stream
@@ -142,8 +147,9 @@ func (t Tools) Probe(ctx context.Context, path string) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, t.ffprobe(), "-v", "error", "-print_format", "json",
-		"-show_format", "-show_streams", "--", path)
+	// Local files only, also for whatever the file itself names.
+	cmd := exec.CommandContext(ctx, t.ffprobe(), "-v", "error", "-protocol_whitelist", "file",
+		"-print_format", "json", "-show_format", "-show_streams", "--", path)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -167,12 +173,18 @@ func (t Tools) Probe(ctx context.Context, path string) (*Info, error) {
 		Duration:  seconds(pj.Format.Duration),
 		StartTime: seconds(pj.Format.StartTime),
 	}
-	// Formats that ffprobe recognises only as a guess (plain text read as
-	// "tty", images as a one-frame video) are not interviews.
-	switch info.Format {
-	case "tty", "image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "gif", "webp_pipe", "svg_pipe", "lrc", "srt", "ass", "webvtt":
-		return nil, fmt.Errorf("%s: %w: detected as %q", path, ErrNotMedia, info.Format)
+	// Only self-contained recording containers are read. Anything else is
+	// refused: formats that ffprobe recognises only as a guess (plain text
+	// read as "tty", images as a one-frame video), and formats that make
+	// ffmpeg open other files (an HLS playlist or a concat list names
+	// segments anywhere on the disk, so an upload could have the server
+	// analyse files that are not the uploader's, or repeat one segment for
+	// hours).
+	demuxer, ok := allowedDemuxer(info.Format)
+	if !ok {
+		return nil, fmt.Errorf("%s: %w: detected as %q, not a recording container bonafide reads", path, ErrNotMedia, info.Format)
 	}
+	info.Demuxer = demuxer
 	for _, s := range pj.Streams {
 		switch s.CodecType {
 		case "video":
@@ -231,6 +243,28 @@ func (t Tools) Probe(ctx context.Context, path string) (*Info, error) {
 		return nil, fmt.Errorf("%s: %w", path, ErrNoStreams)
 	}
 	return info, nil
+}
+
+// Demuxers are the ffmpeg input formats (the first name of ffprobe's
+// format_name) that bonafide reads: the containers and raw streams that
+// recordings, calls and voice notes come in. None of them opens other files
+// (the MP4 demuxer's external data references are off by default).
+var Demuxers = []string{
+	"mov",      // mov,mp4,m4a,3gp,3g2,mj2
+	"matroska", // matroska,webm
+	"avi", "asf", "flv", "ivf", "mpegts", "mpeg", "mxf", "nut",
+	"ogg", "wav", "w64", "aiff", "caf", "flac", "mp3", "aac", "amr", "au", "wv",
+	"h264", "hevc", "m4v",
+}
+
+// allowedDemuxer returns the demuxer of an ffprobe format_name
+// ("mov,mp4,m4a,3gp,3g2,mj2" → "mov") when bonafide reads it.
+func allowedDemuxer(format string) (string, bool) {
+	name, _, _ := strings.Cut(format, ",")
+	if slices.Contains(Demuxers, name) {
+		return name, true
+	}
+	return "", false
 }
 
 // rotation returns the clockwise display rotation normalised to 0..359.

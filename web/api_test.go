@@ -248,6 +248,11 @@ func TestUploadRejected(t *testing.T) {
 	clip, err := os.ReadFile(shortClip(t))
 	require.NoError(t, err)
 	require.Greater(t, len(clip), limit, "the clip must exceed the test cap")
+	// A playlist naming a recording elsewhere on the server's disk: ffmpeg
+	// would read the named file, so it must be refused like any non-recording.
+	abs, err := filepath.Abs(shortClip(t))
+	require.NoError(t, err)
+	playlist := []byte("#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\n" + abs + "\n#EXT-X-ENDLIST\n")
 	var png bytes.Buffer
 	png.Write([]byte("\x89PNG\r\n\x1a\n"))
 	png.Write(bytes.Repeat([]byte{0}, 64))
@@ -264,6 +269,7 @@ func TestUploadRejected(t *testing.T) {
 		{"oversized with a length", clip, "big.mp4", false, "", 413, "too_large", "larger than the limit of 64.0 KiB"},
 		{"oversized streamed", clip, "big.mp4", true, "", 413, "too_large", "larger than the limit"},
 		{"a text file", []byte("Dear hiring team,\nplease find my CV attached.\n"), "cv.mp4", false, "", 415, "unsupported_media", "cv.mp4 is not a recording"},
+		{"a playlist of server files", playlist, "interview.mp4", false, "", 415, "unsupported_media", "interview.mp4 is not a recording"},
 		{"a truncated image", png.Bytes(), "photo.png", false, "", 415, "unsupported_media", "not a recording"},
 		{"an empty file", nil, "empty.mp4", false, "", 422, "unusable_media", "empty"},
 		{"no file field", nil, "", false, "", 400, "bad_request", "no file"},
