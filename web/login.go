@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -41,6 +42,18 @@ func (s *server) loginPage(c echo.Context) error {
 
 // login checks the credentials and starts a session.
 func (s *server) login(c echo.Context) error {
+	// The form is URL-encoded; a multipart body would be parsed (and its
+	// files spooled) before anything is checked.
+	if ct, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); ct != echo.MIMEApplicationForm {
+		return userErr(ErrBadRequest, "the login form is sent as %s", echo.MIMEApplicationForm)
+	}
+	if err := c.Request().ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err // 413
+		}
+		return userErr(ErrBadRequest, "the login form could not be read")
+	}
 	ck, err := c.Cookie(loginCookie)
 	if err != nil || !tokenEqual(c.FormValue(csrfField), ck.Value) {
 		return userErr(ErrCSRF, "the login form expired; reload the page and try again")
@@ -50,7 +63,10 @@ func (s *server) login(c echo.Context) error {
 	next := safeNext(c.FormValue("next"))
 	host := peerHost(c.Request())
 	account, addr := "account:"+strings.ToLower(email), "addr:"+host
-	if wait, ok := s.loginRefused(account, addr); ok {
+	// The attempt counts as a failure from here on, before the password
+	// is checked: concurrent guesses cannot all pass the check while the
+	// first ones are still in bcrypt. A success takes it back.
+	if wait, ok := s.beginLogin(account, addr); ok {
 		s.log.Warn("login refused: too many failures", "email", email, "addr", host, "retry_in", wait.Round(time.Second))
 		mins := int(math.Ceil(wait.Minutes()))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
@@ -61,15 +77,20 @@ func (s *server) login(c echo.Context) error {
 				Error: fmt.Sprintf("Too many failed logins for this account or from this address. Try again in %d minute%s.", mins, plural(mins))}})
 	}
 	u, err := s.store.UserByEmail(c.Request().Context(), email)
+	hash, found := "", false
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		checkPassword(dummyHash(), pw) // same time as a wrong password
+		hash = dummyHash() // same time as a wrong password
 	case err != nil:
 		return err
+	default:
+		hash, found = u.PasswordHash, true
 	}
-	if err != nil || !checkPassword(u.PasswordHash, pw) {
-		s.loginFails.fail(account)
-		s.addrFails.fail(addr)
+	ok, err := s.passwords.check(c.Request().Context(), hash, pw)
+	if err != nil {
+		return err
+	}
+	if !found || !ok {
 		s.log.Info("login failed", "email", email, "addr", host)
 		tok := randomToken(24)
 		c.SetCookie(s.cookie(c, loginCookie, tok, time.Hour))
@@ -82,21 +103,39 @@ func (s *server) login(c echo.Context) error {
 	if err := s.store.CreateSession(c.Request().Context(), se); err != nil {
 		return err
 	}
-	s.loginFails.reset(account)
+	s.endLogin(account, addr)
 	s.log.Info("login", "user", u.Email)
 	c.SetCookie(s.cookie(c, sessionCookie, secret, s.cfg.SessionTTL))
 	c.SetCookie(s.cookie(c, loginCookie, "", -1))
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-// loginRefused reports whether a login of account from addr is refused
-// for too many failures, and for how long.
-func (s *server) loginRefused(account, addr string) (time.Duration, bool) {
+// beginLogin reports whether a login of account from addr is refused for
+// too many failures, and for how long. When it is not, the attempt is
+// counted as a failure of both until endLogin: the check and the count are
+// one step, so a burst of concurrent guesses gets no more tries than a
+// sequence.
+func (s *server) beginLogin(account, addr string) (time.Duration, bool) {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
 	wait, refused := s.loginFails.blocked(account)
 	if w, ok := s.addrFails.blocked(addr); ok {
 		wait, refused = max(wait, w), true
 	}
+	if !refused {
+		s.loginFails.fail(account)
+		s.addrFails.fail(addr)
+	}
 	return wait, refused
+}
+
+// endLogin takes back a successful attempt: the account's failures are
+// forgotten and the address's pending one uncounted.
+func (s *server) endLogin(account, addr string) {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	s.loginFails.reset(account)
+	s.addrFails.undo(addr)
 }
 
 // peerHost is the TCP peer's address (not X-Forwarded-For, which any
@@ -126,9 +165,13 @@ func (s *server) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// safeNext keeps redirects on this site: a local absolute path only.
+// safeNext keeps redirects on this site: a local absolute path only. A
+// backslash or a control character is refused anywhere, since browsers
+// read "/\\host" and drop tabs and newlines ("/\t/host" becomes "//host").
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) || strings.ContainsAny(next, "\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, func(r rune) bool {
+		return r == '\\' || r < 0x20 || r == 0x7f
+	}) {
 		return "/interviews"
 	}
 	return next

@@ -12,7 +12,7 @@ import (
 // session or an API token.
 func (s *server) routes() error {
 	e := s.echo
-	e.Use(s.observe, securityHeaders)
+	e.Use(s.observe, securityHeaders, limitBodies)
 
 	static, err := staticHandler()
 	if err != nil {

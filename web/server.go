@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -50,13 +52,17 @@ type server struct {
 	guard   *URLGuard
 	bodies  *renderCache // rendered report bodies
 	live    *liveManager // live sessions (live_manager.go); App owns and closes it
-	// Failed logins per account and per client address (throttle.go).
+	// Failed logins per account and per client address (throttle.go);
+	// loginMu makes checking both and counting an attempt one step.
+	loginMu               sync.Mutex
 	loginFails, addrFails *loginThrottle
+	passwords             *passwordChecker // bcrypt, one per core at a time
 }
 
 func newServer(cfg Config, log *slog.Logger, st store.Store, q Queue, files store.Files, m *httpMetrics, guard *URLGuard) (*server, error) {
 	s := &server{cfg: cfg, log: log, store: st, queue: q, files: files, tools: cfg.Analysis.Tools, metrics: m, guard: guard, bodies: newRenderCache(64),
-		loginFails: newLoginThrottle(cfg.LoginMaxFailures, cfg.LoginWindow), addrFails: newLoginThrottle(cfg.LoginAddrMaxFailures, cfg.LoginWindow)}
+		loginFails: newLoginThrottle(cfg.LoginMaxFailures, cfg.LoginWindow), addrFails: newLoginThrottle(cfg.LoginAddrMaxFailures, cfg.LoginWindow),
+		passwords: newPasswordChecker(runtime.GOMAXPROCS(0), 10*time.Second)}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -127,6 +133,31 @@ func (s *server) render(c echo.Context, status int, page string, d pageData) err
 
 // securityHeaders sets a strict CSP (no inline script or style) and the
 // usual hardening headers on every response.
+// maxFormBody caps the body of every request but the two upload routes
+// (which stream with their own cap) and is the time allowed to send it.
+// Forms, JSON and WHIP offers are a few KiB; without the cap a form parse
+// spools any size to disk and memory, before authentication on /login.
+const (
+	maxFormBody     = 256 << 10
+	formBodyTimeout = 30 * time.Second
+)
+
+// limitBodies applies maxFormBody and formBodyTimeout to a request with a
+// body unless its route is an upload route.
+func limitBodies(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Body == nil || r.Body == http.NoBody || (r.Method == http.MethodPost && uploadRoutes[c.Path()]) {
+			return next(c)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBody)
+		// A slow sender must not hold the request open; the deadline ends
+		// with this request (the server sets the next one's).
+		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(formBodyTimeout))
+		return next(c)
+	}
+}
+
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()

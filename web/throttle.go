@@ -1,8 +1,12 @@
 package web
 
 import (
+	"context"
+	"net/http"
 	"sync"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
 // loginThrottle counts failed logins per key (an account, a client address)
@@ -61,6 +65,18 @@ func (t *loginThrottle) fail(key string) {
 	t.fails[key] = append(f, now)
 }
 
+// undo uncounts key's newest failure (an attempt counted before its
+// password was checked, which then succeeded).
+func (t *loginThrottle) undo(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f := t.fails[key]; len(f) > 1 {
+		t.fails[key] = f[:len(f)-1]
+	} else {
+		delete(t.fails, key)
+	}
+}
+
 // reset forgets key's failures (after a successful login).
 func (t *loginThrottle) reset(key string) {
 	t.mu.Lock()
@@ -91,4 +107,36 @@ func (t *loginThrottle) pruneLocked(now time.Time) {
 	for k := range t.fails {
 		t.recentLocked(k, now)
 	}
+}
+
+// passwordChecker runs bcrypt comparisons, at most one per core at a time:
+// each costs a quarter of a second of CPU, so a flood of logins (over many
+// accounts and addresses, which the throttles do not stop) must queue
+// rather than take every core from the analyses and the pages. A check
+// that waited longer than wait is answered 503.
+type passwordChecker struct {
+	slots chan struct{}
+	wait  time.Duration
+}
+
+func newPasswordChecker(n int, wait time.Duration) *passwordChecker {
+	return &passwordChecker{slots: make(chan struct{}, max(n, 1)), wait: wait}
+}
+
+// errPasswordsBusy answers a login that waited too long for a bcrypt slot.
+var errPasswordsBusy = echo.NewHTTPError(http.StatusServiceUnavailable, "too many logins at once; try again in a moment")
+
+// check reports whether pw matches the bcrypt hash.
+func (p *passwordChecker) check(ctx context.Context, hash, pw string) (bool, error) {
+	t := time.NewTimer(p.wait)
+	defer t.Stop()
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-t.C:
+		return false, errPasswordsBusy
+	}
+	defer func() { <-p.slots }()
+	return checkPassword(hash, pw), nil
 }

@@ -1,13 +1,18 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -104,4 +109,56 @@ func TestLoginLockout(t *testing.T) {
 	resp = post("admin@example.com", testPassword)
 	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the address is locked")
 	resp.Body.Close()
+}
+
+// Guesses sent all at once get no more tries than guesses sent one after
+// the other: each attempt is counted before its password is checked.
+func TestLoginBurstGetsNoMoreTries(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.LoginAddrMaxFailures = 0 })
+	const burst = 16
+	codes := make(chan int, burst)
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Go(func() {
+			jar, err := cookiejar.New(nil)
+			if !assert.NoError(t, err) {
+				return
+			}
+			resp := ta.postLogin(t, &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}, "recruiter@example.com", "wrong password")
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: burst - 5}, count,
+		"five passwords checked (the account limit), the rest refused")
+}
+
+// The login form is URL-encoded and small: a multipart or oversized body
+// is refused before it is parsed, and no other route reads a large form.
+func TestLoginBodyRefused(t *testing.T) {
+	ta := startApp(t, nil)
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}
+	resp, err := c.Get(ta.base + "/login")
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	body, ct := multipartBody(t, [][2]string{{"email", "admin@example.com"}}, "x.bin", bytes.Repeat([]byte{0}, 1<<20), false)
+	resp, err = c.Post(ta.base+"/login", ct, body)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "multipart login")
+
+	big := url.Values{"email": {strings.Repeat("a", 1<<20)}, "password": {"x"}}.Encode()
+	resp, err = c.Post(ta.base+"/login", echo.MIMEApplicationForm, strings.NewReader(big))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "an oversized form")
 }
