@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,6 +92,12 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	// Bookkeeping must happen even when ctx was cancelled (shutdown).
 	bg, bgCancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer bgCancel()
+	// What is stored is shown to users and sent to webhooks: no server
+	// paths (the longest first, so the media file keeps its own name).
+	public := func(err error) string {
+		return strings.NewReplacer(mediaPath, iv.OriginalName, evDir, "the evidence folder",
+			q.cfg.Files.Root, "the data folder").Replace(err.Error())
+	}
 	switch {
 	case errors.Is(context.Cause(actx), errDeleted):
 		log.Info("interview deleted during analysis")
@@ -113,7 +120,7 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 		log.Info("analysis done", "verdict", rep.Verdict, "seconds", time.Since(began).Seconds())
 		return q.publishInterview(bg, EventInterviewCompleted, id)
 	case errors.Is(err, media.ErrUnusableInput):
-		msg := "unusable recording: " + err.Error()
+		msg := "unusable recording: " + public(err)
 		log.Warn("analysis failed for good", "err", err)
 		q.metrics.analyses.WithLabelValues("unusable").Inc()
 		return errors.Join(river.JobCancel(err), q.failFinal(bg, id, msg))
@@ -124,11 +131,11 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	case job.Attempt >= job.MaxAttempts:
 		log.Error("analysis failed on its last attempt", "err", err)
 		q.metrics.analyses.WithLabelValues("failed").Inc()
-		return errors.Join(err, q.failFinal(bg, id, fmt.Sprintf("analysis failed after %d attempts: %v", job.Attempt, err)))
+		return errors.Join(err, q.failFinal(bg, id, fmt.Sprintf("analysis failed after %d attempts: %s", job.Attempt, public(err))))
 	default:
 		log.Warn("analysis attempt failed; retrying", "err", err)
 		q.metrics.analyses.WithLabelValues("retry").Inc()
-		return errors.Join(err, q.cfg.Store.Requeue(bg, id, fmt.Sprintf("attempt %d failed: %v", job.Attempt, err)))
+		return errors.Join(err, q.cfg.Store.Requeue(bg, id, fmt.Sprintf("attempt %d failed: %s", job.Attempt, public(err))))
 	}
 }
 

@@ -216,6 +216,8 @@ func TestUnusableInputFailsWithoutRetry(t *testing.T) {
 	iv := e.waitStatus(t, id, store.StatusFailed, 30*time.Second)
 	assert.Equal(t, 1, iv.Attempts, "unusable input is not retried")
 	assert.Contains(t, iv.Error, "unusable recording")
+	assert.Contains(t, iv.Error, "notes.mp4", "the message names the upload")
+	assert.NotContains(t, iv.Error, e.files.Root, "and no server path")
 	_, err := e.st.Report(ctx, id)
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
