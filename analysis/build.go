@@ -118,6 +118,9 @@ func (r *run) build(elapsed time.Duration) *report.Report {
 	rep.Coverage = coverage(dur, faceCov.Seconds, speechCov.Seconds, info.HasVideo(), info.HasAudio())
 	rep.Timeline = timeline(dur, results, faceCov, speechCov)
 	rep.Analysis = r.analysisMeta(elapsed)
+	if v, ok := r.cfg.Scorer.(models.Validated); ok {
+		rep.ModelValidation = report.NewModelValidation(v.Validation())
+	}
 	rep.Summary = summary(rep, out)
 	return rep
 }

@@ -114,6 +114,13 @@ type Scorer interface {
 	Score(in Input) Output
 }
 
+// Validated is implemented by scorers whose weights carry the
+// cross-validated figures of their training recipe: reports quote them so
+// that a verdict is read with its error rates.
+type Validated interface {
+	Validation() *CVMetrics
+}
+
 // SignalWeigher is implemented by scorers that can say whether a signal's
 // score counts towards manipulation in them: a trained model gives no
 // weight to signals that did not separate genuine from manipulated items.

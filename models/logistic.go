@@ -180,6 +180,13 @@ type CVGroup struct {
 	EER                 *float64 `json:"eer"`
 	FPRAtManipulated    *float64 `json:"fpr_at_manipulated"`
 	RecallAtManipulated *float64 `json:"recall_at_manipulated"`
+	// RecallAtInconclusive is the share of manipulated items whose verdict
+	// was anything but genuine (1 − it were called genuine); absent from
+	// weights files older than fusion-v8's second writing.
+	RecallAtInconclusive *float64 `json:"recall_at_inconclusive,omitempty"`
+	// FPRAtInconclusive is the share of genuine items whose verdict was
+	// anything but genuine.
+	FPRAtInconclusive *float64 `json:"fpr_at_inconclusive,omitempty"`
 }
 
 // LogisticModel is the trained fusion model: one L2-regularised logistic
@@ -223,6 +230,10 @@ type LogisticModel struct {
 
 // Version implements Scorer.
 func (m *LogisticModel) Version() string { return m.Name }
+
+// Validation implements Validated: the cross-validated figures of m's
+// recipe, nil when the weights file has none.
+func (m *LogisticModel) Validation() *CVMetrics { return m.CV }
 
 // Recipe returns the training options that made m, for retraining or
 // cross-validating the same recipe. Weights files written before

@@ -3,6 +3,8 @@
 package report
 
 import (
+	"fmt"
+
 	"github.com/bonafide-dev/bonafide/detectors"
 	"github.com/bonafide-dev/bonafide/models"
 )
@@ -35,6 +37,71 @@ type Report struct {
 	NotMeasured []NotMeasured `json:"not_measured"`
 	Evidence    []Evidence    `json:"evidence,omitempty"`
 	Analysis    Analysis      `json:"analysis"`
+	// ModelValidation is how often the scoring model's verdicts were right
+	// when it was cross-validated: what a verdict is worth. Nil when the
+	// model carries no such figures (the rule model).
+	ModelValidation *ModelValidation `json:"model_validation,omitempty"`
+}
+
+// ModelValidation quotes the scoring model's cross-validated figures on its
+// labelled corpus (folds by source: every item scored by a model that never
+// saw its source). Rates are 0–1; null when undefined or not recorded.
+type ModelValidation struct {
+	Items int      `json:"items"`
+	AUC   *float64 `json:"auc"`
+	// GenuineCalledManipulated is the share of genuine recordings whose
+	// verdict was "manipulated" (the false-positive rate).
+	GenuineCalledManipulated *float64 `json:"genuine_called_manipulated"`
+	// ManipulatedCalledManipulated is the share of manipulated recordings
+	// whose verdict was "manipulated".
+	ManipulatedCalledManipulated *float64 `json:"manipulated_called_manipulated"`
+	// ManipulatedCalledGenuine is the share of manipulated recordings whose
+	// verdict was "genuine" (missed).
+	ManipulatedCalledGenuine *float64 `json:"manipulated_called_genuine"`
+	// Statement says the same in a sentence for the reader of a report.
+	Statement string `json:"statement"`
+}
+
+// NewModelValidation quotes the overall row of a model's cross-validated
+// figures; nil without one.
+func NewModelValidation(cv *models.CVMetrics) *ModelValidation {
+	if cv == nil {
+		return nil
+	}
+	g, ok := cv.Groups["overall"]
+	if !ok || g.N == 0 {
+		return nil
+	}
+	v := &ModelValidation{Items: g.N, AUC: g.AUC, GenuineCalledManipulated: g.FPRAtManipulated,
+		ManipulatedCalledManipulated: g.RecallAtManipulated}
+	if g.RecallAtInconclusive != nil {
+		missed := 1 - *g.RecallAtInconclusive
+		v.ManipulatedCalledGenuine = &missed
+	}
+	v.Statement = v.statement()
+	return v
+}
+
+func (v *ModelValidation) statement() string {
+	s := "A screening aid, not proof."
+	if v.ManipulatedCalledManipulated == nil || v.GenuineCalledManipulated == nil {
+		return s
+	}
+	s += fmt.Sprintf(" In cross-validation on %d labelled recordings (each scored by a model that had not seen its source), it called %s of the manipulated ones \"manipulated\" and %s of the genuine ones",
+		v.Items, percent(*v.ManipulatedCalledManipulated), percent(*v.GenuineCalledManipulated))
+	if v.ManipulatedCalledGenuine != nil {
+		s += fmt.Sprintf(", and let %s of the manipulated ones through as \"genuine\"", percent(*v.ManipulatedCalledGenuine))
+	}
+	return s + `. "Genuine" means nothing suspicious was found, not that the recording is verified.`
+}
+
+// percent prints a rate for a reader: whole percent, one decimal below 10 %.
+func percent(r float64) string {
+	p := 100 * r
+	if p > 0 && p < 10 {
+		return fmt.Sprintf("%.1f %%", p)
+	}
+	return fmt.Sprintf("%.0f %%", p)
 }
 
 // Modality is the fused score of one modality and its signals.

@@ -16,6 +16,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "bonafide report: %s\n", r.Analysis.File)
 	fmt.Fprintf(&b, "  Authenticity: %s   Verdict: %s\n", a, strings.ToUpper(string(r.Verdict)))
 	fmt.Fprintf(&b, "  %s\n", r.Summary)
+	if r.ModelValidation != nil {
+		fmt.Fprintf(&b, "  %s\n", r.ModelValidation.Statement)
+	}
 	fmt.Fprintf(&b, "  Coverage: %s\n\n", r.Coverage.Statement)
 	for _, m := range []struct {
 		name string

@@ -14,6 +14,16 @@ import (
 // templateFuncs are the helpers templates may call.
 var templateFuncs = template.FuncMap{
 	"pct": func(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) },
+	// prob prints a model probability without false certainty.
+	"prob": func(v float64) string {
+		switch {
+		case v > 0.99:
+			return "over 99%"
+		case v < 0.01:
+			return "under 1%"
+		}
+		return fmt.Sprintf("%.0f%%", 100*v)
+	},
 	"num": formatNum,
 	"score": func(v *float64) string {
 		if v == nil {

@@ -131,9 +131,9 @@ func TestSafeNext(t *testing.T) {
 		`/\evil.example.com`:  "/interviews",
 		"":                    "/interviews",
 		"/ok\r\nSet-Cookie:x": "/interviews",
-		"/\t/evil.example":     "/interviews", // browsers drop the tab: //evil.example
-		"/x\\y":                "/interviews",
-		"/x\x7f":               "/interviews",
+		"/\t/evil.example":    "/interviews", // browsers drop the tab: //evil.example
+		"/x\\y":               "/interviews",
+		"/x\x7f":              "/interviews",
 	} {
 		assert.Equal(t, want, safeNext(in), in)
 	}

@@ -241,10 +241,16 @@ func TestAnalyzeCorpusClip(t *testing.T) {
 	require.Equal(t, 0.0, rep.Timeline[0].Start)
 	require.Equal(t, 5.0, rep.Timeline[0].End)
 	require.Greater(t, rep.Analysis.FramesAnalyzed, 70)
+	// The embedded model's cross-validated figures come with every verdict.
+	require.NotNil(t, rep.ModelValidation)
+	require.Positive(t, rep.ModelValidation.Items)
+	require.NotNil(t, rep.ModelValidation.ManipulatedCalledGenuine)
+	require.Contains(t, rep.ModelValidation.Statement, "not proof")
 
 	res := cli(t, "analyze", clip)
 	require.Equal(t, exitOK, res.code, res.stderr)
 	require.Contains(t, res.stdout, "Authenticity:")
+	require.Contains(t, res.stdout, rep.ModelValidation.Statement)
 	require.Contains(t, res.stdout, "Coverage:")
 
 	evDir := filepath.Join(t.TempDir(), "evidence")

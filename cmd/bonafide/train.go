@@ -112,7 +112,8 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	m.CV = &models.CVMetrics{Folds: opt.Folds, Seed: opt.Seed, Groups: map[string]models.CVGroup{}}
 	for name, r := range map[string]evaluation.Row{"overall": res.Overall, "video": res.Video, "audio": res.Audio, "av": res.AV} {
 		m.CV.Groups[name] = models.CVGroup{N: r.N, AUC: jsonSafe(r.AUC), EER: jsonSafe(r.EER),
-			FPRAtManipulated: jsonSafe(r.FPRAtManipulated), RecallAtManipulated: jsonSafe(r.RecallAtManipulated)}
+			FPRAtManipulated: jsonSafe(r.FPRAtManipulated), RecallAtManipulated: jsonSafe(r.RecallAtManipulated),
+			FPRAtInconclusive: jsonSafe(r.FPRAtInconclusive), RecallAtInconclusive: jsonSafe(r.RecallAtInconclusive)}
 	}
 	data, err := m.Marshal()
 	if err != nil {
