@@ -121,11 +121,42 @@ func (r *run) build(elapsed time.Duration) *report.Report {
 	if v, ok := r.cfg.Scorer.(models.Validated); ok {
 		rep.ModelValidation = report.NewModelValidation(v.Validation())
 	}
+	if reason := r.damagedReason(); reason != "" && rep.Verdict != models.Inconclusive {
+		// The scores stand for what was decoded; the verdict would be a
+		// guess about the rest.
+		rep.Verdict, rep.VerdictReason = models.Inconclusive, reason
+		out.VerdictReason = reason
+	}
 	rep.Summary = summary(rep, out)
 	return rep
 }
 
+// damagedReason says why no verdict is given for a damaged file: less than
+// half of a stream the container promises could be decoded, so most of the
+// recording was not seen ("" when the file decoded well enough).
+func (r *run) damagedReason() string {
+	dur := r.info.Duration.Seconds()
+	if dur < 2 {
+		return ""
+	}
+	var parts []string
+	if r.info.HasVideo() && r.frames > 0 && r.lastPTS < 0.5*dur {
+		parts = append(parts, fmt.Sprintf("only %.1f s of its %.1f s of video", r.lastPTS, dur))
+	}
+	if r.info.HasAudio() && r.audioSecond > 0 && r.audioSecond < 0.5*dur {
+		parts = append(parts, fmt.Sprintf("only %.1f s of its %.1f s of sound", r.audioSecond, dur))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "the file is damaged or cut short: " + strings.Join(parts, " and ") + " could be decoded, so the rest was not seen"
+}
+
 func coverage(dur, face, speech float64, hasVideo, hasAudio bool) report.Coverage {
+	if dur > 0 {
+		// A damaged file's timestamps can run past its duration.
+		face, speech = math.Min(face, dur), math.Min(speech, dur)
+	}
 	c := report.Coverage{DurationSeconds: round(dur, 2), FaceSeconds: round(face, 2), SpeechSeconds: round(speech, 2)}
 	if dur > 0 {
 		c.FaceFraction = round(math.Min(1, face/dur), 3)

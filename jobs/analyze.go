@@ -94,16 +94,17 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	defer bgCancel()
 	// What is stored is shown to users and sent to webhooks: no server
 	// paths (the longest first, so the media file keeps its own name).
-	public := func(err error) string {
-		return strings.NewReplacer(mediaPath, iv.OriginalName, evDir, "the evidence folder",
-			q.cfg.Files.Root, "the data folder").Replace(err.Error())
-	}
+	paths := strings.NewReplacer(mediaPath, iv.OriginalName, evDir, "the evidence folder", q.cfg.Files.Root, "the data folder")
+	public := func(err error) string { return paths.Replace(err.Error()) }
 	switch {
 	case errors.Is(context.Cause(actx), errDeleted):
 		log.Info("interview deleted during analysis")
 		return errors.Join(river.JobCancel(errDeleted), os.RemoveAll(evDir))
 	case err == nil:
 		rep.Analysis.File = iv.OriginalName // not the server's path
+		for i, n := range rep.Analysis.Notes {
+			rep.Analysis.Notes[i] = paths.Replace(n) // decoding errors name the file
+		}
 		body, err := json.Marshal(rep)
 		if err != nil {
 			return err

@@ -117,7 +117,7 @@ func (f *fakeAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir strin
 		if f.err != nil {
 			return nil, f.err
 		}
-		return nil, fmt.Errorf("transient failure %d", n)
+		return nil, fmt.Errorf("%s: transient failure %d", mediaPath, n) // errors name the file, as ffmpeg's do
 	}
 	for _, p := range []float64{0.25, 0.5, 0.75} {
 		progress(p)
@@ -128,7 +128,8 @@ func (f *fakeAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir strin
 	}
 	a, p := 90, 0.1
 	return &report.Report{Schema: report.Schema, Authenticity: &a, Probability: &p, Verdict: models.Genuine,
-		Evidence: []report.Evidence{{Kind: "face", File: "face-1.jpg"}}}, nil
+		Evidence: []report.Evidence{{Kind: "face", File: "face-1.jpg"}},
+		Analysis: report.Analysis{File: mediaPath, Notes: []string{"video decoding stopped early at 3.0 s: " + mediaPath + ": corrupt frame"}}}, nil
 }
 
 // recorder is a Deliverer that records deliveries and fails as told.
@@ -225,7 +226,8 @@ func TestUnusableInputFailsWithoutRetry(t *testing.T) {
 func TestRetriesThenSucceeds(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	clip := testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105")
+	id := e.addInterview(t, clip)
 	fa := &fakeAnalyzer{fail: 2}
 	q := e.queue(t, Config{Analyzer: fa, MaxAttempts: 3})
 	require.NoError(t, q.Start(ctx))
@@ -233,6 +235,12 @@ func TestRetriesThenSucceeds(t *testing.T) {
 	assert.Equal(t, 3, iv.Attempts)
 	assert.EqualValues(t, 3, fa.calls.Load())
 	assert.Empty(t, iv.Error, "a success clears the last attempt's error")
+	body, err := e.st.Report(ctx, id)
+	require.NoError(t, err)
+	var rep report.Report
+	require.NoError(t, json.Unmarshal(body, &rep))
+	assert.Equal(t, []string{"video decoding stopped early at 3.0 s: " + filepath.Base(clip) + ": corrupt frame"}, rep.Analysis.Notes,
+		"notes name the upload, not the server's file")
 }
 
 func TestGivesUpAfterMaxAttempts(t *testing.T) {
@@ -248,6 +256,7 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	iv := e.waitStatus(t, id, store.StatusFailed, 30*time.Second)
 	assert.Equal(t, 2, iv.Attempts)
 	assert.Contains(t, iv.Error, "after 2 attempts")
+	assert.NotContains(t, iv.Error, e.files.Root, "no server path in the stored error")
 	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
 	assert.Equal(t, []string{EventInterviewFailed}, rec.events())
 	time.Sleep(200 * time.Millisecond)

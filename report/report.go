@@ -21,7 +21,8 @@ type Report struct {
 	Authenticity *int           `json:"authenticity"`
 	Probability  *float64       `json:"probability_manipulated"`
 	Verdict      models.Verdict `json:"verdict"`
-	// VerdictReason explains an inconclusive verdict caused by missing data.
+	// VerdictReason explains an inconclusive verdict caused by missing data
+	// or a damaged file.
 	VerdictReason string `json:"verdict_reason,omitempty"`
 	Summary       string `json:"summary"`
 

@@ -161,6 +161,10 @@ func TestPartialInput(t *testing.T) {
 	testutil.FFmpeg(t, "-i", speech, "-c:a", "aac", audioOnly)
 	videoOnly := filepath.Join(dir, "face.mkv")
 	testutil.FFmpeg(t, "-i", face, "-t", "6", "-an", "-c", "copy", videoOnly)
+	// Sound for the first 3 s of a 12-s video: most of the voice was never
+	// heard, so no verdict.
+	shortSound := filepath.Join(dir, "short-sound.mp4")
+	testutil.FFmpeg(t, "-i", face, "-i", speech, "-map", "0:v", "-map", "1:a", "-t", "12", "-c:v", "copy", "-c:a", "aac", "-af", "atrim=0:3", shortSound)
 	huge := filepath.Join(dir, "8k.mp4")
 	testutil.FFmpeg(t, "-i", face, "-t", "1", "-vf", "scale=7680:4320,fps=5", "-c:v", "libx264", "-preset", "ultrafast", huge)
 
@@ -197,6 +201,11 @@ func TestPartialInput(t *testing.T) {
 			require.Contains(t, rep.Audio.Reason, "no audio stream")
 			require.Greater(t, rep.Coverage.FaceSeconds, 4.0)
 		}, ""},
+		{"sound for a quarter of the video", shortSound, func(t *testing.T, rep *report.Report) {
+			require.NotNil(t, rep.Authenticity, "what was decoded is scored")
+			require.Regexp(t, `only 3\.0 s of its 12\.[0-9] s of sound could be decoded`, rep.VerdictReason)
+			require.Contains(t, rep.Summary, "the rest was not seen")
+		}, "inconclusive"},
 		{"8K resolution", huge, func(t *testing.T, rep *report.Report) {
 			require.Equal(t, 7680, rep.Analysis.Video.Width)
 			require.Equal(t, 640, rep.Analysis.AnalysisWidth)
