@@ -30,7 +30,11 @@ var (
 // ErrBadID means an interview ID that cannot name a file.
 var ErrBadID = fmt.Errorf("%w: malformed interview id", ErrInvalid)
 
-// Init creates the folders.
+// Init creates the folders, owner and group only (0750). Folders that
+// already exist lose any group-write and world permission (0755 becomes
+// 0750, 0700 stays), so that recordings, evidence and the databases are
+// not readable by other users of the machine whatever the umask was when
+// the folder was made.
 func (f Files) Init() error {
 	if f.Root == "" {
 		return fmt.Errorf("%w: empty data folder", ErrInvalid)
@@ -38,6 +42,42 @@ func (f Files) Init() error {
 	for _, d := range []string{f.Root, f.MediaDir(), f.EvidenceRoot(), f.TmpDir()} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return err
+		}
+		if err := restrictMode(d, 0o027); err != nil {
+			return fmt.Errorf("restrict %s to its owner: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// restrictMode clears the permission bits in mask from path's mode, if
+// any is set.
+func restrictMode(path string, mask fs.FileMode) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if mode := fi.Mode().Perm(); mode&mask != 0 {
+		return os.Chmod(path, mode&^mask)
+	}
+	return nil
+}
+
+// restrictSQLite makes the SQLite database at path owner-only (0600)
+// before it is opened: it creates the file when missing, and takes group
+// and world permissions off it and off its -wal, -shm and -journal files.
+// SQLite gives the files it creates later the database file's mode.
+func restrictSQLite(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := restrictMode(p, 0o077); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("restrict %s to its owner: %w", p, err)
 		}
 	}
 	return nil

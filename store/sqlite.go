@@ -38,8 +38,12 @@ var _ Store = (*SQLite)(nil)
 // OpenSQLiteDB opens a SQLite file with the pragmas bonafide uses
 // everywhere: WAL journal, a 10 s busy timeout, foreign keys, and
 // transactions that take the write lock at BEGIN (so two writers wait for
-// each other instead of failing with SQLITE_BUSY).
+// each other instead of failing with SQLITE_BUSY). The file and its
+// -wal/-shm are made readable by their owner only (0600) first.
 func OpenSQLiteDB(path string) (*sql.DB, error) {
+	if err := restrictSQLite(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -228,6 +232,13 @@ func (s *SQLite) UserByEmail(ctx context.Context, email string) (User, error) {
 func (s *SQLite) UserByID(ctx context.Context, id int64) (User, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users u WHERE u.id = ?`, id))
 	return u, notFound(err, "user")
+}
+
+// CountUsers implements Users.
+func (s *SQLite) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, err
 }
 
 // ---- sessions ----

@@ -46,6 +46,9 @@ func TestMigrationsIdempotent(t *testing.T) {
 func TestUsers(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
+	n, err := s.CountUsers(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "a new store has no accounts")
 	cases := []struct {
 		name  string
 		email string
@@ -73,8 +76,11 @@ func TestUsers(t *testing.T) {
 			assert.Equal(t, u, got)
 		})
 	}
-	_, err := s.UserByEmail(ctx, "ghost@example.com")
+	_, err = s.UserByEmail(ctx, "ghost@example.com")
 	require.ErrorIs(t, err, ErrNotFound)
+	n, err = s.CountUsers(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "the two accounts created")
 }
 
 func TestSessionsExpire(t *testing.T) {

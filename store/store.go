@@ -146,6 +146,8 @@ type Users interface {
 	CreateUser(ctx context.Context, email string, role Role, passwordHash string) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
 	UserByID(ctx context.Context, id int64) (User, error)
+	// CountUsers returns the number of accounts.
+	CountUsers(ctx context.Context) (int, error)
 }
 
 // Sessions manages browser logins.

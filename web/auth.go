@@ -215,7 +215,7 @@ func (s *server) cookie(c echo.Context, name, value string, maxAge time.Duration
 		Path:     "/",
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
-		Secure:   s.cfg.SecureCookies || c.Request().TLS != nil,
+		Secure:   s.cfg.SecureCookies || s.cfg.servesHTTPS() || c.Request().TLS != nil,
 	}
 	if maxAge < 0 {
 		ck.MaxAge = -1

@@ -19,6 +19,7 @@ import (
 
 	"github.com/bonafide-dev/bonafide/analysis"
 	"github.com/bonafide-dev/bonafide/jobs"
+	"github.com/bonafide-dev/bonafide/media/whip"
 )
 
 // DefaultMaxUpload is the default upload size cap: 4 GiB.
@@ -45,7 +46,8 @@ type Config struct {
 	LoginWindow          time.Duration
 	// SecureCookies forces the Secure flag on cookies, for a service behind
 	// a TLS-terminating proxy; cookies are always Secure when the service
-	// terminates TLS itself (TLSCert/TLSKey).
+	// is reached over HTTPS (servesHTTPS: it terminates TLS itself, or
+	// Live.PublicURL is https).
 	SecureCookies   bool
 	TLSCert, TLSKey string
 	// WebhookAllow lists address ranges that webhooks may reach even though
@@ -124,6 +126,10 @@ type LiveConfig struct {
 	// FinishTimeout bounds the wait for the last live segment's score when
 	// a call ends.
 	FinishTimeout time.Duration
+	// MaxDuration caps one call, from its publisher's arrival: then it ends
+	// as after a hang-up (its recording is queued). It also bounds the
+	// recording's size.
+	MaxDuration time.Duration
 }
 
 // DefaultLiveConfig returns the live defaults, tuned so that 8 sessions
@@ -141,6 +147,7 @@ func DefaultLiveConfig() LiveConfig {
 		DisconnectTimeout: 15 * time.Second,
 		IdleTimeout:       15 * time.Second,
 		FinishTimeout:     15 * time.Second,
+		MaxDuration:       whip.DefaultMaxDuration,
 	}
 }
 
@@ -176,7 +183,22 @@ func (c *LiveConfig) validate() []string {
 	if c.DisconnectTimeout < time.Second || c.IdleTimeout < time.Second || c.FinishTimeout < time.Second {
 		errs = append(errs, "the live disconnect, idle and finish timeouts must be at least 1 s")
 	}
+	if c.MaxDuration < time.Second {
+		errs = append(errs, "the live maximum call length must be at least 1 s")
+	}
 	return errs
+}
+
+// servesHTTPS reports whether browsers reach the service over HTTPS: it
+// terminates TLS itself (TLSCert), or its public URL (--public-url) is
+// https, as behind a TLS-terminating proxy. Cookies are then Secure and
+// responses carry Strict-Transport-Security.
+func (c *Config) servesHTTPS() bool {
+	if c.TLSCert != "" {
+		return true
+	}
+	u, err := url.Parse(c.Live.PublicURL)
+	return err == nil && strings.EqualFold(u.Scheme, "https")
 }
 
 // ErrConfig is wrapped by every Validate error.

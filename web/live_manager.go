@@ -81,7 +81,7 @@ func newLiveManager(ctx context.Context, cfg Config, log *slog.Logger, st store.
 		Tools: cfg.Analysis.Tools, Logger: log.With("component", "whip"),
 		LiveFPS: lc.FPS, LiveWidth: lc.Width, FullBand: lc.FullBand,
 		UDPPortMin: lc.UDPPortMin, UDPPortMax: lc.UDPPortMax, PublicIPs: lc.PublicIPs,
-		DisconnectTimeout: lc.DisconnectTimeout,
+		DisconnectTimeout: lc.DisconnectTimeout, MaxDuration: lc.MaxDuration,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("WHIP endpoint: %w", err)

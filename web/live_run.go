@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -199,8 +200,8 @@ func packets(ts []whip.TrackStats) int64 {
 }
 
 // loop waits for the call to end — an end request (DELETE, the recruiter,
-// shutdown), the peer gone (closed, ICE failed), or no media for
-// IdleTimeout — then finishes the session.
+// shutdown), the peer gone (closed, ICE failed), the call at MaxDuration,
+// or no media for IdleTimeout — then finishes the session.
 func (r *liveRun) loop() {
 	defer r.m.wg.Done()
 	tick := time.NewTicker(time.Second)
@@ -211,6 +212,9 @@ func (r *liveRun) loop() {
 		case reason = <-r.endc:
 		case <-r.pub.Done():
 			reason = "the connection to the publisher was lost"
+			if errors.Is(r.pub.Err(), whip.ErrMaxDuration) {
+				reason = "the call reached its maximum length of " + shortDuration(r.m.cfg.MaxDuration)
+			}
 		case now := <-tick.C:
 			if n := packets(r.pub.Stats()); n != last {
 				last, changed = n, now
@@ -221,6 +225,18 @@ func (r *liveRun) loop() {
 	}
 	tick.Stop()
 	r.finish(reason)
+}
+
+// shortDuration writes d without trailing zero units: "4h", "1h30m", "1m30s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // finish ends the session: the publication is closed, the last segment is

@@ -71,6 +71,10 @@ func newServer(cfg Config, log *slog.Logger, st store.Store, q Queue, files stor
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	if cfg.servesHTTPS() {
+		// Before routing, so that every answer (404s too) carries it.
+		e.Pre(strictTransport)
+	}
 	s.echo = e
 	if err := s.routes(); err != nil {
 		return nil, err
@@ -154,6 +158,19 @@ func limitBodies(next echo.HandlerFunc) echo.HandlerFunc {
 		// A slow sender must not hold the request open; the deadline ends
 		// with this request (the server sets the next one's).
 		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(formBodyTimeout))
+		return next(c)
+	}
+}
+
+// hstsMaxAge is the Strict-Transport-Security lifetime: one year.
+const hstsMaxAge = "max-age=31536000"
+
+// strictTransport tells browsers to use HTTPS only, for a service reached
+// over HTTPS (Config.servesHTTPS). Browsers ignore the header on plain
+// HTTP, so a TLS-terminating proxy passes it on to them.
+func strictTransport(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Strict-Transport-Security", hstsMaxAge)
 		return next(c)
 	}
 }

@@ -116,6 +116,11 @@ func TestLoginLockout(t *testing.T) {
 func TestLoginBurstGetsNoMoreTries(t *testing.T) {
 	ta := startApp(t, func(c *Config) { c.LoginAddrMaxFailures = 0 })
 	const burst = 16
+	// The transport dials connections in the burst that may never carry a
+	// request; the server's shutdown waits for such connections, so close
+	// them before it.
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
 	codes := make(chan int, burst)
 	var wg sync.WaitGroup
 	for range burst {
@@ -124,7 +129,7 @@ func TestLoginBurstGetsNoMoreTries(t *testing.T) {
 			if !assert.NoError(t, err) {
 				return
 			}
-			resp := ta.postLogin(t, &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}, "recruiter@example.com", "wrong password")
+			resp := ta.postLogin(t, &http.Client{Jar: jar, Transport: tr, CheckRedirect: noRedirect.CheckRedirect}, "recruiter@example.com", "wrong password")
 			resp.Body.Close()
 			codes <- resp.StatusCode
 		})

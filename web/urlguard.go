@@ -18,9 +18,11 @@ import (
 var ErrURLRefused = fmt.Errorf("%w: webhook URL refused", jobs.ErrPermanent)
 
 // URLGuard keeps outbound requests (webhooks) away from the machine itself
-// and internal networks: loopback, private, link-local, CGNAT, multicast,
-// unspecified and reserved addresses are refused unless an allowed range
-// contains them. It checks URLs when they are registered and, through
+// and internal networks: loopback, private, link-local, site-local, CGNAT,
+// multicast, unspecified and reserved addresses, and IPv6 addresses that
+// embed an IPv4 one (IPv4-mapped ones are checked as that IPv4; IPv4-
+// compatible, IPv4-translated, NAT64, 6to4 and Teredo are refused), unless
+// an allowed range contains them. It checks URLs when they are registered and, through
 // Control, every address actually dialled (so DNS cannot be used to point
 // a public name at an internal address later).
 type URLGuard struct {
@@ -38,10 +40,17 @@ var blocked = []netip.Prefix{
 	netip.MustParsePrefix("198.51.100.0/24"), // TEST-NET-2
 	netip.MustParsePrefix("203.0.113.0/24"),  // TEST-NET-3
 	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, broadcast
+	// IPv6 forms that embed an IPv4 address (which may be internal), or
+	// that reach networks other than the public IPv6 internet.
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible ::a.b.c.d (deprecated; includes :: and ::1)
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (SIIT)
 	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64 (may embed an internal IPv4)
 	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("2001::/32"),       // Teredo (embeds the server's and the client's IPv4)
+	netip.MustParsePrefix("2002::/16"),       // 6to4 (embeds an IPv4)
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 	netip.MustParsePrefix("100::/64"),        // discard
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated, internal)
 }
 
 // CheckAddr reports an error when a is not a public address and no

@@ -166,9 +166,23 @@ func TestURLGuardAddresses(t *testing.T) {
 		{"::", false},
 		{"fc00::1", false},
 		{"fe80::1", false},
-		{"::ffff:127.0.0.1", false}, // IPv4-mapped loopback
-		{"::ffff:10.20.0.9", true},  // mapped, allowed
-		{"64:ff9b::a00:1", false},   // NAT64 of 10.0.0.1
+		{"::ffff:127.0.0.1", false},    // IPv4-mapped loopback
+		{"::ffff:10.20.0.9", true},     // mapped, allowed
+		{"64:ff9b::a00:1", false},      // NAT64 of 10.0.0.1
+		{"64:ff9b::5db8:d70e", false},  // NAT64 even of a public IPv4
+		{"::a00:1", false},             // IPv4-compatible ::10.0.0.1
+		{"::7f00:1", false},            // IPv4-compatible ::127.0.0.1
+		{"::5db8:d70e", false},         // IPv4-compatible, public IPv4: still refused
+		{"::ffff:0:a00:1", false},      // IPv4-translated 10.0.0.1
+		{"2002:a00:1::1", false},       // 6to4 of 10.0.0.1
+		{"2002:7f00:1::", false},       // 6to4 of 127.0.0.1
+		{"2002:5db8:d70e::1", false},   // 6to4 of a public IPv4
+		{"2001:0:4136:e378::1", false}, // Teredo
+		{"2001::f5ff:fffe", false},     // Teredo, client 10.0.0.1 (inverted)
+		{"fec0::1", false},             // site-local
+		{"feff:ffff::1", false},        // site-local, top of fec0::/10
+		{"2001:4860:4860::8888", true}, // public, outside Teredo's 2001::/32
+		{"2003::1", true},              // public, just outside 6to4's /16
 		{"224.0.0.1", false},
 		{"255.255.255.255", false},
 		{"198.18.0.1", false},

@@ -37,7 +37,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "analysis attempts before an interview fails")
 	fs.DurationVar(&cfg.JobTimeout, "job-timeout", cfg.JobTimeout, "longest single analysis")
 	fs.DurationVar(&cfg.SessionTTL, "session-ttl", cfg.SessionTTL, "browser login lifetime")
-	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (behind a TLS-terminating proxy; automatic with --tls-cert)")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (behind a TLS-terminating proxy; automatic with --tls-cert or an https --public-url)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "private key of --tls-cert (PEM)")
 	fs.StringVar(&allow, "webhook-allow", "", "comma-separated CIDR ranges webhooks may reach although internal (e.g. 10.0.0.0/8)")
@@ -48,7 +48,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&cfg.LoginAddrMaxFailures, "login-addr-max-failures", cfg.LoginAddrMaxFailures, "failed logins from one client address within --login-window before it is locked (0: off; behind a reverse proxy all clients share its address)")
 	fs.DurationVar(&cfg.LoginWindow, "login-window", cfg.LoginWindow, "window of the failed-login limits")
 	lc := &cfg.Live
-	fs.StringVar(&lc.PublicURL, "public-url", "", "base URL of the whip_url and companion_url handed out, e.g. https://bonafide.example.com (default: the request's host)")
+	fs.StringVar(&lc.PublicURL, "public-url", "", "base URL of the whip_url and companion_url handed out, e.g. https://bonafide.example.com (default: the request's host); https also makes cookies Secure and sends Strict-Transport-Security")
 	fs.StringVar(&udpPorts, "whip-udp-ports", "", "UDP port range of WebRTC media, MIN-MAX (default: any port)")
 	fs.StringVar(&publicIPs, "public-ip", "", "comma-separated addresses announced to WebRTC peers (a server behind 1:1 NAT)")
 	fs.IntVar(&lc.MaxSessions, "live-max-sessions", lc.MaxSessions, "live sessions receiving media at once")
@@ -58,6 +58,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&lc.Segment, "live-segment", lc.Segment, "stretch of the call one live score covers")
 	fs.Float64Var(&lc.AlertScore, "live-alert-score", lc.AlertScore, "signal score (0-1) that counts towards an alert")
 	fs.DurationVar(&lc.AlertAfter, "live-alert-after", lc.AlertAfter, "how long a signal must stay over the alert score")
+	fs.DurationVar(&lc.MaxDuration, "live-max-duration", lc.MaxDuration, "longest live call; then it ends as after a hang-up and its recording is analysed")
 	fs.Usage = func() {
 		io.WriteString(e.stderr, "Usage: bonafide serve --data DIR [flags]\n\nEnvironment (overridden by flags):")
 		for _, k := range []string{"data", "addr", "max-upload", "workers", "webhook-allow", "secure-cookies", "tls-cert", "tls-key", "log-level",

@@ -51,8 +51,11 @@ type TrackStats struct {
 }
 
 // Publication is one publisher's running session: its PeerConnection, the
-// recordings and the live decoders. Close is idempotent and waits for every
-// goroutine it started.
+// recordings and the live decoders. It takes the first video track and the
+// first audio track the publisher sends (in a codec it handles); further
+// tracks of either kind are read and discarded — neither decoded nor
+// recorded — and counted (IgnoredTracks). Close is idempotent and waits for
+// every goroutine it started.
 type Publication struct {
 	cfg Config
 	pc  *webrtc.PeerConnection
@@ -61,6 +64,10 @@ type Publication struct {
 	tracks   chan Track
 	done     chan struct{}
 	doneOnce sync.Once
+	endErr   error           // why the Publication ended itself; set before done closes
+	limit    *time.Timer     // Config.MaxDuration
+	ignored  atomic.Int64    // extra tracks read and discarded
+	taken    map[string]bool // kinds with an accepted track; under mu
 
 	mu      sync.Mutex
 	stats   []*trackState
@@ -96,7 +103,7 @@ type trackState struct {
 }
 
 func newPublication(cfg Config, pc *webrtc.PeerConnection, dir string) *Publication {
-	p := &Publication{cfg: cfg, pc: pc, dir: dir, tracks: make(chan Track, 4), done: make(chan struct{})}
+	p := &Publication{cfg: cfg, pc: pc, dir: dir, tracks: make(chan Track, 4), done: make(chan struct{}), taken: map[string]bool{}}
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		cfg.Logger.Debug("peer connection state", "state", s.String())
@@ -104,6 +111,13 @@ func newPublication(cfg Config, pc *webrtc.PeerConnection, dir string) *Publicat
 		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 			p.endPeer()
 		}
+	})
+	// The call's length is capped: past MaxDuration, Done closes (Err says
+	// why) and the owner ends the session as after a hang-up. A timer, not
+	// a goroutine: Close stops it.
+	p.limit = time.AfterFunc(cfg.MaxDuration, func() {
+		cfg.Logger.Warn("publication reached its maximum duration; ending it", "max_duration", cfg.MaxDuration)
+		p.end(ErrMaxDuration)
 	})
 	return p
 }
@@ -128,10 +142,37 @@ func (p *Publication) acceptsSomething() bool {
 func (p *Publication) Tracks() <-chan Track { return p.tracks }
 
 // Done is closed when the peer has gone (closed, failed, or silent past the
-// disconnect timeout) or the Publication was closed.
+// disconnect timeout), the publication reached Config.MaxDuration (Err is
+// then ErrMaxDuration) or the Publication was closed. The owner then
+// closes it.
 func (p *Publication) Done() <-chan struct{} { return p.done }
 
-func (p *Publication) endPeer() { p.doneOnce.Do(func() { close(p.done) }) }
+// Err returns, once Done is closed, why the Publication ended itself:
+// ErrMaxDuration. It is nil while Done is open and when the peer went or
+// Close was called.
+func (p *Publication) Err() error {
+	select {
+	case <-p.done:
+		return p.endErr
+	default:
+		return nil
+	}
+}
+
+// IgnoredTracks counts the tracks read and discarded because the
+// publication already had a track of their kind.
+func (p *Publication) IgnoredTracks() int64 { return p.ignored.Load() }
+
+func (p *Publication) endPeer() { p.end(nil) }
+
+// end closes Done, recording cause (nil: the peer went or Close) if it is
+// the first to.
+func (p *Publication) end(cause error) {
+	p.doneOnce.Do(func() {
+		p.endErr = cause
+		close(p.done)
+	})
+}
 
 // Stats returns a snapshot of every track's counters.
 func (p *Publication) Stats() []TrackStats {
@@ -157,6 +198,18 @@ func fourcc(mime string) string {
 	return ""
 }
 
+// supported reports whether a track of kind in codec mime is decoded and
+// recorded.
+func supported(kind, mime string) bool {
+	switch kind {
+	case "video":
+		return fourcc(mime) != ""
+	case "audio":
+		return strings.EqualFold(mime, webrtc.MimeTypeOpus)
+	}
+	return false
+}
+
 func (p *Publication) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	mime := remote.Codec().MimeType
 	kind := remote.Kind().String()
@@ -165,6 +218,28 @@ func (p *Publication) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 	if p.closing {
 		p.mu.Unlock()
 		return
+	}
+	if supported(kind, mime) && p.taken[kind] {
+		// One video and one audio track per publication: a second one
+		// would start another decoder and overwrite the recording. Read
+		// it (so pion's buffers do not fill) and drop it.
+		p.ignored.Add(1)
+		p.wg.Add(1)
+		p.mu.Unlock()
+		log.Warn("extra track ignored: a publication takes one video and one audio track",
+			"track", remote.ID(), "rid", remote.RID(), "ignored_tracks", p.ignored.Load())
+		go func() {
+			defer p.wg.Done()
+			for {
+				if _, _, err := remote.ReadRTP(); err != nil {
+					return
+				}
+			}
+		}()
+		return
+	}
+	if supported(kind, mime) {
+		p.taken[kind] = true
 	}
 	st := &trackState{kind: kind, codec: mime}
 	p.stats = append(p.stats, st)
@@ -192,9 +267,9 @@ func (p *Publication) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		defer p.wg.Done()
 		var err error
 		switch {
-		case kind == "video" && fourcc(mime) != "":
+		case kind == "video" && supported(kind, mime):
 			err = p.receiveVideo(remote, st)
-		case kind == "audio" && strings.EqualFold(mime, webrtc.MimeTypeOpus):
+		case kind == "audio" && supported(kind, mime):
 			err = p.receiveAudio(remote, st)
 		default:
 			err = fmt.Errorf("unsupported codec %s", mime)
@@ -455,6 +530,7 @@ func (p *Publication) Close() error {
 		p.mu.Lock()
 		p.closing = true
 		p.mu.Unlock()
+		p.limit.Stop()
 		err = p.pc.Close()
 		p.endPeer()
 		// The feeds end when their queues close; closing the inputs too

@@ -4,6 +4,16 @@
 // media path never waits for analysis: between the RTP readers and the live
 // decoders sit bounded queues that drop and count.
 //
+// A publication takes one video track and one audio track: the first of
+// each kind to arrive in a codec it handles (VP8, VP9 or H.264; Opus). The
+// offer is still answered when it carries more, but further tracks of a
+// kind already taken are read and discarded — no decoder, no recording —
+// and counted (Publication.IgnoredTracks) and logged.
+//
+// A publication lasts at most Config.MaxDuration (default 4 h) from its
+// answer; then Done closes with Err ErrMaxDuration and its owner ends it as
+// after a hang-up, which also bounds the recording's size.
+//
 // HTTP (status codes, auth, CORS) is the web server's business; this package
 // turns an offer into an answer and a running Publication.
 package whip
@@ -29,7 +39,14 @@ var (
 	ErrBadOffer = errors.New("unusable SDP offer")
 	// ErrClosed is returned by a closed Endpoint.
 	ErrClosed = errors.New("whip endpoint closed")
+	// ErrMaxDuration is Publication.Err when the publication reached
+	// Config.MaxDuration.
+	ErrMaxDuration = errors.New("the publication reached its maximum duration")
 )
+
+// DefaultMaxDuration is the longest publication unless Config says
+// otherwise.
+const DefaultMaxDuration = 4 * time.Hour
 
 // Config configures an Endpoint. The zero value works on loopback.
 type Config struct {
@@ -56,6 +73,9 @@ type Config struct {
 	// DisconnectTimeout is how long a vanished peer may stay silent before
 	// its publication ends (default 20 s after ICE reports it disconnected).
 	DisconnectTimeout time.Duration
+	// MaxDuration caps a publication, counted from its answer (default
+	// DefaultMaxDuration): then its Done closes and Err is ErrMaxDuration.
+	MaxDuration time.Duration
 }
 
 func (c *Config) defaults() {
@@ -76,6 +96,9 @@ func (c *Config) defaults() {
 	}
 	if c.DisconnectTimeout <= 0 {
 		c.DisconnectTimeout = 20 * time.Second
+	}
+	if c.MaxDuration <= 0 {
+		c.MaxDuration = DefaultMaxDuration
 	}
 }
 
