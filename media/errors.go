@@ -4,7 +4,10 @@
 // and always reaps them (on success, on error and on context cancellation).
 package media
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Callers check them with errors.Is; every error returned by
 // this package that is caused by the input (not by the machine) wraps
@@ -19,6 +22,9 @@ var (
 	ErrEmpty       = unusable("file is empty (0 bytes)")
 	ErrNotMedia    = unusable("not a media file ffmpeg can read")
 	ErrNoStreams   = unusable("file has neither a video nor an audio stream")
+	// ErrStillImage is a picture (PNG, JPEG, …), not a recording; it wraps
+	// ErrNotMedia.
+	ErrStillImage = fmt.Errorf("%w: a still image", ErrNotMedia)
 
 	// ErrNoVideo and ErrNoAudio are returned when a reader is opened for a
 	// stream the input does not have.

@@ -63,6 +63,8 @@ func TestBadPaths(t *testing.T) {
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))
 	text := filepath.Join(dir, "notes.mp4")
 	require.NoError(t, os.WriteFile(text, []byte("this is not a video\n"), 0o644))
+	photo := filepath.Join(dir, "photo.mp4")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=160x120", "-frames:v", "1", "-c:v", "png", "-f", "image2", photo)
 	for _, tc := range []struct {
 		name, path string
 		want       error
@@ -71,11 +73,15 @@ func TestBadPaths(t *testing.T) {
 		{"directory", dir, media.ErrIsDirectory},
 		{"empty", empty, media.ErrEmpty},
 		{"text", text, media.ErrNotMedia},
+		{"a photo", photo, media.ErrStillImage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := media.Tools{}.Probe(context.Background(), tc.path)
 			require.ErrorIs(t, err, tc.want)
 			require.ErrorIs(t, err, media.ErrUnusableInput)
+			if tc.want != media.ErrStillImage {
+				require.NotErrorIs(t, err, media.ErrStillImage)
+			}
 		})
 	}
 }

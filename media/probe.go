@@ -181,6 +181,9 @@ func (t Tools) Probe(ctx context.Context, path string) (*Info, error) {
 	// analyse files that are not the uploader's, or repeat one segment for
 	// hours).
 	demuxer, ok := allowedDemuxer(info.Format)
+	if !ok && stillImage(info.Format) {
+		return nil, fmt.Errorf("%s: %w: detected as %q", path, ErrStillImage, info.Format)
+	}
 	if !ok {
 		return nil, fmt.Errorf("%s: %w: detected as %q, not a recording container bonafide reads", path, ErrNotMedia, info.Format)
 	}
@@ -265,6 +268,18 @@ func allowedDemuxer(format string) (string, bool) {
 		return name, true
 	}
 	return "", false
+}
+
+// stillImage reports whether ffprobe read a file as a picture: the image2
+// demuxers and the piped image formats (png_pipe, jpeg_pipe, …), which
+// ffprobe shows as a one-frame video.
+func stillImage(format string) bool {
+	name, _, _ := strings.Cut(format, ",")
+	switch name {
+	case "image2", "image2pipe", "alias_pix", "brender_pix", "fits", "gif", "apng":
+		return true
+	}
+	return strings.HasSuffix(name, "_pipe") && name != "yuv4mpegpipe"
 }
 
 // rotation returns the clockwise display rotation normalised to 0..359.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bonafide-dev/bonafide/internal/testutil"
 	"github.com/bonafide-dev/bonafide/report"
 	"github.com/bonafide-dev/bonafide/store"
 )
@@ -256,6 +257,20 @@ func TestUploadRejected(t *testing.T) {
 	var png bytes.Buffer
 	png.Write([]byte("\x89PNG\r\n\x1a\n"))
 	png.Write(bytes.Repeat([]byte{0}, 64))
+	dir := t.TempDir()
+	jpg, srt, subs := filepath.Join(dir, "photo.jpg"), filepath.Join(dir, "subs.srt"), filepath.Join(dir, "subs.mkv")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "color=c=gray:s=64x48", "-frames:v", "1", jpg)
+	require.NoError(t, os.WriteFile(srt, []byte("1\n00:00:00,000 --> 00:00:02,000\nHello\n"), 0o600))
+	testutil.FFmpeg(t, "-i", srt, "-c:s", "srt", subs)
+	read := func(path string) []byte {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		return b
+	}
+	// The size the server states is the request's length: the clip plus
+	// the form around it.
+	bigLen, _ := multipartBody(t, [][2]string{{"candidate", "X"}}, "big.mp4", clip, false)
+	bigSize := humanBytes(int64(bigLen.(*bytes.Buffer).Len()))
 	cases := []struct {
 		name    string
 		file    []byte
@@ -264,16 +279,20 @@ func TestUploadRejected(t *testing.T) {
 		ct      string
 		want    int
 		code    string
-		message string
+		message string // the whole message
 	}{
-		{"oversized with a length", clip, "big.mp4", false, "", 413, "too_large", "larger than the limit of 64.0 KiB"},
-		{"oversized streamed", clip, "big.mp4", true, "", 413, "too_large", "larger than the limit"},
-		{"a text file", []byte("Dear hiring team,\nplease find my CV attached.\n"), "cv.mp4", false, "", 415, "unsupported_media", "cv.mp4 is not a recording"},
-		{"a playlist of server files", playlist, "interview.mp4", false, "", 415, "unsupported_media", "interview.mp4 is not a recording"},
-		{"a truncated image", png.Bytes(), "photo.png", false, "", 415, "unsupported_media", "not a recording"},
-		{"an empty file", nil, "empty.mp4", false, "", 422, "unusable_media", "empty"},
-		{"no file field", nil, "", false, "", 400, "bad_request", "no file"},
-		{"not multipart", nil, "", false, "application/json", 400, "bad_request", "multipart/form-data"},
+		{"oversized with a length", clip, "big.mp4", false, "", 413, "too_large", "This file is " + bigSize + "; the limit is 64.0 KiB."},
+		{"oversized streamed", clip, "big.mp4", true, "", 413, "too_large", "This file is larger than the limit of 64.0 KiB."},
+		{"a text file", []byte("Dear hiring team,\nplease find my CV attached.\n"), "cv.mp4", false, "", 415, "unsupported_media",
+			"cv.mp4 is not a video or audio file bonafide can read."},
+		{"a playlist of server files", playlist, "interview.mp4", false, "", 415, "unsupported_media",
+			"interview.mp4 is not a video or audio file bonafide can read."},
+		{"a truncated image", png.Bytes(), "photo.png", false, "", 415, "unsupported_media", "photo.png is a still image; upload the interview recording."},
+		{"a photo", read(jpg), "photo.jpg", false, "", 415, "unsupported_media", "photo.jpg is a still image; upload the interview recording."},
+		{"subtitles only", read(subs), "subs.mkv", false, "", 422, "unusable_media", "subs.mkv has no video or audio stream."},
+		{"an empty file", nil, "empty.mp4", false, "", 422, "unusable_media", "empty.mp4 is empty."},
+		{"no file field", nil, "", false, "", 400, "bad_request", `no file: send the recording in the multipart field "file"`},
+		{"not multipart", nil, "", false, "application/json", 400, "bad_request", `send the recording as multipart/form-data in the field "file"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -288,8 +307,9 @@ func TestUploadRejected(t *testing.T) {
 			require.Equal(t, tc.want, resp.StatusCode)
 			e := decode[apiError](t, resp)
 			assert.Equal(t, tc.code, e.Error)
-			assert.Contains(t, e.Message, tc.message)
+			assert.Equal(t, tc.message, e.Message)
 			assert.NotContains(t, e.Message, ta.files.Root, "no server paths in messages")
+			assert.NotContains(t, e.Message, "ffmpeg", "no ffmpeg wording")
 			assert.True(t, dirEmpty(t, ta.files.MediaDir()), "nothing stored")
 			assert.True(t, dirEmpty(t, ta.files.TmpDir()), "no temporary file left")
 		})

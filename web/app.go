@@ -187,6 +187,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		errc <- err
 	}()
 	a.log.Info("serving", "addr", ln.Addr().String(), "data", a.cfg.DataDir, "workers", a.cfg.Workers)
+	if a.noAccounts(context.WithoutCancel(ctx)) {
+		a.log.Warn("no accounts yet, so nobody can log in: create one with `bonafide user add --data " + a.cfg.DataDir +
+			" --email EMAIL --role admin --password-stdin`")
+	}
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -209,6 +213,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		err = errors.Join(err, serr)
 	}
 	return err
+}
+
+// noAccounts reports whether nobody can log in yet (false when it cannot
+// tell).
+func (a *App) noAccounts(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	n, err := a.store.CountUsers(ctx)
+	return err == nil && n == 0
 }
 
 // SubmitFile stores a recording already on disk as a new interview and

@@ -1,11 +1,19 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/store"
 )
 
 // A server told to stop while it is still starting (recovering the jobs of
@@ -24,4 +32,51 @@ func TestServeStoppedWhileStarting(t *testing.T) {
 	cancel()
 	require.NoError(t, app.Serve(ctx, ln))
 	require.NoError(t, app.Close())
+}
+
+// A server started without any account says so in its log, with the
+// command that creates one; once there is an account it does not.
+func TestServeWarnsWithoutAccounts(t *testing.T) {
+	dir := t.TempDir()
+	serve := func() string {
+		var log syncBuffer
+		cfg := testConfig(t, dir)
+		cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
+		_, _, stop := serveApp(t, cfg)
+		// The account check follows the "serving" line and finishes
+		// before Serve returns.
+		require.Eventually(t, func() bool { return strings.Contains(log.String(), "msg=serving") }, 10*time.Second, 10*time.Millisecond)
+		stop()
+		return log.String()
+	}
+	out := serve()
+	assert.Contains(t, out, "no accounts yet")
+	assert.Contains(t, out, "bonafide user add --data "+dir+" --email EMAIL --role admin --password-stdin")
+
+	st, err := store.OpenSQLite(context.Background(), store.Files{Root: dir}.DBPath(), nil)
+	require.NoError(t, err)
+	_, err = st.CreateUser(context.Background(), "admin@example.com", store.RoleAdmin, "x")
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	out = serve()
+	assert.Contains(t, out, "serving")
+	assert.NotContains(t, out, "no accounts yet")
+}
+
+// syncBuffer is a bytes.Buffer that a logger may write while a test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

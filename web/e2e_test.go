@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/store"
 )
 
 // browser starts Debian's Chromium headless (installed by
@@ -141,6 +143,77 @@ func TestBrowserUploadAndReport(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, row, "Browser Candidate")
 	screenshot(t, step, "list.png")
+}
+
+// TestBrowserUploadDropAndErrors: dropping a file on the upload page only
+// chooses it; the button sends it; a refused upload shows the server's
+// sentence and hides the progress bars; a file over the cap is refused by
+// the page with its size and the limit.
+func TestBrowserUploadDropAndErrors(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.MaxUploadBytes = 64 << 10; c.Analyzer = &fakeAnalyzer{} })
+	ctx := browser(t, 1200, 900)
+	step, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(step, 20*time.Second)
+		defer scancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			dbg, _ := chromedp.Run(step, chromedp.Evaluate[string](`location.href + "\n" + document.body.innerText`))
+			t.Fatalf("browser step %q: %v\npage: %s", name, err, dbg)
+		}
+	}
+	run("log in",
+		chromedp.Navigate(ta.base+"/upload"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "recruiter@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), testPassword),
+		chromedp.Submit(chromedp.CSS("#login-form")),
+		chromedp.WaitVisible(chromedp.CSS("#upload-form")),
+	)
+	type pageState struct {
+		File     string `json:"file"`
+		Progress bool   `json:"progress"` // the progress block is shown
+		Error    string `json:"error"`
+		Disabled bool   `json:"disabled"`
+	}
+	state := func() pageState {
+		t.Helper()
+		s, err := chromedp.Run(step, chromedp.Evaluate[pageState](`(() => {
+			const f = document.getElementById("file-input").files, e = document.getElementById("upload-error");
+			return {file: f.length ? f[0].name : "", progress: !document.getElementById("upload-status").hidden,
+				error: e.hidden ? "" : e.textContent, disabled: document.getElementById("upload-button").disabled};
+		})()`))
+		require.NoError(t, err)
+		return s
+	}
+	drop := func(name string, size int) {
+		t.Helper()
+		_, err := chromedp.Run(step, chromedp.Evaluate[bool](`(() => {
+			const dt = new DataTransfer();
+			dt.items.add(new File(["Dear hiring team, please find my CV attached. ".repeat(`+itoa(size/46+1)+`).slice(0, `+itoa(size)+`)], "`+name+`", {type: "video/mp4"}));
+			document.getElementById("drop-zone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+			return true;
+		})()`))
+		require.NoError(t, err)
+	}
+
+	drop("cv.mp4", 100)
+	time.Sleep(500 * time.Millisecond)
+	assert.Equal(t, pageState{File: "cv.mp4"}, state(), "a drop only chooses the file")
+	page, err := ta.st.ListInterviews(t.Context(), store.ListFilter{})
+	require.NoError(t, err)
+	assert.Zero(t, page.Total)
+
+	run("upload", chromedp.Click(chromedp.CSS("#upload-button")), chromedp.WaitVisible(chromedp.CSS("#upload-error")))
+	assert.Equal(t, pageState{File: "cv.mp4", Error: "cv.mp4 is not a video or audio file bonafide can read."}, state(),
+		"the server's sentence, the progress bars hidden, the button usable again")
+	screenshot(t, step, "upload-error.png")
+
+	drop("big.mp4", 100<<10)
+	assert.Equal(t, pageState{File: "big.mp4"}, state(), "a new drop clears the error")
+	run("upload a large file", chromedp.Click(chromedp.CSS("#upload-button")), chromedp.WaitVisible(chromedp.CSS("#upload-error")))
+	assert.Equal(t, pageState{File: "big.mp4", Error: "This file is 100.0 KiB; the limit is 64.0 KiB."}, state())
 }
 
 // screenshot saves the page into $BONAFIDE_SCREENSHOTS (to look at) or a

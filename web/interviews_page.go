@@ -19,6 +19,10 @@ type listView struct {
 	From    int
 	To      int
 	Pending bool // some rows are still queued or processing
+	// PastEnd: the offset is beyond the last interview, but there are
+	// some (on earlier pages); First links the first page.
+	PastEnd bool
+	First   string
 }
 
 // interviewsPage lists interviews with search, filters and pages.
@@ -40,6 +44,11 @@ func (s *server) interviewsPage(c echo.Context) error {
 	v := listView{Items: page.Items, Total: page.Total, Filter: f, Query: q, From: f.Offset + 1, To: f.Offset + len(page.Items)}
 	if f.Offset > 0 {
 		v.Prev = itoa(max(f.Offset-f.Limit, 0))
+	}
+	v.PastEnd = len(page.Items) == 0 && page.Total > 0
+	v.First = "/interviews"
+	if len(q) > 0 {
+		v.First += "?" + q.Encode()
 	}
 	if v.To < page.Total {
 		v.Next = itoa(v.To)

@@ -371,6 +371,8 @@ func TestLivePages(t *testing.T) {
 		"/api/v1/sessions/"+id+"/whip", "Suggested live challenges", "video.flicker", "av.lipsync", `src="/static/live.js"`,
 		"Grace &lt;b&gt;Hopper&lt;/b&gt;")
 	assert.NotContains(t, body, "<script>", "no inline script (CSP)")
+	contains(t, body, `id="start-warning"`, "ends the screening for good", `<summary>Technical details</summary>`)
+	inOrder(t, body, `id="score-card"`, `id="alerts-card"`, `id="publish-card"`, `id="preview"`, `id="signal-rows"`, `id="tech-details"`, `id="live-stats"`)
 	tok := regexp.MustCompile(`data-token="(bfw_[^"]+)"`).FindStringSubmatch(body)
 	require.NotNil(t, tok)
 	assert.True(t, liveTokenMatches(tok[1], ls.TokenHash), "the page's token publishes to this session")
@@ -391,6 +393,7 @@ func TestLivePages(t *testing.T) {
 	code, body = get(t, rec, la.base+page)
 	require.Equal(t, http.StatusOK, code)
 	contains(t, body, "ended", "no media was received", "ended by recruiter@example.com")
+	inOrder(t, body, `id="session-end"`, "no media was received", `id="score-card"`)
 	assert.NotContains(t, body, "bfw_", "an ended session's page has no token")
 	assert.NotContains(t, body, `id="end-button"`)
 
@@ -398,4 +401,18 @@ func TestLivePages(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "forms need the CSRF token")
+}
+
+// inOrder checks that the parts appear in body in this order (the layout
+// of a page, top to bottom).
+func inOrder(t *testing.T, body string, parts ...string) {
+	t.Helper()
+	at := 0
+	for _, p := range parts {
+		i := strings.Index(body[at:], p)
+		if !assert.GreaterOrEqual(t, i, 0, "%q after the previous parts", p) {
+			return
+		}
+		at += i + len(p)
+	}
 }

@@ -84,6 +84,17 @@ func TestPagesPagination(t *testing.T) {
 	assert.NotContains(t, body, "← Newer")
 	_, body = get(t, c, ta.base+"/interviews?offset=25")
 	contains(t, body, "26–30 of 30", "← Newer", ">C0<")
+	contains(t, body, `<div class="table-scroll">`, "Authenticity", "100 = genuine")
+	assert.NotContains(t, body, ">Score<", "the column says which way its scale runs")
+	// Past the end: there are interviews, just none on this page.
+	_, body = get(t, c, ta.base+"/interviews?offset=50&status=failed")
+	contains(t, body, "No more interviews on this page; 30 match these filters.",
+		`<a href="/interviews?status=failed" id="first-page">Go to the first page</a>`)
+	assert.NotContains(t, body, "Upload a recording</a>.")
+	_, body = get(t, c, ta.base+"/interviews?offset=50")
+	contains(t, body, "No more interviews on this page; there are 30 in all.", `<a href="/interviews" id="first-page">`)
+	_, body = get(t, c, ta.base+"/interviews?offset=50&status=done")
+	contains(t, body, "No interviews match these filters.")
 	_, body = get(t, c, ta.base+"/webhooks")
 	contains(t, body, "only admins")
 }

@@ -32,9 +32,13 @@ const maxField = 200
 func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 	r := c.Request()
 	limit := s.cfg.MaxUploadBytes
-	if r.ContentLength > limit+formOverhead {
+	// size is the body's length when the client stated it (-1 when
+	// chunked): the file plus a few hundred bytes of form, close enough
+	// to tell the user how large the file is.
+	size := r.ContentLength
+	if size > limit+formOverhead {
 		s.metrics.uploads.WithLabelValues("too_large").Inc()
-		return store.Interview{}, tooLarge(limit)
+		return store.Interview{}, tooLarge(size, limit)
 	}
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit+formOverhead)
 	mr, err := r.MultipartReader()
@@ -57,7 +61,7 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 			break
 		}
 		if err != nil {
-			return store.Interview{}, uploadErr(err, limit)
+			return store.Interview{}, uploadErr(err, size, limit)
 		}
 		switch part.FormName() {
 		case "file":
@@ -68,7 +72,7 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 				return store.Interview{}, userErr(ErrBadRequest, "send one file per upload")
 			}
 			sub.OriginalName = cleanName(part.FileName())
-			tmp, err = s.receiveFile(part, limit)
+			tmp, err = s.receiveFile(part, size, limit)
 			if err != nil {
 				if errors.Is(err, ErrTooLarge) {
 					s.metrics.uploads.WithLabelValues("too_large").Inc()
@@ -78,7 +82,7 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 		case "candidate", "title", csrfField:
 			v, err := readField(part)
 			if err != nil {
-				return store.Interview{}, uploadErr(err, limit)
+				return store.Interview{}, uploadErr(err, size, limit)
 			}
 			switch part.FormName() {
 			case "candidate":
@@ -95,7 +99,7 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 			}
 		}
 		if err := part.Close(); err != nil {
-			return store.Interview{}, uploadErr(err, limit)
+			return store.Interview{}, uploadErr(err, size, limit)
 		}
 	}
 	if csrfNeeded {
@@ -110,12 +114,16 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 	sub.Path = tmp
 	iv, err := s.submit(r.Context(), sub)
 	switch {
-	case errors.Is(err, media.ErrNotMedia):
-		s.metrics.uploads.WithLabelValues("unsupported").Inc()
-		return store.Interview{}, userErr(ErrUnsupported, "%s is not a recording bonafide can read: %v", sub.OriginalName, err)
 	case errors.Is(err, media.ErrUnusableInput):
-		s.metrics.uploads.WithLabelValues("unusable").Inc()
-		return store.Interview{}, userErr(ErrUnusable, "%s cannot be analysed: %v", sub.OriginalName, err)
+		// The client gets one plain sentence; ffprobe's words stay in the
+		// log (the error names the client's file, not the server path).
+		s.log.Info("upload refused", "file", sub.OriginalName, "err", err)
+		if errors.Is(err, media.ErrNotMedia) {
+			s.metrics.uploads.WithLabelValues("unsupported").Inc()
+		} else {
+			s.metrics.uploads.WithLabelValues("unusable").Inc()
+		}
+		return store.Interview{}, refusal(sub.OriginalName, err)
 	case err != nil:
 		s.metrics.uploads.WithLabelValues("error").Inc()
 		return store.Interview{}, err
@@ -127,8 +135,9 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 }
 
 // receiveFile copies one file part into a new temporary file, failing
-// with ErrTooLarge as soon as more than limit bytes arrive.
-func (s *server) receiveFile(part *multipart.Part, limit int64) (string, error) {
+// with ErrTooLarge as soon as more than limit bytes arrive; size is the
+// request's Content-Length (-1: unknown), for the message.
+func (s *server) receiveFile(part *multipart.Part, size, limit int64) (string, error) {
 	f, err := os.CreateTemp(s.files.TmpDir(), "upload-*")
 	if err != nil {
 		return "", err
@@ -137,13 +146,13 @@ func (s *server) receiveFile(part *multipart.Part, limit int64) (string, error) 
 	n, err := io.Copy(f, io.LimitReader(part, limit+1))
 	cerr := f.Close()
 	if err == nil && n > limit {
-		err = tooLarge(limit)
+		err = tooLarge(size, limit)
 	}
 	if err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return "", errors.Join(uploadErr(err, limit), os.Remove(name))
+		return "", errors.Join(uploadErr(err, size, limit), os.Remove(name))
 	}
 	return name, nil
 }
@@ -178,19 +187,43 @@ func cleanName(n string) string {
 	return n
 }
 
-func tooLarge(limit int64) error {
-	return userErr(ErrTooLarge, "the upload is larger than the limit of %s", humanBytes(limit))
+// tooLarge states the file's size when the request stated it (size is
+// Content-Length, or -1) and the limit.
+func tooLarge(size, limit int64) error {
+	if got, lim := humanBytes(size), humanBytes(limit); size > limit && got != lim {
+		return userErr(ErrTooLarge, "This file is %s; the limit is %s.", got, lim)
+	}
+	return userErr(ErrTooLarge, "This file is larger than the limit of %s.", humanBytes(limit))
 }
 
-// uploadErr turns a body read error into a client error.
-func uploadErr(err error, limit int64) error {
+// refusal is the one sentence a user reads when the uploaded file name
+// is not a recording that can be analysed; err (wrapping
+// media.ErrUnusableInput) keeps ffprobe's details for the log. Not media
+// at all is ErrUnsupported (415), the rest ErrUnusable (422).
+func refusal(name string, err error) error {
+	switch {
+	case errors.Is(err, media.ErrStillImage):
+		return userErr(ErrUnsupported, "%s is a still image; upload the interview recording.", name)
+	case errors.Is(err, media.ErrNotMedia):
+		return userErr(ErrUnsupported, "%s is not a video or audio file bonafide can read.", name)
+	case errors.Is(err, media.ErrEmpty):
+		return userErr(ErrUnusable, "%s is empty.", name)
+	case errors.Is(err, media.ErrNoStreams):
+		return userErr(ErrUnusable, "%s has no video or audio stream.", name)
+	}
+	return userErr(ErrUnusable, "%s cannot be analysed.", name)
+}
+
+// uploadErr turns a body read error into a client error; size and limit
+// are as for tooLarge.
+func uploadErr(err error, size, limit int64) error {
 	var mbe *http.MaxBytesError
 	var pe *publicError
 	switch {
 	case errors.As(err, &pe):
 		return err
 	case errors.As(err, &mbe):
-		return tooLarge(limit)
+		return tooLarge(size, limit)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return userErr(ErrBadRequest, "the upload was cut off")
 	}

@@ -48,8 +48,9 @@
   var list = document.querySelector("table[data-refresh]");
   if (list) { setTimeout(function () { window.location.reload(); }, 1000 * Number(list.getAttribute("data-refresh"))); }
 
-  // Upload: drag and drop, XMLHttpRequest with upload progress, then the
-  // analysis progress, then the report.
+  // Upload: a file chosen or dropped, sent by the form's button with
+  // XMLHttpRequest and upload progress, then the analysis progress, then
+  // the report.
   var form = document.getElementById("upload-form");
   if (!form) { return; }
   var input = document.getElementById("file-input");
@@ -64,14 +65,35 @@
   var max = Number(form.getAttribute("data-max"));
   var busy = false;
 
+  // humanBytes is the server's humanBytes: 11.3 MiB.
+  function humanBytes(n) {
+    if (n < 1024) { return n + " B"; }
+    var units = "KMGTPE", exp = 0, div = 1024;
+    while (n / div >= 1024 && exp < units.length - 1) { div *= 1024; exp++; }
+    return (n / div).toFixed(1) + " " + units.charAt(exp) + "iB";
+  }
+
+  // resetProgress hides the progress bars and sets them back to zero.
+  function resetProgress() {
+    statusBox.hidden = true;
+    upBar.value = 0; upPct.textContent = "0%";
+    anBar.value = 0; anPct.textContent = "waiting";
+  }
+
   function fail(msg) {
+    resetProgress();
     errorBox.textContent = msg; errorBox.hidden = false; busy = false; button.disabled = false;
   }
 
   function send(file) {
     if (busy) { return; }
     if (!file) { fail("Choose a file first."); return; }
-    if (max && file.size > max) { fail("This file is larger than the upload limit."); return; }
+    if (max && file.size > max) {
+      var got = humanBytes(file.size), lim = humanBytes(max);
+      fail(got === lim ? "This file is larger than the limit of " + lim + "." : "This file is " + got + "; the limit is " + lim + ".");
+      return;
+    }
+    resetProgress();
     busy = true; button.disabled = true; errorBox.hidden = true; statusBox.hidden = false;
     var data = new FormData();
     data.append("candidate", form.elements.candidate.value);
@@ -107,7 +129,17 @@
   ["dragleave", "drop"].forEach(function (t) {
     zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.remove("over"); });
   });
+  // A drop only chooses the file (the input then shows its name); the
+  // upload starts with the form's button, after the names are typed.
   zone.addEventListener("drop", function (e) {
-    if (e.dataTransfer && e.dataTransfer.files.length) { send(e.dataTransfer.files[0]); }
+    if (busy || !e.dataTransfer || !e.dataTransfer.files.length) { return; }
+    var files = e.dataTransfer.files;
+    try { // keep only the first file
+      var one = new DataTransfer();
+      one.items.add(files[0]);
+      files = one.files;
+    } catch (err) { /* an older browser: all of them; the first is sent */ }
+    input.files = files;
+    errorBox.hidden = true;
   });
 })();

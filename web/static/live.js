@@ -171,6 +171,7 @@
       if (st.interview_url) {
         var a = document.createElement("a");
         a.id = "report-link";
+        a.className = "button";
         a.href = st.interview_url;
         a.textContent = "Full report of the recording";
         box.appendChild(a);
@@ -179,6 +180,9 @@
     }
     var form = el("end-form");
     if (form) { form.hidden = true; }
+    // Nothing can be published any more (a reload shows no such card).
+    var publishCard = el("publish-card");
+    if (publishCard) { publishCard.hidden = true; }
     if (events) { events.close(); events = null; }
   }
 
