@@ -94,6 +94,13 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	defer bgCancel()
 	// What is stored is shown to users and sent to webhooks: no server
 	// paths (the longest first, so the media file keeps its own name).
+	// River ends a job past JobTimeout with a deadline, a shutdown with a
+	// cancellation: the first is a failed attempt (retried, and final on
+	// the last attempt), the second goes back to the queue.
+	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	if timedOut && err != nil {
+		err = fmt.Errorf("the analysis took longer than the limit of %s: %w", q.cfg.JobTimeout, err)
+	}
 	paths := strings.NewReplacer(mediaPath, iv.OriginalName, evDir, "the evidence folder", q.cfg.Files.Root, "the data folder")
 	public := func(err error) string { return paths.Replace(err.Error()) }
 	switch {
@@ -125,7 +132,7 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 		log.Warn("analysis failed for good", "err", err)
 		q.metrics.analyses.WithLabelValues("unusable").Inc()
 		return errors.Join(river.JobCancel(err), q.failFinal(bg, id, msg))
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && !timedOut:
 		log.Warn("analysis interrupted; it will run again", "err", err)
 		q.metrics.analyses.WithLabelValues("interrupted").Inc()
 		return errors.Join(err, q.cfg.Store.Requeue(bg, id, "interrupted by a shutdown; it will run again"))

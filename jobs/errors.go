@@ -15,4 +15,7 @@ var (
 	ErrClosed = errors.New("queue closed")
 	// ErrNotStarted is returned by calls that need a started queue.
 	ErrNotStarted = errors.New("queue not started")
+	// ErrJobsRunning is returned by Close when jobs ignored their
+	// cancellation: the queue keeps its database and the data folder lock.
+	ErrJobsRunning = errors.New("jobs still running after being cancelled")
 )

@@ -349,7 +349,10 @@ func (q *Queue) Ping(ctx context.Context) error {
 // Close stops the workers, letting running jobs finish for StopGrace and
 // then cancelling them (an interrupted analysis goes back to the queue and
 // resumes after a restart), closes the database and releases the lock. It
-// is idempotent and returns only when every job goroutine has exited.
+// is idempotent. When a job ignores its cancellation for another
+// StopGrace, Close returns an error and keeps the database open and the
+// data folder locked (until the process exits): another server must not
+// start the same job while it still runs here.
 func (q *Queue) Close() error {
 	q.closeOnce.Do(func() {
 		q.mu.Lock()
@@ -364,10 +367,13 @@ func (q *Queue) Close() error {
 			if err != nil {
 				q.log.Warn("jobs still running at shutdown: cancelling them", "err", err)
 				hard, cancel := context.WithTimeout(context.Background(), q.cfg.StopGrace)
-				if err := q.client.StopAndCancel(hard); err != nil {
-					errs = append(errs, fmt.Errorf("stop jobs: %w", err))
-				}
+				err := q.client.StopAndCancel(hard)
 				cancel()
+				if err != nil {
+					q.log.Error("jobs ignore their cancellation: the data folder stays locked until the process exits", "err", err)
+					q.closeErr = errors.Join(ErrJobsRunning, err)
+					return
+				}
 			}
 		}
 		errs = append(errs, q.db.Close(), q.unlock())

@@ -94,6 +94,9 @@ func (e *env) waitStatus(t *testing.T, id string, want store.Status, within time
 type fakeAnalyzer struct {
 	fail  int32
 	block bool
+	// stuck, when set, makes every call wait for it to close, whatever
+	// its context says: an analysis that ignores cancellation.
+	stuck chan struct{}
 	err   error // returned instead of a transient error when set
 	calls atomic.Int32
 	began chan struct{}
@@ -107,6 +110,10 @@ func (f *fakeAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir strin
 	}
 	if _, err := os.Stat(mediaPath); err != nil {
 		return nil, err
+	}
+	if f.stuck != nil {
+		<-f.stuck
+		return nil, errors.New("stuck analysis released")
 	}
 	if f.block {
 		progress(0.3)
@@ -327,6 +334,44 @@ func TestStartQueuesInterviewsWithoutJob(t *testing.T) {
 	require.NoError(t, q.Start(ctx), "Start re-queues it; the unique job makes that a no-op here")
 	e.waitStatus(t, id, store.StatusDone, 30*time.Second)
 	assert.EqualValues(t, 1, fa.calls.Load(), "one job per interview")
+}
+
+// An analysis that runs past JobTimeout is a failed attempt: retried, and
+// failed for good on the last one (not sent back to the queue as after a
+// shutdown, where it would wait for the next restart and time out again).
+func TestJobTimeoutIsAFailedAttempt(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	fa := &fakeAnalyzer{block: true}
+	q := e.queue(t, Config{Analyzer: fa, MaxAttempts: 2, JobTimeout: 300 * time.Millisecond})
+	require.NoError(t, q.Start(ctx))
+	iv := e.waitStatus(t, id, store.StatusFailed, 30*time.Second)
+	assert.Equal(t, 2, iv.Attempts)
+	assert.EqualValues(t, 2, fa.calls.Load())
+	assert.Contains(t, iv.Error, "took longer than the limit of 300ms")
+	assert.NotContains(t, iv.Error, "shutdown")
+}
+
+// Close keeps the data folder locked while a job ignores its
+// cancellation: a second server must not run the same job meanwhile.
+func TestCloseKeepsLockWhileJobsRun(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	stuck := &fakeAnalyzer{stuck: make(chan struct{}), began: make(chan struct{})}
+	q, err := New(ctx, Config{Files: e.files, Store: e.st, Analyzer: stuck, StopGrace: 100 * time.Millisecond,
+		ProgressEvery: 20 * time.Millisecond, RetryBackoff: func(int) time.Duration { return time.Hour }})
+	require.NoError(t, err)
+	require.NoError(t, q.Start(ctx))
+	<-stuck.began
+	require.ErrorIs(t, q.Close(), ErrJobsRunning)
+	require.ErrorIs(t, q.Close(), ErrJobsRunning, "Close is idempotent")
+	_, err = New(ctx, Config{Files: e.files, Store: e.st, Analyzer: &fakeAnalyzer{}})
+	require.ErrorIs(t, err, ErrLocked, "the folder stays locked while the job runs")
+	close(stuck.stuck) // the job ends; the process would exit here
+	require.Eventually(t, func() bool { return stuck.calls.Load() == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, errors.Join(q.db.Close(), q.unlock()))
 }
 
 func TestDataFolderLocked(t *testing.T) {
