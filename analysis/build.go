@@ -308,11 +308,18 @@ func summary(rep *report.Report, out models.Output) string {
 	if worst.Points <= -5 {
 		for _, sig := range rep.AllSignals() {
 			if sig.Name == worst.Signal && sig.Explanation != "" {
+				if rep.Verdict == models.Genuine {
+					return s + " The strongest sign of manipulation, outweighed by the rest: " + sig.Explanation
+				}
 				return s + " Strongest evidence: " + sig.Explanation
 			}
 		}
 	}
-	if rep.Verdict == models.Genuine {
+	switch {
+	case rep.Verdict != models.Genuine:
+	case worst.Points < 0:
+		return s + " No signal gave strong evidence of manipulation."
+	default:
 		return s + " No signal showed signs of manipulation."
 	}
 	return s

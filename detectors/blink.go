@@ -379,16 +379,20 @@ func (d *Blinks) Finish() Result {
 }
 
 func blinkExplain(rate float64, n int, seconds float64) string {
+	times := "times"
+	if n == 1 {
+		times = "time"
+	}
 	switch {
 	case rate < blinkNormalLow:
-		return fmt.Sprintf("The person blinked %d times in %.0f s (%.1f per minute; people usually blink %.0f–%.0f times a minute), which is unusually rare; this is a weak cue.",
-			n, seconds, rate, blinkNormalLow, blinkNormalHigh)
+		return fmt.Sprintf("The person blinked %d %s in %.0f s (%.1f per minute; people usually blink %.0f–%.0f times a minute), which is unusually rare; this is a weak cue.",
+			n, times, seconds, rate, blinkNormalLow, blinkNormalHigh)
 	case rate > blinkNormalHigh:
-		return fmt.Sprintf("The eye region dipped %d times in %.0f s (%.1f per minute; people usually blink %.0f–%.0f times a minute), which is unusually often and may come from a flickering eye region; this is a weak cue.",
-			n, seconds, rate, blinkNormalLow, blinkNormalHigh)
+		return fmt.Sprintf("The eye region dipped %d %s in %.0f s (%.1f per minute; people usually blink %.0f–%.0f times a minute), which is unusually often and may come from a flickering eye region; this is a weak cue.",
+			n, times, seconds, rate, blinkNormalLow, blinkNormalHigh)
 	default:
-		return fmt.Sprintf("The person blinked %d times in %.0f s (%.1f per minute), within the usual %.0f–%.0f.",
-			n, seconds, rate, blinkNormalLow, blinkNormalHigh)
+		return fmt.Sprintf("The person blinked %d %s in %.0f s (%.1f per minute), within the usual %.0f–%.0f.",
+			n, times, seconds, rate, blinkNormalLow, blinkNormalHigh)
 	}
 }
 

@@ -32,12 +32,12 @@ var templateFuncs = template.FuncMap{
 		return fmt.Sprintf("%.2f", *v)
 	},
 	"signed": func(v float64) string { return fmt.Sprintf("%+.1f", v) },
-	"when":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
+	"when":   func(t time.Time) string { return t.Local().Format("2006-01-02 15:04 MST") },
 	"whenp": func(t *time.Time) string {
 		if t == nil {
 			return ""
 		}
-		return t.Local().Format("2006-01-02 15:04:05")
+		return t.Local().Format("2006-01-02 15:04:05 MST")
 	},
 	"secs":    func(v float64) string { return fmt.Sprintf("%.1f s", v) },
 	"clock":   clock,
@@ -82,8 +82,8 @@ func formatNum(v float64) string {
 		return "—"
 	case a == 0:
 		return "0"
-	case a >= 1000:
-		return fmt.Sprintf("%.0f", v)
+	case a >= 1000 || (a >= 1 && v == math.Trunc(v)):
+		return fmt.Sprintf("%.0f", v) // counts print as counts: 168, not 168.0
 	case a >= 10:
 		return fmt.Sprintf("%.1f", v)
 	case a >= 0.01:

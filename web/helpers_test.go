@@ -294,7 +294,8 @@ func richReport() *report.Report {
 	lo, hi := 0.5, 3.0
 	return &report.Report{
 		Schema: report.Schema, Authenticity: &a, Probability: f64(0.69), Verdict: models.Suspicious,
-		Summary: "The face shows signs of manipulation.",
+		Summary:         "The face shows signs of manipulation.",
+		ModelValidation: report.NewModelValidation(&models.CVMetrics{Groups: map[string]models.CVGroup{"overall": {N: 184, FPRAtManipulated: f64(0.011), RecallAtManipulated: f64(0.19), RecallAtInconclusive: f64(0.49)}}}),
 		Video: report.Modality{Score: f64(0.69), Measured: true, Signals: []report.Signal{
 			{Name: "video.pulse", Modality: "video", Measured: true, Score: 0.8, Confidence: 0.7, Contribution: -21.5,
 				Values:      []detectors.Measurement{{Name: "region_coherence", Value: 0.12, NormalLow: &lo, NormalHigh: &hi}, {Name: "snr", Value: 4.2, Unit: "dB"}},

@@ -1,0 +1,39 @@
+package analysis
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/bonafide-dev/bonafide/models"
+	"github.com/bonafide-dev/bonafide/report"
+)
+
+// The summary never contradicts the verdict: a genuine verdict with some
+// evidence the other way says that evidence was outweighed.
+func TestSummaryAgreesWithVerdict(t *testing.T) {
+	tts := "The voice is close to monotone, as with text-to-speech."
+	rep := func(a int, v models.Verdict) *report.Report {
+		return &report.Report{Authenticity: &a, Verdict: v, Audio: report.Modality{Signals: []report.Signal{
+			{Name: "audio.synthprosody", Measured: true, Explanation: tts}}}}
+	}
+	out := func(points float64) models.Output {
+		return models.Output{Contributions: []models.Contribution{{Signal: "audio.synthprosody", Points: points}}}
+	}
+	for _, tc := range []struct {
+		name string
+		rep  *report.Report
+		out  models.Output
+		want string
+	}{
+		{"genuine, nothing against", rep(80, models.Genuine), out(3), "Authenticity 80/100 (genuine). No signal showed signs of manipulation."},
+		{"genuine, a little against", rep(60, models.Genuine), out(-2), "Authenticity 60/100 (genuine). No signal gave strong evidence of manipulation."},
+		{"genuine, strong evidence outweighed", rep(55, models.Genuine), out(-9), "Authenticity 55/100 (genuine). The strongest sign of manipulation, outweighed by the rest: " + tts},
+		{"manipulated", rep(10, models.Manipulated), out(-30), "Authenticity 10/100 (manipulated). Strongest evidence: " + tts},
+		{"suspicious, weak evidence", rep(35, models.Suspicious), out(-3), "Authenticity 35/100 (suspicious)."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, summary(tc.rep, tc.out))
+		})
+	}
+}
