@@ -319,7 +319,8 @@ func richReport() *report.Report {
 			Statement: "A face was visible for 6.0 s of 8.0 s; speech was heard for 4.0 s."},
 		NotMeasured: []report.NotMeasured{{Signal: "video.blink", Reason: "too few frames with open eyes"}},
 		Evidence:    []report.Evidence{{Kind: "face", File: "face-1.jpg", Start: 2, End: 4, Score: 0.9, Note: "most suspicious window"}},
-		Analysis:    report.Analysis{Version: "test", ModelVersion: "rule-1", FramesAnalyzed: 80, AnalysisFPS: 10, AnalysisWidth: 640, AnalysisHeight: 360},
+		Analysis: report.Analysis{Version: "test", ModelVersion: "rule-1", FramesAnalyzed: 80, AnalysisFPS: 10, AnalysisWidth: 640, AnalysisHeight: 360,
+			Video: &report.VideoInput{Codec: "h264", Width: 1280, Height: 720, FPS: 25}, Audio: &report.AudioInput{Codec: "aac", SampleRate: 48000, Channels: 1}},
 	}
 }
 

@@ -44,7 +44,7 @@ func TestPagesRenderReport(t *testing.T) {
 		"video.blink", "not measurable: too few frames with open eyes",
 		"voice.pitch", "f0_jitter", "0.0123 %",
 		"Lips and voice (audio-visual)", "not measured: no signal of this modality could be measured",
-		"A face was visible for 6.0 s of 8.0 s",
+		"A face was visible for 6.0 s of 8.0 s", "Face visible 75% of the time (6.0 s);", "speech 50% (4.0 s). Recording: 8.0 s.",
 		`src="/interviews/`+id+`/evidence/face-1.jpg"`,
 		`media="print"`, `id="print-button"`, `data-confirm=`)
 	assert.NotContains(t, body, "<script>alert(1)</script>", "user text is escaped")
