@@ -369,6 +369,12 @@ func pulseConfidence(seconds float64) float64 {
 }
 
 func pulseExplain(coh, bpm float64) string {
+	if coh >= pulseCoherenceMid && (bpm < 45 || bpm > 120) {
+		// A coherent rhythm outside a seated person's pulse is lighting or
+		// compression rather than blood flow: say so, claim nothing.
+		return fmt.Sprintf("The skin colour of the forehead and both cheeks varied together (coherence %.2f, typical of live faces %.1f–%.1f), but at about %.0f a minute, outside a resting pulse (45–120): more likely lighting or compression than blood flow; a weak cue either way.",
+			coh, pulseNormalCohLow, pulseNormalCohHigh, bpm)
+	}
 	if coh >= pulseCoherenceMid {
 		return fmt.Sprintf("The faint skin-colour pulse of the forehead and both cheeks agreed (coherence %.2f, typical of live faces %.1f–%.1f; about %.0f beats per minute), as expected of a live face.",
 			coh, pulseNormalCohLow, pulseNormalCohHigh, bpm)

@@ -170,3 +170,18 @@ func TestPhysioObserveErrors(t *testing.T) {
 		})
 	}
 }
+
+// A coherent colour rhythm is called a live pulse only at a resting rate.
+func TestPulseExplainRate(t *testing.T) {
+	for _, tc := range []struct {
+		coh, bpm float64
+		want     string
+	}{
+		{0.9, 72, "as expected of a live face"},
+		{0.9, 146, "outside a resting pulse"},
+		{0.9, 40, "outside a resting pulse"},
+		{-0.5, 72, "did not agree"},
+	} {
+		assert.Contains(t, pulseExplain(tc.coh, tc.bpm), tc.want, "coherence %.1f at %.0f bpm", tc.coh, tc.bpm)
+	}
+}
