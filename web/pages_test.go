@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bonafide-dev/bonafide/detectors"
 	"github.com/bonafide-dev/bonafide/report"
 	"github.com/bonafide-dev/bonafide/store"
 )
@@ -161,5 +162,29 @@ func TestCleanName(t *testing.T) {
 		"bad\x00name\n.mp4":    "badname.mp4",
 	} {
 		assert.Equal(t, want, cleanName(in), in)
+	}
+}
+
+// A value outside its usual range is a warning only when its signal looks
+// manipulated; under a genuine-looking signal it is shown as not decisive.
+func TestOutsideValueOnlyWarnsWithItsSignal(t *testing.T) {
+	lo, hi := 1.9, 8.0
+	vals := []detectors.Measurement{{Name: "f0_spread", Value: 11.9, NormalLow: &lo, NormalHigh: &hi}, {Name: "inside", Value: 3, NormalLow: &lo, NormalHigh: &hi}}
+	for _, tc := range []struct {
+		name        string
+		sig         report.Signal
+		warn, quiet bool
+	}{
+		{"manipulated-looking signal", report.Signal{Measured: true, Score: 0.8, Values: vals}, true, false},
+		{"genuine-looking signal", report.Signal{Measured: true, Score: 0.1, Values: vals}, false, true},
+		{"informational signal", report.Signal{Measured: true, Informational: true, Values: vals}, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := signalOf(tc.sig)
+			assert.True(t, v.Values[0].Outside)
+			assert.Equal(t, tc.warn, v.Values[0].Outside && !v.Values[0].Quiet)
+			assert.Equal(t, tc.quiet, v.Values[0].Quiet)
+			assert.False(t, v.Values[1].Outside || v.Values[1].Quiet, "a value inside its range is neither")
+		})
 	}
 }

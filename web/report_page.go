@@ -44,6 +44,9 @@ type signalView struct {
 type valueView struct {
 	Name, Value, Unit, Range string
 	Outside                  bool // outside the normal range
+	// Quiet: outside, but its signal as a whole looks genuine (one value
+	// alone does not decide), so it is not highlighted as a warning.
+	Quiet bool
 }
 
 type evidenceView struct {
@@ -55,7 +58,9 @@ type evidenceView struct {
 func signalOf(sig report.Signal) signalView {
 	sv := signalView{Signal: sig}
 	for _, m := range sig.Values {
-		sv.Values = append(sv.Values, valueOf(m))
+		v := valueOf(m)
+		v.Quiet = v.Outside && (!sig.Measured || sig.Informational || sig.Score < 0.5)
+		sv.Values = append(sv.Values, v)
 	}
 	return sv
 }
