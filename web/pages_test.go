@@ -39,7 +39,7 @@ func TestPagesRenderReport(t *testing.T) {
 		`<svg class="gauge"`, `>31</text>`, // the gauge with the score
 		`id="verdict">suspicious`, "probability of manipulation 69% at even odds",
 		`id="caveat">A screening aid, not proof.`, "let 51 % of the manipulated ones through as &#34;genuine&#34;",
-		`id="points-help"`,
+		`id="points-help"`, `by <span id="uploader">admin@example.com</span>`,
 		`<svg class="timeline"`, `<polyline class="line-video"`, `<circle class="line-audio"`, // a gap leaves a point
 		"video.pulse", "region_coherence", "0.5 – 3", `class="outside"`, "-21.5 points",
 		"video.blink", "not measurable: too few frames with open eyes",

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -26,6 +27,7 @@ type reportView struct {
 	Enhancement *signalView
 	Evidence    []evidenceView
 	Live        *liveNote // the live session the recording came from (live_pages.go)
+	Uploader    string    // the owner's e-mail; "" when the account is gone
 }
 
 type modalityView struct {
@@ -138,6 +140,15 @@ func (s *server) reportPage(c echo.Context) error {
 	v.CanDelete = p != nil && (p.isAdmin() || p.User.ID == iv.OwnerID)
 	if v.Live, err = s.liveNoteOf(c, iv); err != nil {
 		return err
+	}
+	if iv.OwnerID != 0 {
+		// Everyone reads every interview: say whose it is.
+		switch u, err := s.store.UserByID(c.Request().Context(), iv.OwnerID); {
+		case err == nil:
+			v.Uploader = u.Email
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
 	}
 	title := iv.Candidate
 	if title == "" {
