@@ -70,15 +70,17 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*SQLite, er
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	s := &SQLite{db: db, log: log}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, ""); err != nil {
 		return nil, errors.Join(fmt.Errorf("migrate %s: %w", path, err), db.Close())
 	}
 	return s, nil
 }
 
 // migrate applies migrations/NNN_*.sql in order, each in its own
-// transaction, recording them in schema_migrations.
-func (s *SQLite) migrate(ctx context.Context) error {
+// transaction, recording them in schema_migrations; applied ones are
+// skipped. With upTo set (a version such as "002_live_sessions") it stops
+// after that version, which tests use to build an older database.
+func (s *SQLite) migrate(ctx context.Context, upTo string) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    TEXT    PRIMARY KEY,
 		applied_at INTEGER NOT NULL)`); err != nil {
@@ -91,6 +93,9 @@ func (s *SQLite) migrate(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+		if upTo != "" && version > upTo {
+			break
+		}
 		if err := s.applyMigration(ctx, name, version); err != nil {
 			return fmt.Errorf("%s: %w", version, err)
 		}
@@ -206,7 +211,7 @@ func (s *SQLite) CreateUser(ctx context.Context, email string, role Role, passwo
 	return User{ID: id, Email: email, Role: role, PasswordHash: passwordHash, CreatedAt: fromMS(ms(now))}, nil
 }
 
-const userCols = `u.id, u.email, u.role, u.password_hash, u.created_at`
+const userCols = `u.id, u.email, u.role, u.password_hash, u.created_at, u.disabled_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -214,11 +219,12 @@ func scanUser(r scanner, extra ...any) (User, error) {
 	var u User
 	var role string
 	var created int64
-	dest := append([]any{&u.ID, &u.Email, &role, &u.PasswordHash, &created}, extra...)
+	var disabled sql.NullInt64
+	dest := append([]any{&u.ID, &u.Email, &role, &u.PasswordHash, &created, &disabled}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return User{}, err
 	}
-	u.Role, u.CreatedAt = Role(role), fromMS(created)
+	u.Role, u.CreatedAt, u.DisabledAt = Role(role), fromMS(created), optTime(disabled)
 	return u, nil
 }
 
@@ -241,6 +247,80 @@ func (s *SQLite) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// ListUsers implements Users.
+func (s *SQLite) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users u ORDER BY u.created_at, u.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// DisableUser implements Users.
+func (s *SQLite) DisableUser(ctx context.Context, id int64, now time.Time) (int64, error) {
+	return s.updateUserEndSessions(ctx, id, `UPDATE users SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?`, ms(now), id)
+}
+
+// EnableUser implements Users.
+func (s *SQLite) EnableUser(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("user %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// SetPasswordHash implements Users.
+func (s *SQLite) SetPasswordHash(ctx context.Context, id int64, passwordHash string) (int64, error) {
+	if passwordHash == "" {
+		return 0, fmt.Errorf("%w: empty password hash", ErrInvalid)
+	}
+	return s.updateUserEndSessions(ctx, id, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id)
+}
+
+// updateUserEndSessions runs query, an UPDATE of user id, and deletes the
+// user's sessions in the same transaction; it returns how many sessions
+// went, or ErrNotFound when the UPDATE matched no user.
+func (s *SQLite) updateUserEndSessions(ctx context.Context, id int64, query string, args ...any) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, err
+	} else if n == 0 {
+		return 0, fmt.Errorf("user %d: %w", id, ErrNotFound)
+	}
+	res, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
+}
+
 // ---- sessions ----
 
 // CreateSession implements Sessions.
@@ -259,7 +339,7 @@ func (s *SQLite) SessionByHash(ctx context.Context, hash []byte, now time.Time) 
 	var created, expires int64
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, s.token_hash, s.csrf, s.created_at, s.expires_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = ? AND s.expires_at > ?`, hash, ms(now)),
+		WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL`, hash, ms(now)),
 		&se.TokenHash, &se.CSRF, &created, &expires)
 	if err != nil {
 		return Session{}, User{}, notFound(err, "session")
@@ -312,13 +392,50 @@ func (s *SQLite) UserByTokenHash(ctx context.Context, hash []byte) (User, Token,
 	var t Token
 	var created int64
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, t.id, t.name, t.token_hash, t.created_at
-		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`, hash),
+		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND u.disabled_at IS NULL`, hash),
 		&t.ID, &t.Name, &t.Hash, &created)
 	if err != nil {
 		return User{}, Token{}, notFound(err, "token")
 	}
 	t.UserID, t.CreatedAt = u.ID, fromMS(created)
 	return u, t, nil
+}
+
+// ListTokens implements Tokens.
+func (s *SQLite) ListTokens(ctx context.Context, userID int64) ([]Token, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.user_id, t.name, t.created_at
+		FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE ? = 0 OR t.user_id = ? ORDER BY u.email, t.name`, userID, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		var t Token
+		var created int64
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &created); err != nil {
+			return nil, err
+		}
+		t.CreatedAt = fromMS(created)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// DeleteToken implements Tokens.
+func (s *SQLite) DeleteToken(ctx context.Context, userID int64, name string) error {
+	name = strings.TrimSpace(name)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = ? AND name = ?`, userID, name)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("token %q: %w", name, ErrNotFound)
+	}
+	return nil
 }
 
 // ---- interviews ----

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -123,6 +125,215 @@ func TestTokens(t *testing.T) {
 	assert.Equal(t, tok.ID, gt.ID)
 	_, _, err = s.UserByTokenHash(ctx, []byte("nope"))
 	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestTokenListAndRevoke(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	b, err := s.CreateUser(ctx, "b@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	a, err := s.CreateUser(ctx, "a@example.com", RoleAdmin, "h")
+	require.NoError(t, err)
+	for _, tk := range []struct {
+		user int64
+		name string
+	}{{b.ID, "ci"}, {a.ID, "prometheus"}, {a.ID, "ci"}} {
+		_, err := s.CreateToken(ctx, tk.user, tk.name, []byte(fmt.Sprint("hash-", tk.user, tk.name)))
+		require.NoError(t, err)
+	}
+	names := func(ts []Token) []string {
+		var out []string
+		for _, tk := range ts {
+			assert.Empty(t, tk.Hash, "a listing carries no hash")
+			assert.False(t, tk.CreatedAt.IsZero())
+			out = append(out, fmt.Sprint(tk.UserID, "/", tk.Name))
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		user int64
+		want []string
+	}{
+		{"every account, by e-mail then name", 0, []string{fmt.Sprint(a.ID, "/ci"), fmt.Sprint(a.ID, "/prometheus"), fmt.Sprint(b.ID, "/ci")}},
+		{"one account", b.ID, []string{fmt.Sprint(b.ID, "/ci")}},
+		{"an account without tokens", 999, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ts, err := s.ListTokens(ctx, tc.user)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, names(ts))
+		})
+	}
+
+	require.NoError(t, s.DeleteToken(ctx, a.ID, "ci"))
+	_, _, err = s.UserByTokenHash(ctx, []byte(fmt.Sprint("hash-", a.ID, "ci")))
+	require.ErrorIs(t, err, ErrNotFound, "a revoked token is refused")
+	_, _, err = s.UserByTokenHash(ctx, []byte(fmt.Sprint("hash-", b.ID, "ci")))
+	require.NoError(t, err, "another account's token of the same name stays")
+	require.ErrorIs(t, s.DeleteToken(ctx, a.ID, "ci"), ErrNotFound, "revoked twice")
+	require.ErrorIs(t, s.DeleteToken(ctx, a.ID, "nope"), ErrNotFound)
+	ts, err := s.ListTokens(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{fmt.Sprint(a.ID, "/prometheus")}, names(ts))
+}
+
+func TestUserDisableEnable(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	u, err := s.CreateUser(ctx, "a@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	other, err := s.CreateUser(ctx, "b@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	assert.False(t, u.Disabled())
+	now := time.Now()
+	session := func(user int64, hash string) []byte {
+		require.NoError(t, s.CreateSession(ctx, Session{TokenHash: []byte(hash), UserID: user, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+		return []byte(hash)
+	}
+	s1, s2, s3 := session(u.ID, "s1"), session(u.ID, "s2"), session(other.ID, "s3")
+	_, err = s.CreateToken(ctx, u.ID, "ci", []byte("tok"))
+	require.NoError(t, err)
+
+	n, err := s.DisableUser(ctx, u.ID, now)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, n, "both sessions of the account ended")
+	got, err := s.UserByEmail(ctx, u.Email)
+	require.NoError(t, err, "a disabled account is still found by e-mail (for login to refuse it)")
+	require.True(t, got.Disabled())
+	assert.Equal(t, now.UnixMilli(), got.DisabledAt.UnixMilli())
+	for _, h := range [][]byte{s1, s2} {
+		_, _, err = s.SessionByHash(ctx, h, now)
+		require.ErrorIs(t, err, ErrNotFound)
+	}
+	_, _, err = s.SessionByHash(ctx, s3, now)
+	require.NoError(t, err, "other accounts keep their sessions")
+	_, _, err = s.UserByTokenHash(ctx, []byte("tok"))
+	require.ErrorIs(t, err, ErrNotFound, "a disabled account's token is refused")
+	ts, err := s.ListTokens(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Len(t, ts, 1, "but kept")
+
+	// A session made by a login that raced with DisableUser is refused too.
+	late := session(u.ID, "late")
+	_, _, err = s.SessionByHash(ctx, late, now)
+	require.ErrorIs(t, err, ErrNotFound)
+	n, err = s.DisableUser(ctx, u.ID, now.Add(time.Minute))
+	require.NoError(t, err, "disabling twice is fine")
+	assert.EqualValues(t, 1, n, "and ends what was left")
+	got, err = s.UserByID(ctx, u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, now.UnixMilli(), got.DisabledAt.UnixMilli(), "the first time is kept")
+
+	all, err := s.ListUsers(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+	assert.Equal(t, []string{u.Email, other.Email}, []string{all[0].Email, all[1].Email}, "oldest first")
+	assert.True(t, all[0].Disabled())
+	assert.False(t, all[1].Disabled())
+
+	require.NoError(t, s.EnableUser(ctx, u.ID))
+	require.NoError(t, s.EnableUser(ctx, u.ID), "enabling an active account is a no-op")
+	got, err = s.UserByID(ctx, u.ID)
+	require.NoError(t, err)
+	assert.False(t, got.Disabled())
+	_, _, err = s.UserByTokenHash(ctx, []byte("tok"))
+	require.NoError(t, err, "the kept token works again")
+	_, _, err = s.SessionByHash(ctx, s1, now)
+	require.ErrorIs(t, err, ErrNotFound, "ended sessions stay ended")
+
+	_, err = s.DisableUser(ctx, 999, now)
+	require.ErrorIs(t, err, ErrNotFound)
+	require.ErrorIs(t, s.EnableUser(ctx, 999), ErrNotFound)
+}
+
+func TestUserSetPasswordHash(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	u, err := s.CreateUser(ctx, "a@example.com", RoleRecruiter, "old")
+	require.NoError(t, err)
+	now := time.Now()
+	require.NoError(t, s.CreateSession(ctx, Session{TokenHash: []byte("s1"), UserID: u.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	_, err = s.CreateToken(ctx, u.ID, "ci", []byte("tok"))
+	require.NoError(t, err)
+
+	cases := []struct {
+		name     string
+		id       int64
+		hash     string
+		err      error
+		sessions int64
+	}{
+		{"empty hash", u.ID, "", ErrInvalid, 0},
+		{"unknown account", 999, "new", ErrNotFound, 0},
+		{"new password", u.ID, "new", nil, 1},
+		{"again, no session left", u.ID, "newer", nil, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := s.SetPasswordHash(ctx, tc.id, tc.hash)
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.sessions, n)
+			got, err := s.UserByID(ctx, tc.id)
+			require.NoError(t, err)
+			assert.Equal(t, tc.hash, got.PasswordHash)
+		})
+	}
+	_, _, err = s.SessionByHash(ctx, []byte("s1"), now)
+	require.ErrorIs(t, err, ErrNotFound, "the old session ended")
+	_, _, err = s.UserByTokenHash(ctx, []byte("tok"))
+	require.NoError(t, err, "API tokens are not touched")
+}
+
+// TestUserAndTokenSchemaUpgrade opens a database made by the schema before
+// account disabling (002) with an account, a session and a token in it: the
+// upgrade keeps them working and the account active.
+func TestUserAndTokenSchemaUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bonafide.db")
+	db, err := OpenSQLiteDB(path)
+	require.NoError(t, err)
+	old := &SQLite{db: db, log: slog.New(slog.DiscardHandler)}
+	require.NoError(t, old.migrate(ctx, "002_live_sessions"))
+	var cols int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM pragma_table_info('users') WHERE name = 'disabled_at'`).Scan(&cols))
+	require.Zero(t, cols, "the old schema has no disabled_at")
+	now := time.Now()
+	_, err = db.Exec(`INSERT INTO users (id, email, role, password_hash, created_at) VALUES (7, 'old@example.com', 'admin', 'h', ?)`, now.UnixMilli())
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (x'01', 7, 'c', ?, ?)`, now.UnixMilli(), now.Add(time.Hour).UnixMilli())
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (7, 'ci', x'02', ?)`, now.UnixMilli())
+	require.NoError(t, err)
+	require.NoError(t, old.Close())
+
+	s, err := OpenSQLite(ctx, path, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	u, err := s.UserByEmail(ctx, "old@example.com")
+	require.NoError(t, err)
+	assert.False(t, u.Disabled(), "existing accounts stay active")
+	_, _, err = s.SessionByHash(ctx, []byte{1}, now)
+	require.NoError(t, err, "existing sessions still work")
+	_, _, err = s.UserByTokenHash(ctx, []byte{2})
+	require.NoError(t, err, "existing tokens still work")
+
+	// Migrating again (as every start does) changes nothing.
+	for range 2 {
+		require.NoError(t, s.migrate(ctx, ""))
+	}
+	var n int
+	require.NoError(t, s.db.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n))
+	entries, err := migrationFS.ReadDir("migrations")
+	require.NoError(t, err)
+	assert.Equal(t, len(entries), n)
+	_, err = s.DisableUser(ctx, u.ID, now)
+	require.NoError(t, err, "the new column is usable")
 }
 
 func TestInterviewLifecycle(t *testing.T) {

@@ -35,7 +35,14 @@ type User struct {
 	Role         Role
 	PasswordHash string // bcrypt
 	CreatedAt    time.Time
+	// DisabledAt is when the account was disabled; nil while it is active.
+	// A disabled account cannot log in and its sessions and API tokens are
+	// refused (see Users.DisableUser).
+	DisabledAt *time.Time
 }
+
+// Disabled reports whether the account is disabled.
+func (u User) Disabled() bool { return u.DisabledAt != nil }
 
 // Session is a browser login. Only the SHA-256 hash of the cookie value is
 // stored.
@@ -148,13 +155,32 @@ type Users interface {
 	UserByID(ctx context.Context, id int64) (User, error)
 	// CountUsers returns the number of accounts.
 	CountUsers(ctx context.Context) (int, error)
+	// ListUsers returns every account, disabled ones included, oldest
+	// first.
+	ListUsers(ctx context.Context) ([]User, error)
+	// DisableUser disables the account and deletes its sessions in one
+	// transaction, and returns how many sessions it deleted. From then on
+	// the account's sessions and API tokens are refused (SessionByHash and
+	// UserByTokenHash answer ErrNotFound) but its tokens stay stored, so
+	// that EnableUser brings them back. Disabling a disabled account keeps
+	// its DisabledAt and deletes any session left. ErrNotFound for an
+	// unknown id.
+	DisableUser(ctx context.Context, id int64, now time.Time) (sessions int64, err error)
+	// EnableUser makes a disabled account active again (a no-op for an
+	// active one); ErrNotFound for an unknown id.
+	EnableUser(ctx context.Context, id int64) error
+	// SetPasswordHash replaces the account's password hash and deletes its
+	// sessions in one transaction, and returns how many sessions it
+	// deleted. API tokens are not touched. ErrInvalid for an empty hash,
+	// ErrNotFound for an unknown id.
+	SetPasswordHash(ctx context.Context, id int64, passwordHash string) (sessions int64, err error)
 }
 
 // Sessions manages browser logins.
 type Sessions interface {
 	CreateSession(ctx context.Context, s Session) error
 	// SessionByHash returns a session that has not expired at now, with its
-	// user, or ErrNotFound.
+	// user, or ErrNotFound (also when the user is disabled).
 	SessionByHash(ctx context.Context, hash []byte, now time.Time) (Session, User, error)
 	DeleteSession(ctx context.Context, hash []byte) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
@@ -165,8 +191,16 @@ type Tokens interface {
 	// CreateToken returns ErrExists when the user already has a token of
 	// that name.
 	CreateToken(ctx context.Context, userID int64, name string, hash []byte) (Token, error)
-	// UserByTokenHash returns the token's owner, or ErrNotFound.
+	// UserByTokenHash returns the token's owner, or ErrNotFound (also when
+	// the owner is disabled).
 	UserByTokenHash(ctx context.Context, hash []byte) (User, Token, error)
+	// ListTokens returns the tokens of account userID, or of every account
+	// when userID is 0, ordered by account and name. Their Hash is left
+	// empty: a listing never needs it.
+	ListTokens(ctx context.Context, userID int64) ([]Token, error)
+	// DeleteToken revokes the account's token of that name: later requests
+	// with it are refused. ErrNotFound when there is no such token.
+	DeleteToken(ctx context.Context, userID int64, name string) error
 }
 
 // Interviews manages interviews and their reports.

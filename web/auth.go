@@ -101,7 +101,9 @@ func currentPrincipal(c echo.Context) *principal {
 }
 
 // authenticate finds the principal from a bearer token or, without an
-// Authorization header, from the session cookie.
+// Authorization header, from the session cookie. A revoked token, or a
+// token or session of a disabled account, is not found by the store
+// (store.Tokens, store.Sessions), so it is refused like an unknown one.
 func (s *server) authenticate(c echo.Context) (*principal, error) {
 	ctx := c.Request().Context()
 	if h := c.Request().Header.Get("Authorization"); h != "" {

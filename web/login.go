@@ -90,8 +90,16 @@ func (s *server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !found || !ok {
-		s.log.Info("login failed", "email", email, "addr", host)
+	// A disabled account is refused after the same bcrypt comparison and
+	// with the same words as a wrong password: the page does not tell
+	// whether an account exists or is disabled. Its failure counts too.
+	disabled := found && u.Disabled()
+	if !found || !ok || disabled {
+		if ok && disabled {
+			s.log.Info("login refused: account disabled", "email", email, "addr", host)
+		} else {
+			s.log.Info("login failed", "email", email, "addr", host)
+		}
 		tok := randomToken(24)
 		c.SetCookie(s.cookie(c, loginCookie, tok, time.Hour))
 		return s.render(c, http.StatusUnauthorized, "login", pageData{Title: "Log in",

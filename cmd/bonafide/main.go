@@ -47,8 +47,8 @@ func commands() []command {
 		{"eval", "measure the detectors and the model on a corpus manifest", runEval},
 		{"train", "fit the fusion model on a corpus manifest", runTrain},
 		{"serve", "run the web service", runServe},
-		{"user", "manage accounts (user add)", runUser},
-		{"token", "manage API tokens (token create)", runToken},
+		{"user", "manage accounts (add, list, disable, enable, set-password)", runUser},
+		{"token", "manage API tokens (create, list, revoke)", runToken},
 		{"version", "print the version", func(_ context.Context, e *env, _ []string) error {
 			fmt.Fprintln(e.stdout, "bonafide", version())
 			return nil

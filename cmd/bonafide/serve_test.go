@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -19,8 +20,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/bonafide-dev/bonafide/internal/testutil"
+	"github.com/bonafide-dev/bonafide/store"
+	"github.com/bonafide-dev/bonafide/web"
 )
 
 // buildBonafide builds the real binary once per test.
@@ -230,5 +234,136 @@ func TestByteSize(t *testing.T) {
 	for _, in := range []string{"", "-1", "0", "1.5GiB", "GiB", "9999999TiB"} {
 		var b byteSize
 		assert.Error(t, b.Set(in), in)
+	}
+}
+
+// TestUserAndTokenLifecycleCommands lists, revokes, disables, enables and
+// re-passwords through the CLI and checks the effect in the store.
+func TestUserAndTokenLifecycleCommands(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	cli := func(t *testing.T, stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		code := run(ctx, args, &env{stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr})
+		return code, stdout.String(), stderr.String()
+	}
+	for email, role := range map[string]string{"a@example.com": "admin", "r@example.com": "recruiter"} {
+		code, _, stderr := cli(t, "password-1234\n", "user", "add", "--data", data, "--email", email, "--role", role, "--password-stdin")
+		require.Equal(t, exitOK, code, stderr)
+	}
+	code, secret, stderr := cli(t, "", "token", "create", "--data", data, "--email", "r@example.com", "--name", "ci")
+	require.Equal(t, exitOK, code, stderr)
+	secret = strings.TrimSpace(secret)
+	inStore := func(t *testing.T, fn func(st *store.SQLite, u store.User)) {
+		t.Helper()
+		st, err := openStore(ctx, data)
+		require.NoError(t, err)
+		defer func() { require.NoError(t, st.Close()) }()
+		u, err := st.UserByEmail(ctx, "r@example.com")
+		require.NoError(t, err)
+		fn(st, u)
+	}
+	session := []byte("session-of-r")
+	newSession := func(t *testing.T) {
+		inStore(t, func(st *store.SQLite, u store.User) {
+			now := time.Now()
+			require.NoError(t, st.CreateSession(ctx, store.Session{TokenHash: session, UserID: u.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+		})
+	}
+	sessionGone := func(t *testing.T) {
+		inStore(t, func(st *store.SQLite, _ store.User) {
+			_, _, err := st.SessionByHash(ctx, session, time.Now())
+			require.ErrorIs(t, err, store.ErrNotFound, "the account's session ended")
+		})
+	}
+	tokenWorks := func(want bool) func(t *testing.T) {
+		return func(t *testing.T) {
+			inStore(t, func(st *store.SQLite, _ store.User) {
+				_, _, err := st.UserByTokenHash(ctx, web.HashToken(secret))
+				if want {
+					require.NoError(t, err)
+				} else {
+					require.ErrorIs(t, err, store.ErrNotFound)
+				}
+			})
+		}
+	}
+	steps := []struct {
+		name   string
+		args   []string
+		stdin  string
+		before func(t *testing.T)
+		code   int
+		out    []string
+		errOut string
+		after  func(t *testing.T)
+	}{
+		{name: "token list", args: []string{"token", "list", "--data", data},
+			out: []string{"EMAIL", "r@example.com", "ci", "active"}},
+		{name: "token list of one account", args: []string{"token", "list", "--data", data, "--email", "a@example.com"},
+			out: []string{"EMAIL"}},
+		{name: "token list of nobody", args: []string{"token", "list", "--data", data, "--email", "ghost@example.com"},
+			code: exitUsage, errOut: "no account has the e-mail ghost@example.com"},
+		{name: "user list", args: []string{"user", "list", "--data", data},
+			out: []string{"a@example.com", "admin", "r@example.com", "recruiter", "active"}},
+		{name: "user disable", args: []string{"user", "disable", "--data", data, "--email", "R@example.com"}, before: newSession,
+			out:   []string{"disabled r@example.com; 1 session ended"},
+			after: func(t *testing.T) { sessionGone(t); tokenWorks(false)(t) }},
+		{name: "user list shows it", args: []string{"user", "list", "--data", data}, out: []string{"disabled since"}},
+		{name: "token list shows it", args: []string{"token", "list", "--data", data}, out: []string{"refused: account disabled"}},
+		{name: "user disable nobody", args: []string{"user", "disable", "--data", data, "--email", "ghost@example.com"},
+			code: exitUsage, errOut: "no account has the e-mail"},
+		{name: "user enable", args: []string{"user", "enable", "--data", data, "--email", "r@example.com"},
+			out: []string{"enabled r@example.com"}, after: tokenWorks(true)},
+		{name: "user enable without --email", args: []string{"user", "enable", "--data", data},
+			code: exitUsage, errOut: "--email is required"},
+		{name: "set-password", args: []string{"user", "set-password", "--data", data, "--email", "r@example.com", "--password-stdin"},
+			stdin: "a new password\n", before: newSession,
+			out: []string{"password set for r@example.com; 1 session ended"},
+			after: func(t *testing.T) {
+				sessionGone(t)
+				tokenWorks(true)(t)
+				inStore(t, func(_ *store.SQLite, u store.User) {
+					cost, err := bcrypt.Cost([]byte(u.PasswordHash))
+					require.NoError(t, err)
+					assert.Equal(t, web.BcryptCost, cost, "the same cost as user add")
+					require.NoError(t, bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte("a new password")))
+				})
+			}},
+		{name: "set-password too short", args: []string{"user", "set-password", "--data", data, "--email", "r@example.com", "--password-stdin"},
+			stdin: "short\n", code: exitUsage, errOut: "at least 8 characters"},
+		{name: "set-password too long", args: []string{"user", "set-password", "--data", data, "--email", "r@example.com", "--password-stdin"},
+			stdin: strings.Repeat("x", 73) + "\n", code: exitUsage, errOut: "at most 72 bytes"},
+		{name: "set-password from the command line", args: []string{"user", "set-password", "--data", data, "--email", "r@example.com"},
+			code: exitUsage, errOut: "--password-stdin is required"},
+		{name: "token revoke", args: []string{"token", "revoke", "--data", data, "--email", "r@example.com", "--name", "ci"},
+			out: []string{`revoked token "ci" of r@example.com`}, after: tokenWorks(false)},
+		{name: "token revoke again", args: []string{"token", "revoke", "--data", data, "--email", "r@example.com", "--name", "ci"},
+			code: exitUsage, errOut: `r@example.com has no token named "ci"`},
+		{name: "token revoke without --name", args: []string{"token", "revoke", "--data", data, "--email", "r@example.com"},
+			code: exitUsage, errOut: "--name is required"},
+		{name: "token revoke of nobody", args: []string{"token", "revoke", "--data", data, "--email", "ghost@example.com", "--name", "ci"},
+			code: exitUsage, errOut: "no account has the e-mail"},
+		{name: "token without a command", args: []string{"token"}, code: exitUsage, errOut: "create, list, revoke"},
+		{name: "unknown user command", args: []string{"user", "delete"}, code: exitUsage, errOut: `unknown user command "delete"`},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if st.before != nil {
+				st.before(t)
+			}
+			code, stdout, stderr := cli(t, st.stdin, st.args...)
+			require.Equal(t, st.code, code, "stderr: %s", stderr)
+			for _, o := range st.out {
+				assert.Contains(t, stdout, o)
+			}
+			assert.NotContains(t, stdout, secret, "the token is shown once, at creation")
+			assert.NotContains(t, stdout, fmt.Sprintf("%x", web.HashToken(secret)))
+			assert.Contains(t, stderr, st.errOut)
+			if st.after != nil {
+				st.after(t)
+			}
+		})
 	}
 }

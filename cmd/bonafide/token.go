@@ -4,51 +4,50 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"text/tabwriter"
 
 	"github.com/bonafide-dev/bonafide/store"
 	"github.com/bonafide-dev/bonafide/web"
 )
 
+const tokenUsage = `Usage:
+  bonafide token create --data DIR --email E --name N
+  bonafide token list   --data DIR [--email E]
+  bonafide token revoke --data DIR --email E --name N
+
+Changes take effect at once, also while the service runs.
+`
+
 func runToken(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		io.WriteString(e.stderr, "Usage: bonafide token create --data DIR --email E --name N\n")
-		return usageErr("the only token command is \"create\"")
-	}
-	fs := newFlagSet("token create", e)
-	data := fs.String("data", "", "data folder of the service (required)")
-	email := fs.String("email", "", "the account the token acts as (required)")
+	return runSub(ctx, e, args, "token", tokenUsage, []subcommand{
+		{"create", runTokenCreate},
+		{"list", runTokenList},
+		{"revoke", runTokenRevoke},
+	})
+}
+
+func runTokenCreate(ctx context.Context, e *env, args []string) error {
+	fs, af := newAccountFlagSet(e, "token create", "--data DIR --email E --name N\n\nPrints the token once; only its SHA-256 hash is stored.",
+		"the account the token acts as (required)")
 	name := fs.String("name", "", "a name for the token, unique per account (required)")
-	fs.Usage = func() {
-		io.WriteString(e.stderr, "Usage: bonafide token create --data DIR --email E --name N\n\nPrints the token once; only its SHA-256 hash is stored.\n")
-		fs.PrintDefaults()
-	}
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parseAccount(fs, af, args); err != nil {
 		return err
 	}
-	if *data == "" || *email == "" || *name == "" {
-		return usageErr("--data, --email and --name are required")
+	if *name == "" {
+		return usageErr("--name is required")
 	}
-	st, err := openStore(ctx, *data)
-	if err != nil {
-		return err
-	}
-	token, err := createToken(ctx, st, *email, *name)
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrInvalid) {
-		return usageErr("%v", err)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, token)
-	return nil
+	return withStore(ctx, *af.data, func(st store.Store) error {
+		token, err := createToken(ctx, st, *af.email, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, token)
+		return nil
+	})
 }
 
 func createToken(ctx context.Context, st store.Store, email, name string) (string, error) {
-	u, err := st.UserByEmail(ctx, email)
+	u, err := lookupUser(ctx, st, email)
 	if err != nil {
 		return "", err
 	}
@@ -57,4 +56,76 @@ func createToken(ctx context.Context, st store.Store, email, name string) (strin
 		return "", err
 	}
 	return token, nil
+}
+
+func runTokenList(ctx context.Context, e *env, args []string) error {
+	fs, af := newAccountFlagSet(e, "token list", "--data DIR [--email E]\n\n"+
+		"Prints each token's account, name and creation time (UTC); never the token.",
+		"only this account's tokens (default: every account's)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *af.data == "" {
+		return usageErr("--data is required")
+	}
+	return withStore(ctx, *af.data, func(st store.Store) error {
+		users, err := st.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		owner := make(map[int64]store.User, len(users))
+		for _, u := range users {
+			owner[u.ID] = u
+		}
+		var id int64
+		if *af.email != "" {
+			u, err := lookupUser(ctx, st, *af.email)
+			if err != nil {
+				return err
+			}
+			id = u.ID
+		}
+		tokens, err := st.ListTokens(ctx, id)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "EMAIL\tNAME\tCREATED\tSTATUS")
+		for _, t := range tokens {
+			u := owner[t.UserID]
+			status := "active"
+			if u.Disabled() {
+				status = "refused: account disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Email, t.Name, cliTime(t.CreatedAt), status)
+		}
+		return tw.Flush()
+	})
+}
+
+func runTokenRevoke(ctx context.Context, e *env, args []string) error {
+	fs, af := newAccountFlagSet(e, "token revoke", "--data DIR --email E --name N\n\n"+
+		"Deletes the token: later requests with it get 401.", "the token's account (required)")
+	name := fs.String("name", "", "the token's name (required; see 'token list')")
+	if err := parseAccount(fs, af, args); err != nil {
+		return err
+	}
+	if *name == "" {
+		return usageErr("--name is required")
+	}
+	return withStore(ctx, *af.data, func(st store.Store) error {
+		u, err := lookupUser(ctx, st, *af.email)
+		if err != nil {
+			return err
+		}
+		err = st.DeleteToken(ctx, u.ID, *name)
+		if errors.Is(err, store.ErrNotFound) {
+			return usageErr("%s has no token named %q (see bonafide token list --email %s)", u.Email, *name, u.Email)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "revoked token %q of %s\n", *name, u.Email)
+		return nil
+	})
 }
