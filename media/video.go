@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -52,8 +53,11 @@ type VideoReader struct {
 	fps     float64
 	err     error
 	closed  bool
-	quit    chan struct{} // closed by Close to release the stderr reader
-	offset  time.Duration
+	quit    chan struct{} // closed by stopPTS to release the stderr reader
+	// quitOnce closes quit: on Close, or when reading failed while ffmpeg
+	// ran (finish).
+	quitOnce sync.Once
+	offset   time.Duration
 	// ffmpeg writes planar YUV 4:2:0 into yuv, converted to BGR in mat
 	// (OpenCV's conversion costs a fifth of swscale's bgr24 output); y4m:
 	// wrapped in YUV4MPEG2 (live streams, size learnt from its header).
@@ -302,17 +306,33 @@ func (r *VideoReader) next(dst *gocv.Mat) (Frame, error) {
 	return f, nil
 }
 
+// finish reaps ffmpeg after reading its output failed with readErr, and
+// returns what Next reports from then on: io.EOF at the end of a stream
+// ffmpeg completed, else a *DecodeError.
 func (r *VideoReader) finish(readErr error) error {
-	werr := r.p.wait()
-	if werr == nil && (readErr == io.EOF || errors.Is(readErr, io.ErrUnexpectedEOF)) {
-		return io.EOF
+	if readErr != io.EOF && !errors.Is(readErr, io.ErrUnexpectedEOF) {
+		// Not the end of the output: its parsing failed (unexpected
+		// output, a bad y4m header, a line too long) while ffmpeg may
+		// still run. Nobody reads its output any more: it would block on
+		// the full pipe and never exit, so stop it, and release the stderr
+		// reader should it wait to hand over a timestamp nobody takes.
+		r.p.interrupt()
+		r.stopPTS()
+		_ = r.p.wait() // killed: the read error says why
+		_, detail := r.p.diagnostics()
+		return &DecodeError{Stream: "video", Err: readErr, Detail: detail}
 	}
+	werr := r.p.wait()
 	if werr == nil {
-		werr = readErr
+		return io.EOF
 	}
 	_, detail := r.p.diagnostics()
 	return &DecodeError{Stream: "video", Err: werr, Detail: detail}
 }
+
+// stopPTS releases the stderr reader from handing timestamps over; safe to
+// call more than once.
+func (r *VideoReader) stopPTS() { r.quitOnce.Do(func() { close(r.quit) }) }
 
 // Warnings returns how many warning or error lines ffmpeg logged and the last
 // few of them (e.g. corrupt packets in a truncated file).
@@ -330,7 +350,7 @@ func (r *VideoReader) Close() error {
 		return nil
 	}
 	r.closed = true
-	close(r.quit)
+	r.stopPTS()
 	if r.p != nil {
 		_ = r.out.Close()
 		_ = r.p.release()

@@ -154,7 +154,9 @@ func (m *liveManager) reserve(ls store.LiveSession) (*liveRun, error) {
 	return r, nil
 }
 
-// release gives back a reservation whose publication never started.
+// release gives back a reservation whose publication never started. The
+// entry may be gone already (the session ended meanwhile, see detach) or
+// belong to someone else: then there is nothing to give back.
 func (m *liveManager) release(r *liveRun) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -241,14 +243,27 @@ func (m *liveManager) endWaiting(ctx context.Context, ls store.LiveSession, reas
 	return nil
 }
 
-// detach removes session id's entry (only if its run is r) after the
-// session ended in the store, sending last (if any) to its subscribers
-// before their streams close.
+// detach removes session id's entry after the session ended in the store,
+// sending last (if any) to its subscribers before their streams close.
+//
+// A run that ended (r not nil) detaches its own entry only. With r nil the
+// session ended before any publisher started (endWaiting): the entry goes
+// even while a publisher holds a reservation, or the pages' streams would
+// stay open for ever. That publisher's start is bound to fail (the store
+// no longer says waiting), and its release finds no entry.
 func (m *liveManager) detach(id string, r *liveRun, last *liveStateEvent) {
 	m.mu.Lock()
 	e := m.entries[id]
-	if e == nil || e.run != r {
+	if e == nil || (r != nil && e.run != r) {
 		m.mu.Unlock()
+		return
+	}
+	if r == nil && e.run != nil && e.run.pub != nil {
+		// Cannot happen: a run begins only on a waiting session, and
+		// endWaiting ended it. Should it, the run's own end closes the
+		// hub after telling the pages.
+		m.mu.Unlock()
+		m.log.Error("live session ended in the store while it runs", "session", id)
 		return
 	}
 	delete(m.entries, id)

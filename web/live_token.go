@@ -30,32 +30,74 @@ type liveTokens struct {
 	key []byte
 }
 
+// liveKeySize is the length of the key, in bytes.
+const liveKeySize = 32
+
 // loadLiveTokens reads the key from dir, creating it (0600) on first use.
+// The key file appears whole or not at all, even when writing it fails or
+// the machine crashes meanwhile; of two processes starting at once, one
+// creates it and both use it.
 func loadLiveTokens(dir string) (*liveTokens, error) {
 	path := filepath.Join(dir, liveKeyFile)
 	key, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, 32)
-		_, _ = rand.Read(key) // crypto/rand.Read never fails (Go ≥ 1.24)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("live token key: %w", err)
+		key, err = createLiveKey(dir, path)
+		if errors.Is(err, fs.ErrExist) { // another process created it first
+			key, err = os.ReadFile(path)
 		}
-		if _, err := f.Write(key); err != nil {
-			return nil, errors.Join(fmt.Errorf("live token key: %w", err), f.Close())
-		}
-		if err := f.Close(); err != nil {
-			return nil, fmt.Errorf("live token key: %w", err)
-		}
-		return &liveTokens{key: key}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("live token key: %w", err)
 	}
-	if len(key) < 32 {
-		return nil, fmt.Errorf("live token key %s: shorter than 32 bytes", path)
+	if len(key) < liveKeySize {
+		return nil, fmt.Errorf("live token key %s: %d bytes, shorter than %d (was it written in part?); "+
+			"remove the file and a new key is made at the next start", path, len(key), liveKeySize)
 	}
 	return &liveTokens{key: key}, nil
+}
+
+// writeLiveKey writes key to f and flushes it to the disk. A variable so
+// that tests can fail it as a full disk does.
+var writeLiveKey = func(f *os.File, key []byte) error {
+	if _, err := f.Write(key); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// createLiveKey makes a new random key at path: it writes and syncs it to a
+// temporary file in dir, then links that to path, so that path never holds
+// part of a key. It returns an error wrapping fs.ErrExist when path exists
+// (another process linked its key first), and leaves no temporary file.
+func createLiveKey(dir, path string) ([]byte, error) {
+	key := make([]byte, liveKeySize)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go ≥ 1.24)
+	// CreateTemp makes the file with mode 0600, in dir: the link below
+	// cannot cross file systems.
+	f, err := os.CreateTemp(dir, liveKeyFile+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // once linked, path keeps the key
+	if err := writeLiveKey(f, key); err != nil {
+		return nil, errors.Join(fmt.Errorf("write %s: %w", tmp, err), f.Close())
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	// A link, unlike a rename, fails when path exists: a key another
+	// process made at the same time is never replaced.
+	if err := os.Link(tmp, path); err != nil {
+		return nil, err
+	}
+	// Make the new name durable; some file systems cannot sync a
+	// directory, and the key is then only as durable as they make it.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return key, nil
 }
 
 // token returns session id's publishing token.

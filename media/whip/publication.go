@@ -80,18 +80,21 @@ type Publication struct {
 
 type trackState struct {
 	kind, codec string
-	file        string
-	firstAt     time.Time
+	// file is the track's recording, "" for a track in a codec not
+	// recorded. Set in onTrack, under Publication.mu, before the track's
+	// goroutines start, and never changed.
+	file string
+
+	// mu guards what the track's goroutines learn while it runs.
+	mu sync.Mutex
 	// The recording's first frame (video: the first keyframe) or packet:
-	// its arrival, RTP timestamp and the RTP clock rate. Written by the
-	// track's goroutine, read by Recording after Close.
+	// its arrival, RTP timestamp and the RTP clock rate (noteRecStart).
 	recAt  time.Time
 	recRTP uint32
 	clock  uint32
 	// The first RTCP sender report of the track: it pairs the sender's
 	// wall clock (NTP) with an RTP timestamp, so that the tracks can be
 	// aligned as they were captured rather than as they arrived.
-	srMu    sync.Mutex
 	srNTP   uint64
 	srRTP   uint32
 	haveSR  bool
@@ -238,10 +241,13 @@ func (p *Publication) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		}()
 		return
 	}
+	st := &trackState{kind: kind, codec: mime}
 	if supported(kind, mime) {
 		p.taken[kind] = true
+		// The name depends only on the kind, and one track per kind is
+		// taken: set here, under mu, so that Files never races a track.
+		st.file = filepath.Join(p.dir, recordingName[kind])
 	}
-	st := &trackState{kind: kind, codec: mime}
 	p.stats = append(p.stats, st)
 	p.wg.Add(2)
 	p.mu.Unlock()
@@ -284,6 +290,10 @@ func (p *Publication) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		}
 	}()
 }
+
+// recordingName is the file, in the publication's directory, that a track
+// of each kind is recorded into.
+var recordingName = map[string]string{"video": "video.ivf", "audio": "audio.ogg"}
 
 // offer hands a track to the consumer, or closes its reader when nobody
 // will take it any more.
@@ -342,13 +352,18 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 	}
 	sb := samplebuilder.New(256, depack, remote.Codec().ClockRate)
 
-	st.file = filepath.Join(p.dir, "video.ivf")
 	f, err := os.Create(st.file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	rec := newIVFWriter(f, fourcc(mime))
+	defer func() {
+		if rec.discontinuities+rec.capped > 0 {
+			p.cfg.Logger.Warn("video timestamps were inconsistent; the recording's were repaired",
+				"discontinuities", rec.discontinuities, "held_to_arrival", rec.capped, "frames", rec.frames)
+		}
+	}()
 
 	ctx := context.Background()
 	vr, in, err := p.cfg.Tools.DecodeVideo(ctx, "ivf", media.VideoOptions{FPS: p.cfg.LiveFPS, MaxWidth: p.cfg.LiveWidth})
@@ -363,6 +378,7 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 	type frame struct {
 		data []byte
 		ts   uint32
+		at   time.Time // arrival (when the samplebuilder completed it)
 	}
 	queue := make(chan frame, p.cfg.QueueFrames)
 	p.wg.Add(1)
@@ -371,7 +387,7 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 		defer in.Close()
 		live := newIVFWriter(in, fourcc(mime))
 		for fr := range queue {
-			if err := live.writeFrame(fr.data, fr.ts); err != nil {
+			if err := live.writeFrame(fr.data, fr.ts, fr.at); err != nil {
 				for range queue { // decoder gone: keep draining, count as dropped
 					st.dropped.Add(1)
 				}
@@ -395,8 +411,7 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 		}
 		if !started {
 			started = true
-			st.firstAt = time.Now()
-			p.offer(Track{Kind: "video", Codec: mime, Video: vr, Start: st.firstAt})
+			p.offer(Track{Kind: "video", Codec: mime, Video: vr, Start: time.Now()})
 			p.sendPLI(remote, st) // start at a keyframe
 			lastPLI = time.Now()
 		}
@@ -404,14 +419,15 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 		st.bytes.Add(int64(len(pkt.Payload)))
 		sb.Push(pkt)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			now := time.Now()
 			key := isKey(s.Data)
 			// The recording starts at the first keyframe and then keeps
 			// every frame.
 			if !recording && key {
-				st.recAt, st.recRTP, st.clock = time.Now(), s.PacketTimestamp, remote.Codec().ClockRate
+				st.noteRecStart(now, s.PacketTimestamp, remote.Codec().ClockRate)
 			}
 			if recording = recording || key; recording {
-				if err := rec.writeFrame(s.Data, s.PacketTimestamp); err != nil {
+				if err := rec.writeFrame(s.Data, s.PacketTimestamp, now); err != nil {
 					return fmt.Errorf("record video: %w", err)
 				}
 				st.frames.Add(1)
@@ -430,7 +446,7 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 			}
 			waitKey = false
 			select {
-			case queue <- frame{s.Data, s.PacketTimestamp}:
+			case queue <- frame{s.Data, s.PacketTimestamp, now}:
 			default:
 				st.dropped.Add(1)
 				waitKey = true
@@ -442,7 +458,6 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 // receiveAudio records Opus packets to an Ogg file and queues them for the
 // live decoder, dropping when it lags.
 func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) error {
-	st.file = filepath.Join(p.dir, "audio.ogg")
 	rec, err := oggwriter.New(st.file, 48000, 2)
 	if err != nil {
 		return err
@@ -501,9 +516,8 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 		}
 		if !started {
 			started = true
-			st.firstAt = time.Now()
-			st.recAt, st.recRTP, st.clock = st.firstAt, pkt.Timestamp, remote.Codec().ClockRate
-			track.Start = st.firstAt
+			track.Start = time.Now()
+			st.noteRecStart(track.Start, pkt.Timestamp, remote.Codec().ClockRate)
 			p.offer(track)
 		}
 		st.packets.Add(1)
@@ -562,19 +576,35 @@ func (p *Publication) Close() error {
 }
 
 func (s *trackState) noteSR(ntp uint64, rtpTS uint32) {
-	s.srMu.Lock()
-	defer s.srMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !s.haveSR {
 		s.srNTP, s.srRTP, s.haveSR = ntp, rtpTS, true
 	}
+}
+
+// noteRecStart records the arrival, RTP timestamp and clock rate of the
+// recording's first frame or packet. Called once, by the track's goroutine.
+func (s *trackState) noteRecStart(at time.Time, rtpTS, clock uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recAt, s.recRTP, s.clock = at, rtpTS, clock
+}
+
+// recStart returns the arrival of the recording's first frame or packet;
+// zero while nothing was recorded.
+func (s *trackState) recStart() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recAt
 }
 
 // captureStart returns the sender's wall-clock time of the recording's
 // first frame or packet, from the track's first sender report; false when
 // there was none.
 func (s *trackState) captureStart() (time.Time, bool) {
-	s.srMu.Lock()
-	defer s.srMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !s.haveSR || s.clock == 0 || s.recAt.IsZero() {
 		return time.Time{}, false
 	}

@@ -18,7 +18,9 @@ var ErrNothingRecorded = errors.New("no media was received")
 // Recording merges the recorded tracks into one Matroska file at out
 // (stream copy, no re-encoding), aligning audio and video as the sender
 // captured them (RTCP sender reports), or by the arrival of their first
-// recorded frames when a track had no sender report. Call it after Close.
+// recorded frames when a track had no sender report. Call it after Close:
+// before, the track files are still being written (it does not race the
+// tracks, but would merge a truncated recording).
 func (p *Publication) Recording(ctx context.Context, out string) error {
 	video, audio := p.recorded()
 	if video == nil && audio == nil {
@@ -63,8 +65,9 @@ func (p *Publication) Recording(ctx context.Context, out string) error {
 
 // Alignment returns how much later the recorded video starts than the
 // recorded audio and whether the senders' clocks (RTCP sender reports)
-// said so; ok is false unless both tracks were recorded. Call it after
-// Close.
+// said so; ok is false unless both tracks were recorded. It is safe to
+// call at any time, and final once Close has returned: before, a track may
+// not have recorded anything yet, or its sender report may still come.
 func (p *Publication) Alignment() (videoAfterAudio time.Duration, bySenderReports, ok bool) {
 	video, audio := p.recorded()
 	if video == nil || audio == nil {
@@ -79,7 +82,7 @@ func (p *Publication) recorded() (video, audio *trackState) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, s := range p.stats {
-		if s.file == "" || s.recAt.IsZero() || s.frames.Load() == 0 {
+		if s.file == "" || s.recStart().IsZero() || s.frames.Load() == 0 {
 			continue
 		}
 		switch s.kind {
@@ -101,10 +104,15 @@ func alignment(video, audio *trackState) (time.Duration, bool) {
 	if vok && aok {
 		return vs.Sub(as), true
 	}
-	return video.recAt.Sub(audio.recAt), false
+	return video.recStart().Sub(audio.recStart()), false
 }
 
-// Files returns the per-track recordings written so far.
+// Files returns the base names of the per-track recordings in the
+// publication's directory: one for each track taken ("video.ivf",
+// "audio.ogg"), listed from the track's arrival. It is safe to call at any
+// time, also while the tracks run; a file is complete only once Close has
+// returned, and may be missing when it could not be created (the track's
+// error is logged) or is still being created.
 func (p *Publication) Files() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
