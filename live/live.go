@@ -6,6 +6,7 @@
 package live
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bonafide-dev/bonafide/analysis"
+	"github.com/bonafide-dev/bonafide/detectors"
 	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/media/whip"
 	"github.com/bonafide-dev/bonafide/models"
@@ -33,8 +35,18 @@ type Config struct {
 	AlertConfidence float64
 	AlertAfter      time.Duration
 	// TrackWait is how long to wait for the second track after the first
-	// (default 3 s).
+	// before scoring starts (default 3 s). A track arriving later is still
+	// analysed, from its arrival on.
 	TrackWait time.Duration
+	// SilenceGrace: a track whose reader has waited for a sample longer
+	// than Segment + SilenceGrace is silent (a muted or replaced track, a
+	// stalled microphone); the segments that ended more than SilenceGrace
+	// ago are then scored without it (default 2 s).
+	SilenceGrace time.Duration
+	// MaxOpenSegments bounds the segments being fed at once (each holds a
+	// full set of detectors); beyond it the oldest is scored with what it
+	// has, and later samples for it are dropped (default 3).
+	MaxOpenSegments int
 }
 
 func (c *Config) defaults() {
@@ -52,6 +64,12 @@ func (c *Config) defaults() {
 	}
 	if c.TrackWait <= 0 {
 		c.TrackWait = 3 * time.Second
+	}
+	if c.SilenceGrace <= 0 {
+		c.SilenceGrace = 2 * time.Second
+	}
+	if c.MaxOpenSegments <= 0 {
+		c.MaxOpenSegments = 3
 	}
 	if c.Analysis.Logger == nil {
 		c.Analysis.Logger = slog.New(slog.DiscardHandler)
@@ -77,8 +95,13 @@ type Event struct {
 	SpeechSeconds float64                         `json:"speech_seconds"`
 	// LagSeconds is how far analysis trails the live media.
 	LagSeconds float64 `json:"lag_seconds"`
-	Alert      *Alert  `json:"alert,omitempty"`
-	Stats      *Stats  `json:"stats,omitempty"`
+	// Missing (score events) lists the track kinds ("video", "audio") of
+	// which nothing reached this segment's analysis: the track was silent
+	// (muted, replaced, stalled), had not started yet, had ended, or every
+	// sample of it was dropped. Their signals say so as their reason.
+	Missing []string `json:"missing,omitempty"`
+	Alert   *Alert   `json:"alert,omitempty"`
+	Stats   *Stats   `json:"stats,omitempty"`
 	// Tally (score events) counts the verdicts of every segment scored so
 	// far, this one included: one segment is wrong more often than the
 	// whole call, so the page shows the run of verdicts, not only the last.
@@ -135,14 +158,37 @@ type Stats struct {
 	FirstScoreAt   float64           `json:"first_score_after_seconds"` // wall seconds from media start
 	Tracks         []whip.TrackStats `json:"tracks"`
 	Alerts         int               `json:"alerts"`
+	// Silences counts the times a track delivered nothing for a segment
+	// plus Config.SilenceGrace, so that segments were scored without it.
+	Silences int `json:"silences"`
+	// LateDropped counts decoded frames and audio chunks not analysed
+	// because the segment they belong to had already been scored.
+	LateDropped int `json:"late_dropped"`
+	// ForcedSegments counts segments scored before every track had passed
+	// them, because more than Config.MaxOpenSegments were open.
+	ForcedSegments int `json:"forced_segments"`
+	// LateTracks counts tracks that arrived after Config.TrackWait; they
+	// are analysed from their arrival on.
+	LateTracks int `json:"late_tracks"`
 }
 
 // Session is live scoring of one Publication. Close is idempotent and waits
 // for every goroutine; it does not close the Publication.
+//
+// Each track is a side, read by its own goroutine, that feeds the open
+// segment its sample's media time falls into. A segment is complete, and
+// scored, once every side has passed it: a side passes it with a later
+// sample, at its end, or by the watermark when it has been silent (see
+// Config.SilenceGrace); the oldest is also completed when more than
+// Config.MaxOpenSegments are open. Samples for a complete segment are
+// dropped (Stats.LateDropped), never fed to it: its detectors are closed
+// once it is scored. A segment a reader is feeding is scored after that
+// reader lets it go; segments are scored in order, one at a time.
 type Session struct {
 	cfg  Config
 	pub  *whip.Publication
 	emit func(Event)
+	now  func() time.Time // the clock (time.Now; tests replace it)
 
 	stop      chan struct{}
 	stopOnce  sync.Once
@@ -151,10 +197,14 @@ type Session struct {
 	closeOnce sync.Once
 
 	mu       sync.Mutex
-	fullBand bool // an audio track carries the 48-kHz band (set before any segment)
+	fullBand bool // an audio track carries the 48-kHz band
 	readers  []interface{ Interrupt() }
-	base     time.Time // wall clock of media time 0
-	segs     map[int]*segment
+	base     time.Time        // wall clock of media time 0 (set before any reader runs)
+	segs     map[int]*segment // open segments by index
+	floor    int              // every segment below it is complete
+	ready    []*segment       // complete, in index order, waiting to be scored
+	scoring  bool             // a goroutine is scoring ready
+	maxOpen  int              // most segments open at once
 	sides    map[string]*side
 	stats    Stats
 	tally    map[models.Verdict]int
@@ -163,28 +213,50 @@ type Session struct {
 }
 
 type side struct {
-	reached int  // first segment index not yet complete for this side
-	ended   bool // stream over: every segment is complete for it
+	kind    string // the track's kind ("video" or "audio"; the full band is audio)
+	reached int    // first segment index not yet complete for this side
+	ended   bool   // stream over: every segment is complete for it
+	// idleSince is when the reader last went back to waiting for a sample
+	// (zero while it holds one). A side idle for longer than a segment
+	// plus the grace is silent: the watermark moves reached on.
+	idleSince time.Time
+	silent    bool // moved on by the watermark since its last sample
+	started   bool // has delivered a sample
+	// resync: the reader's clock counts samples (media.AudioReader), so a
+	// pause in the track leaves no gap in it; after a silence the next
+	// sample is placed at the wall clock, and shift keeps the rest there.
+	// Video keeps the decoder's timestamps over a pause (the frame-rate
+	// filter fills it with copies of the last frame, dropped as late), and
+	// is placed at the wall clock only when its very first frame came after
+	// a silence (its clock starts at that frame, e.g. a late keyframe).
+	resync bool
+	shift  float64 // seconds added to the reader's media time
 }
 
 type segment struct {
 	seg        *analysis.Segment
 	start, end float64
+	users      int             // readers feeding it now (under Session.mu)
+	fed        map[string]bool // track kinds fed into it
 }
 
 // Start begins scoring pub's tracks; emit receives every event, from the
 // session's goroutines (it must not block for long).
 func Start(pub *whip.Publication, cfg Config, emit func(Event)) *Session {
+	s := newSession(pub, cfg, emit)
+	s.wg.Add(1)
+	go s.run()
+	return s
+}
+
+func newSession(pub *whip.Publication, cfg Config, emit func(Event)) *Session {
 	cfg.defaults()
-	s := &Session{
-		cfg: cfg, pub: pub, emit: emit,
+	return &Session{
+		cfg: cfg, pub: pub, emit: emit, now: time.Now,
 		stop: make(chan struct{}), finished: make(chan struct{}),
 		segs: map[int]*segment{}, sides: map[string]*side{},
 		over: map[string]float64{}, alerting: map[string]bool{}, tally: map[models.Verdict]int{},
 	}
-	s.wg.Add(1)
-	go s.run()
-	return s
 }
 
 // Finished is closed when every track has ended and the last segment was
@@ -196,7 +268,9 @@ func (s *Session) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
-	st.Tracks = s.pub.Stats()
+	if s.pub != nil {
+		st.Tracks = s.pub.Stats()
+	}
 	return st
 }
 
@@ -241,7 +315,7 @@ func (s *Session) run() {
 		wait.Stop()
 	}
 	if len(tracks) == 0 {
-		s.emit(Event{Kind: "ended", At: time.Now(), Stats: ptr(s.Stats())})
+		s.emit(Event{Kind: "ended", At: s.now(), Stats: ptr(s.Stats())})
 		return
 	}
 	s.base = tracks[0].Start
@@ -250,61 +324,133 @@ func (s *Session) run() {
 			s.base = t.Start
 		}
 	}
-	var wg sync.WaitGroup
-	s.mu.Lock()
-	// Every side is known before any reader runs, so no segment is
-	// complete before each side has passed it.
+	// Every side of these tracks is known before any reader runs, so no
+	// segment is complete before each of them has passed it.
+	var starts []func()
 	for _, t := range tracks {
-		if t.Video != nil {
-			s.readers = append(s.readers, t.Video)
-		}
-		if t.Audio != nil {
-			s.readers = append(s.readers, t.Audio)
-		}
-		if t.FullBand != nil {
-			s.readers = append(s.readers, t.FullBand)
-			s.fullBand = true
-			s.sides[fullBandSide] = &side{}
-		}
-		s.sides[t.Kind] = &side{}
+		starts = append(starts, s.addTrack(t, false)...)
 	}
-	stopped := s.stopped()
-	s.mu.Unlock()
-	if stopped { // Close ran before the readers were registered
-		for _, r := range s.readers {
-			r.Interrupt()
-		}
+	// The readers report here as they end; run waits for every one.
+	ended := make(chan struct{})
+	active := 0
+	for _, start := range starts {
+		active++
+		go func() { start(); ended <- struct{}{} }()
 	}
-	start := func(kind string, read func() error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := read(); err != nil {
-				s.cfg.Analysis.Logger.Warn("live track analysis stopped", "kind", kind, "err", err)
+	// The watermark: silent sides are moved on about every half segment.
+	tick := time.NewTicker(min(s.cfg.Segment/2, time.Second))
+	defer tick.Stop()
+	incoming, stop := s.pub.Tracks(), s.stop
+	for active > 0 {
+		select {
+		case <-ended:
+			active--
+		case t := <-incoming:
+			for _, start := range s.addTrack(t, true) {
+				active++
+				go func() { start(); ended <- struct{}{} }()
 			}
-			s.endSide(kind)
-		}()
-	}
-	for _, t := range tracks {
-		offset := t.Start.Sub(s.base).Seconds()
-		if t.Kind == "video" {
-			start(t.Kind, func() error { return s.runVideo(t.Video, offset) })
-			continue
-		}
-		start(t.Kind, func() error { return s.runAudio(t.Audio, offset, false) })
-		if t.FullBand != nil {
-			// Its own goroutine: the two audio readers share a decoder.
-			start(fullBandSide, func() error { return s.runAudio(t.FullBand, offset, true) })
+			s.flush()
+		case <-tick.C:
+			s.watermark()
+		case <-stop:
+			// Close interrupts the readers; take no more tracks (the
+			// Publication closes those nobody took).
+			incoming, stop = nil, nil
 		}
 	}
-	wg.Wait()
+	s.flush()
 	s.mu.Lock()
-	for k, sg := range s.segs {
+	for k, sg := range s.segs { // none once every side has ended; kept safe
 		sg.seg.Close()
 		delete(s.segs, k)
 	}
+	for _, sg := range s.ready {
+		sg.seg.Close()
+	}
+	s.ready = nil
 	s.mu.Unlock()
-	s.emit(Event{Kind: "ended", At: time.Now(), Stats: ptr(s.Stats())})
+	s.emit(Event{Kind: "ended", At: s.now(), Stats: ptr(s.Stats())})
+}
+
+// addTrack registers t's sides and returns the functions that read them,
+// each to run on its own goroutine (none when the track is not taken: its
+// readers are closed here). A late track's sides start at its arrival:
+// the segments before it are complete without them.
+func (s *Session) addTrack(t whip.Track, late bool) []func() {
+	log := s.cfg.Analysis.Logger
+	offset := t.Start.Sub(s.base).Seconds()
+	s.mu.Lock()
+	refused := ""
+	switch {
+	case s.stopped():
+		refused = "the session is closing"
+	case t.Kind != "video" && t.Kind != "audio":
+		refused = "unknown kind"
+	case s.sides[t.Kind] != nil:
+		refused = "the session already analyses a track of this kind"
+	}
+	if refused != "" {
+		s.mu.Unlock()
+		log.Info("live track not analysed", "kind", t.Kind, "codec", t.Codec, "reason", refused)
+		closeTrack(t)
+		return nil
+	}
+	from := 0
+	if late {
+		from = max(s.floor, int(math.Floor(offset/s.segLen())))
+		s.stats.LateTracks++
+	}
+	now := s.now()
+	add := func(name string, r interface{ Interrupt() }) {
+		s.readers = append(s.readers, r)
+		s.sides[name] = &side{kind: t.Kind, reached: from, idleSince: now, resync: t.Kind == "audio"}
+	}
+	if t.Video != nil {
+		add(t.Kind, t.Video)
+	}
+	if t.Audio != nil {
+		add(t.Kind, t.Audio)
+	}
+	if t.FullBand != nil {
+		add(fullBandSide, t.FullBand)
+		s.fullBand = true
+	}
+	s.completeLocked() // segments before a late side's start
+	s.mu.Unlock()
+	if late {
+		log.Info("live track arrived late; analysed from its arrival on",
+			"kind", t.Kind, "codec", t.Codec, "after_seconds", offset, "from_segment", from)
+	}
+	start := func(kind string, read func() error) func() {
+		return func() {
+			if err := read(); err != nil {
+				log.Warn("live track analysis stopped", "kind", kind, "err", err)
+			}
+			s.endSide(kind)
+		}
+	}
+	if t.Kind == "video" {
+		return []func(){start(t.Kind, func() error { return s.runVideo(t.Video, offset) })}
+	}
+	out := []func(){start(t.Kind, func() error { return s.runAudio(t.Audio, offset, false) })}
+	if t.FullBand != nil {
+		// Its own goroutine: the two audio readers share a decoder.
+		out = append(out, start(fullBandSide, func() error { return s.runAudio(t.FullBand, offset, true) }))
+	}
+	return out
+}
+
+// closeTrack closes the readers of a track that is not analysed.
+func closeTrack(t whip.Track) {
+	if t.Video != nil {
+		t.Video.Close()
+	}
+	for _, r := range []*media.AudioReader{t.Audio, t.FullBand} {
+		if r != nil {
+			r.Close()
+		}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -320,40 +466,80 @@ func (s *Session) stopped() bool {
 
 func (s *Session) segLen() float64 { return s.cfg.Segment.Seconds() }
 
-// segmentAt returns (creating it) the segment holding media time t.
-func (s *Session) segmentAt(t float64) (*segment, int, error) {
-	k := int(math.Floor(t / s.segLen()))
-	if k < 0 {
-		k = 0
-	}
+// acquire returns the open segment for side kind's sample at media time t
+// (creating the segment), held until release, and the sample's time as
+// fed. It returns a nil segment when the sample is late: its segment is
+// already complete (scored or being scored); the sample is then dropped
+// and counted.
+func (s *Session) acquire(kind string, t float64) (*segment, float64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if sg, ok := s.segs[k]; ok {
-		return sg, k, nil
+	sd := s.sides[kind]
+	now := s.now()
+	if sd.silent {
+		sd.silent = false
+		wall := now.Sub(s.base).Seconds()
+		if (sd.resync || !sd.started) && t+sd.shift < wall {
+			sd.shift = wall - t
+		}
+		if kind == sd.kind {
+			s.cfg.Analysis.Logger.Info("live track delivers again", "kind", kind,
+				"silent_seconds", now.Sub(sd.idleSince).Seconds(), "shift_seconds", sd.shift)
+		}
 	}
-	seg, err := analysis.NewSegment(s.cfg.Analysis)
-	if err != nil {
-		return nil, k, err
+	sd.started = true
+	t += sd.shift
+	k := max(0, int(math.Floor(t/s.segLen())))
+	if k < sd.reached || k < s.floor {
+		sd.idleSince = now
+		s.stats.LateDropped++
+		return nil, t, nil
 	}
-	if !s.fullBand {
-		seg.WithoutFullBand("the live path decodes the 16-kHz voice only; the full report measures it")
+	sg := s.segs[k]
+	if sg == nil {
+		seg, err := analysis.NewSegment(s.cfg.Analysis)
+		if err != nil {
+			return nil, t, err
+		}
+		sg = &segment{seg: seg, start: float64(k) * s.segLen(), end: float64(k+1) * s.segLen(), fed: map[string]bool{}}
+		s.segs[k] = sg
 	}
-	sg := &segment{seg: seg, start: float64(k) * s.segLen(), end: float64(k+1) * s.segLen()}
-	s.segs[k] = sg
-	return sg, k, nil
+	sg.users++
+	sg.fed[sd.kind] = true
+	sd.idleSince = time.Time{}
+	if k > sd.reached {
+		sd.reached = k
+		s.completeLocked()
+	}
+	s.capLocked()
+	s.maxOpen = max(s.maxOpen, len(s.segs))
+	return sg, t, nil
 }
 
-// advance records that side has reached segment k, scoring every segment
-// that all sides have passed.
-func (s *Session) advance(kind string, k int) {
+// release lets sg go after kind's reader fed it one sample (frames video
+// frames or audio seconds of voice), and scores what became ready. The
+// side is idle from its return (the reader goes back to waiting for a
+// sample), not while it scores.
+func (s *Session) release(kind string, sg *segment, frames int, audio, t float64) {
 	s.mu.Lock()
-	if sd := s.sides[kind]; sd != nil && k > sd.reached {
-		sd.reached = k
+	now := s.now()
+	sd := s.sides[kind]
+	sg.users--
+	s.stats.FramesAnalyzed += frames
+	s.stats.AudioSeconds += audio
+	if frames > 0 {
+		s.stats.MaxLagSeconds = math.Max(s.stats.MaxLagSeconds, now.Sub(s.base).Seconds()-t)
 	}
-	ready := s.completeLocked()
+	pending := s.pendingLocked()
+	if !pending {
+		sd.idleSince = now
+	}
 	s.mu.Unlock()
-	for _, sg := range ready {
-		s.score(sg)
+	if pending {
+		s.flush()
+		s.mu.Lock()
+		sd.idleSince = s.now()
+		s.mu.Unlock()
 	}
 }
 
@@ -362,16 +548,41 @@ func (s *Session) endSide(kind string) {
 	if sd := s.sides[kind]; sd != nil {
 		sd.ended = true
 	}
-	ready := s.completeLocked()
+	s.completeLocked()
 	s.mu.Unlock()
-	for _, sg := range ready {
-		s.score(sg)
+	s.flush()
+}
+
+// watermark moves every silent side on to the segment the wall clock was
+// in SilenceGrace ago, so that the segments before it complete without it.
+func (s *Session) watermark() {
+	s.mu.Lock()
+	now := s.now()
+	grace := s.cfg.SilenceGrace
+	wk := int(math.Floor((now.Sub(s.base) - grace).Seconds() / s.segLen()))
+	for name, sd := range s.sides {
+		if sd.ended || sd.idleSince.IsZero() || now.Sub(sd.idleSince) <= s.cfg.Segment+grace || wk <= sd.reached {
+			continue
+		}
+		sd.reached = wk
+		if !sd.silent && name == sd.kind { // a track's silence, counted once (not again for its full band)
+			s.stats.Silences++
+			s.cfg.Analysis.Logger.Warn("live track silent; its segments are scored without it",
+				"kind", name, "silent_seconds", now.Sub(sd.idleSince).Seconds(), "silences", s.stats.Silences)
+		}
+		sd.silent = true
+	}
+	s.completeLocked()
+	pending := s.pendingLocked()
+	s.mu.Unlock()
+	if pending {
+		s.flush()
 	}
 }
 
-// completeLocked removes and returns, in order, the segments every side
-// has finished.
-func (s *Session) completeLocked() []*segment {
+// completeLocked moves, in order, the open segments every side has passed
+// to the ready queue.
+func (s *Session) completeLocked() {
 	var keys []int
 	for k := range s.segs {
 		done := true
@@ -385,12 +596,65 @@ func (s *Session) completeLocked() []*segment {
 		}
 	}
 	sort.Ints(keys)
-	out := make([]*segment, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, s.segs[k])
-		delete(s.segs, k)
+		s.finishLocked(k)
 	}
-	return out
+}
+
+// capLocked completes the oldest open segments beyond MaxOpenSegments.
+func (s *Session) capLocked() {
+	for len(s.segs) > s.cfg.MaxOpenSegments {
+		oldest := math.MaxInt
+		for k := range s.segs {
+			oldest = min(oldest, k)
+		}
+		s.finishLocked(oldest)
+		s.stats.ForcedSegments++
+		// Once per session at warning level: the count is in the stats.
+		lvl := slog.LevelDebug
+		if s.stats.ForcedSegments == 1 {
+			lvl = slog.LevelWarn
+		}
+		s.cfg.Analysis.Logger.Log(context.Background(), lvl, "live segment scored before every track passed it: too many open",
+			"segment", oldest, "open", len(s.segs)+1, "forced_segments", s.stats.ForcedSegments)
+	}
+}
+
+// finishLocked closes segment k to readers (later samples for it, or for
+// any segment before it, are dropped) and queues it for scoring. Segments
+// complete in index order, so the queue stays sorted.
+func (s *Session) finishLocked(k int) {
+	s.ready = append(s.ready, s.segs[k])
+	delete(s.segs, k)
+	s.floor = max(s.floor, k+1)
+}
+
+// pendingLocked reports whether a ready segment can be scored now.
+func (s *Session) pendingLocked() bool {
+	return !s.scoring && len(s.ready) > 0 && s.ready[0].users == 0
+}
+
+// flush scores the ready segments in order, each once no reader holds it.
+// One goroutine scores at a time; one that finds another scoring leaves
+// it the work (the other re-checks the queue under the lock before it
+// stops).
+func (s *Session) flush() {
+	s.mu.Lock()
+	if s.scoring {
+		s.mu.Unlock()
+		return
+	}
+	s.scoring = true
+	for len(s.ready) > 0 && s.ready[0].users == 0 {
+		sg := s.ready[0]
+		s.ready[0] = nil
+		s.ready = s.ready[1:]
+		s.mu.Unlock()
+		s.score(sg)
+		s.mu.Lock()
+	}
+	s.scoring = false
+	s.mu.Unlock()
 }
 
 func (s *Session) runVideo(vr *media.VideoReader, offset float64) error {
@@ -408,18 +672,15 @@ func (s *Session) runVideo(vr *media.VideoReader, offset float64) error {
 			}
 			return err
 		}
-		t := offset + f.PTS.Seconds()
-		sg, k, err := s.segmentAt(t)
+		sg, t, err := s.acquire("video", offset+f.PTS.Seconds())
 		if err != nil {
 			return err
 		}
-		s.advance("video", k)
+		if sg == nil {
+			continue // late: its segment was scored
+		}
 		sg.seg.ObserveFrame(prep.Prepare(f, t))
-		lag := time.Since(s.base).Seconds() - t
-		s.mu.Lock()
-		s.stats.FramesAnalyzed++
-		s.stats.MaxLagSeconds = math.Max(s.stats.MaxLagSeconds, lag)
-		s.mu.Unlock()
+		s.release("video", sg, 1, 0, t)
 	}
 	return nil
 }
@@ -443,21 +704,21 @@ func (s *Session) runAudio(ar *media.AudioReader, offset float64, full bool) err
 			}
 			return err
 		}
-		t := offset + c.Start.Seconds()
-		c.Start = time.Duration(t * float64(time.Second))
-		sg, k, err := s.segmentAt(t)
+		sg, t, err := s.acquire(kind, offset+c.Start.Seconds())
 		if err != nil {
 			return err
 		}
-		s.advance(kind, k)
+		if sg == nil {
+			continue // late: its segment was scored
+		}
+		c.Start = time.Duration(t * float64(time.Second))
 		if full {
 			sg.seg.ObserveFullBand(c)
+			s.release(kind, sg, 0, 0, t)
 			continue
 		}
 		sg.seg.ObserveVoice(c)
-		s.mu.Lock()
-		s.stats.AudioSeconds += float64(len(c.Samples)) / float64(c.Rate)
-		s.mu.Unlock()
+		s.release(kind, sg, 0, float64(len(c.Samples))/float64(c.Rate), t)
 	}
 	return nil
 }
@@ -471,17 +732,39 @@ func (s *Session) counts(signal string) bool {
 	return !ok || w.Counts(signal)
 }
 
+// missingReason is the reason given for a signal of a track kind that fed
+// nothing into the segment.
+func missingReason(kind string) string {
+	return fmt.Sprintf("no %s reached the live analysis during this segment (the track sent nothing, had not started or had ended)", kind)
+}
+
 // score finishes a segment, emits its score and any alert, and closes it.
+// No reader holds sg any more.
 func (s *Session) score(sg *segment) {
 	defer sg.seg.Close()
+	s.mu.Lock()
+	fullBand := s.fullBand
+	var missing []string
+	for _, kind := range []string{"video", "audio"} {
+		if s.sides[kind] != nil && !sg.fed[kind] {
+			missing = append(missing, kind)
+		}
+	}
+	s.mu.Unlock()
+	if !fullBand {
+		// Read by Results: no 48-kHz band was fed to this segment.
+		sg.seg.WithoutFullBand("the live path decodes the 16-kHz voice only; the full report measures it")
+	}
 	results := sg.seg.Results()
 	face, speech := sg.seg.Coverage()
 	out := analysis.ScoreLive(s.cfg.Analysis.Scorer, results, face, speech)
+	now := s.now()
 	ev := Event{
-		Kind: "score", At: time.Now(), Start: sg.start, End: sg.end,
+		Kind: "score", At: now, Start: sg.start, End: sg.end,
 		Authenticity: out.Authenticity, Verdict: out.Verdict, VerdictReason: out.VerdictReason,
 		Modalities: out.Modalities, FaceSeconds: face.Seconds, SpeechSeconds: speech.Seconds,
-		LagSeconds: math.Max(0, time.Since(s.base).Seconds()-sg.end),
+		LagSeconds: math.Max(0, now.Sub(s.base).Seconds()-sg.end),
+		Missing:    missing,
 	}
 	var alerts []Alert
 	s.mu.Lock()
@@ -489,13 +772,21 @@ func (s *Session) score(sg *segment) {
 	s.tally[out.Verdict]++
 	ev.Tally = maps.Clone(s.tally)
 	if s.stats.FirstScoreAt == 0 {
-		s.stats.FirstScoreAt = time.Since(s.base).Seconds()
+		s.stats.FirstScoreAt = now.Sub(s.base).Seconds()
 	}
 	for _, r := range results {
 		if r.Informational {
 			continue
 		}
 		st := SignalState{Name: r.Signal, Modality: string(r.Modality), Measured: r.Summary != nil, Reason: r.NotMeasurable}
+		if !st.Measured {
+			for _, kind := range missing {
+				if st.Modality == kind || st.Modality == string(detectors.AV) {
+					st.Reason = missingReason(kind)
+					break
+				}
+			}
+		}
 		over := false
 		if r.Summary != nil {
 			st.Score, st.Confidence, st.Explanation = r.Summary.Score, r.Summary.Confidence, r.Summary.Explanation
@@ -523,6 +814,6 @@ func (s *Session) score(sg *segment) {
 	s.mu.Unlock()
 	s.emit(ev)
 	for i := range alerts {
-		s.emit(Event{Kind: "alert", At: time.Now(), Start: alerts[i].Since, End: sg.end, Alert: &alerts[i]})
+		s.emit(Event{Kind: "alert", At: now, Start: alerts[i].Since, End: sg.end, Alert: &alerts[i]})
 	}
 }

@@ -30,6 +30,19 @@ func (r *recorder) emit(e live.Event) {
 	r.events = append(r.events, e)
 }
 
+// scores returns the score events so far.
+func (r *recorder) scores() []live.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []live.Event
+	for _, e := range r.events {
+		if e.Kind == "score" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func (r *recorder) kinds() map[string]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -199,4 +212,336 @@ func TestTallyText(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, live.TallyText(tc.tally))
 	}
+}
+
+// publish starts a WHIP publication of o on a fresh endpoint.
+func publish(t *testing.T, wcfg whip.Config, o whiptest.Options) (*whip.Publication, *whiptest.Publisher) {
+	t.Helper()
+	ep, err := whip.NewEndpoint(wcfg)
+	require.NoError(t, err)
+	var pub *whip.Publication
+	client, err := whiptest.PublishWith(context.Background(), func(offer string) (string, error) {
+		p, answer, err := ep.Publish(offer, t.TempDir())
+		pub = p
+		return answer, err
+	}, o)
+	require.NoError(t, err)
+	return pub, client
+}
+
+// hangUp ends the call and waits (generously) for the session to finish.
+func hangUp(t *testing.T, client *whiptest.Publisher, pub *whip.Publication, sess *live.Session) {
+	t.Helper()
+	require.NoError(t, client.Close())
+	select {
+	case <-pub.Done():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the publication did not notice the peer leaving")
+	}
+	require.NoError(t, pub.Close())
+	select {
+	case <-sess.Finished():
+	case <-time.After(60 * time.Second):
+		t.Fatal("live session did not finish")
+	}
+	require.NoError(t, sess.Close())
+}
+
+// missing reports whether e lists kind as missing.
+func missing(e live.Event, kind string) bool {
+	for _, k := range e.Missing {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// The audio track stops sending after 1 s while the video goes on and the
+// connection stays up (a muted or replaced microphone): segments are still
+// scored while the video is being sent, without the audio and saying so,
+// and no more than MaxOpenSegments are open at once. (Before the watermark
+// nothing was scored until the call ended, and the open segments piled up.)
+func TestLiveSilentTrack(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "driving/d6.mp4") // 33 s, a talking face
+	ivf, _ := whiptest.Fixtures(t, clip, 20, 640, 25, false, true)
+	_, ogg := whiptest.Fixtures(t, clip, 1, 640, 25, true, false)
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	pub, client := publish(t, whip.Config{}, whiptest.Options{Video: ivf, Audio: ogg})
+	defer client.Close()
+	var rec recorder
+	sess := live.Start(pub, live.Config{
+		Analysis: analysis.Config{FaceModels: fm},
+		Segment:  2 * time.Second, SilenceGrace: time.Second, MaxOpenSegments: 3,
+	}, rec.emit)
+	defer sess.Close()
+
+	// Segments that had video and no audio. The timeout is generous (a
+	// loaded machine); nothing waits on a fixed sleep.
+	withoutAudio := func() []live.Event {
+		var out []live.Event
+		for _, e := range rec.scores() {
+			if len(e.Missing) == 1 && e.Missing[0] == "audio" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	require.Eventually(t, func() bool { return len(withoutAudio()) >= 3 }, 120*time.Second, 100*time.Millisecond,
+		"segments after the audio fell silent are scored during the call")
+	select {
+	case <-pub.Done():
+		t.Fatal("the call ended: the scores must come while it runs")
+	case <-client.Finished():
+		t.Log("the publisher sent all its video before the third score (a slow machine?)")
+	default:
+	}
+	st := sess.Stats()
+	t.Logf("during the call: %d scores, %d without audio; stats %+v", len(rec.scores()), len(withoutAudio()), st)
+	require.GreaterOrEqual(t, st.Silences, 1, "the audio fell silent")
+	require.Positive(t, st.FramesAnalyzed)
+	_, most := sess.OpenSegments()
+	require.LessOrEqual(t, most, 3, "open segments stay bounded")
+	for _, e := range withoutAudio() {
+		explained := false
+		for _, sg := range e.Signals {
+			if sg.Modality == "audio" && !sg.Measured {
+				require.Contains(t, sg.Reason, "no audio reached the live analysis", sg.Name)
+				explained = true
+			}
+		}
+		require.True(t, explained, "the audio signals say why they were not measured")
+	}
+
+	hangUp(t, client, pub, sess)
+	_, most = sess.OpenSegments()
+	require.LessOrEqual(t, most, 3)
+	require.Equal(t, 1, rec.kinds()["ended"])
+}
+
+// A video track that arrives after TrackWait (a camera switched on late)
+// is analysed from its arrival on; before, it was never analysed and its
+// packets counted as dropped.
+func TestLiveLateTrack(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	ivf, ogg := whiptest.Fixtures(t, clip, 10, 640, 25, false, false)
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	pub, client := publish(t, whip.Config{}, whiptest.Options{Video: ivf, Audio: ogg, VideoDelay: 4 * time.Second})
+	defer client.Close()
+	var rec recorder
+	sess := live.Start(pub, live.Config{
+		Analysis: analysis.Config{FaceModels: fm},
+		Segment:  2 * time.Second, TrackWait: time.Second,
+	}, rec.emit)
+	defer sess.Close()
+	select {
+	case <-client.Finished(): // 4 s of delay and 10 s of video
+	case <-time.After(120 * time.Second):
+		t.Fatal("the publisher did not finish")
+	}
+	hangUp(t, client, pub, sess)
+
+	st := sess.Stats()
+	t.Logf("%d scores; stats %+v", len(rec.scores()), st)
+	require.Equal(t, 1, st.LateTracks, "the video came after TrackWait")
+	require.Greater(t, st.FramesAnalyzed, 10, "the late video is analysed")
+	for _, tr := range st.Tracks {
+		if tr.Kind == "video" {
+			require.Less(t, tr.Dropped, tr.Frames/2, "the late track's frames are decoded, not dropped")
+		}
+	}
+	face := false
+	for _, e := range rec.scores() {
+		face = face || e.FaceSeconds > 0
+	}
+	require.True(t, face, "a face is seen in some segment after the video arrived")
+}
+
+// fakeClock is a wall clock a test moves by hand.
+type fakeClock struct {
+	mu   sync.Mutex
+	base time.Time
+	at   float64 // seconds after base
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.base.Add(time.Duration(c.at * float64(time.Second)))
+}
+
+func (c *fakeClock) set(at float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = max(c.at, at) // never backwards
+}
+
+// bareSession is a session on 2-s segments without a publication, fed by
+// hand under a fake clock.
+func bareSession(t *testing.T, rec *recorder) (*live.Session, *fakeClock) {
+	t.Helper()
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	clk := &fakeClock{base: time.Unix(1_000_000, 0)}
+	s := live.NewBareSession(live.Config{
+		Analysis: analysis.Config{FaceModels: fm},
+		Segment:  2 * time.Second, SilenceGrace: time.Second, MaxOpenSegments: 3,
+	}, rec.emit, clk.base, clk.now, "video", "audio")
+	t.Cleanup(func() { s.EndSide("video"); s.EndSide("audio") })
+	return s, clk
+}
+
+func starts(evs []live.Event) []float64 {
+	var out []float64
+	for _, e := range evs {
+		out = append(out, e.Start)
+	}
+	return out
+}
+
+// A sample whose time falls back into a segment its side has passed (the
+// video decoder's nominal time after drops, a burst of late frames) is
+// dropped and counted: the scored segment is neither re-created nor fed
+// after its detectors were closed.
+func TestLateSampleDropped(t *testing.T) {
+	var rec recorder
+	s, clk := bareSession(t, &rec)
+	feed := func(side string, at, wall float64) bool {
+		clk.set(wall)
+		ok, err := s.Feed(side, at)
+		require.NoError(t, err)
+		return ok
+	}
+	require.True(t, feed("video", 0.5, 0.5))
+	require.True(t, feed("audio", 0.5, 0.5))
+	require.True(t, feed("video", 2.5, 2.5))
+	require.True(t, feed("audio", 2.6, 2.6)) // both past segment 0: scored
+	require.Equal(t, []float64{0}, starts(rec.scores()))
+
+	require.False(t, feed("video", 1.0, 2.7), "below the side's reached segment")
+	require.False(t, feed("audio", 1.9, 2.8))
+	require.Equal(t, 2, s.Stats().LateDropped)
+	open, _ := s.OpenSegments()
+	require.Equal(t, 1, open, "segment 0 was not re-created")
+	require.Equal(t, []float64{0}, starts(rec.scores()), "nor scored again")
+
+	s.EndSide("video")
+	s.EndSide("audio")
+	require.Equal(t, []float64{0, 2}, starts(rec.scores()))
+}
+
+// With one side far behind (here: sending nothing, and never seen idle by
+// the watermark), at most MaxOpenSegments are open: the oldest is scored
+// with what it has, counted, and the lagging side's samples for it are
+// dropped later.
+func TestOpenSegmentsCapped(t *testing.T) {
+	var rec recorder
+	s, clk := bareSession(t, &rec)
+	for _, at := range []float64{0.5, 2.5, 4.5, 6.5, 8.5} {
+		clk.set(at)
+		ok, err := s.Feed("audio", at)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	open, most := s.OpenSegments()
+	require.Equal(t, 3, open)
+	require.Equal(t, 3, most)
+	require.Equal(t, 2, s.Stats().ForcedSegments)
+	scores := rec.scores()
+	require.Equal(t, []float64{0, 2}, starts(scores))
+	for _, e := range scores {
+		require.Equal(t, []string{"video"}, e.Missing)
+		for _, sg := range e.Signals {
+			if sg.Modality == "video" {
+				require.False(t, sg.Measured)
+				require.Contains(t, sg.Reason, "no video reached the live analysis", sg.Name)
+			}
+		}
+	}
+	ok, err := s.Feed("video", 1.0)
+	require.NoError(t, err)
+	require.False(t, ok, "its segment was scored")
+	require.Equal(t, 1, s.Stats().LateDropped)
+	s.EndSide("video")
+	s.EndSide("audio")
+	require.Equal(t, []float64{0, 2, 4, 6, 8}, starts(rec.scores()))
+}
+
+// The audio falls silent while the video goes on: the watermark moves the
+// audio side on with the wall clock, so segments are scored during the
+// call (not by the cap), without the audio. When the audio comes back its
+// sample clock has no gap for the pause (ffmpeg decodes what arrives), so
+// it is placed at the wall clock rather than dropped as late.
+func TestSilentSideWatermark(t *testing.T) {
+	var rec recorder
+	s, clk := bareSession(t, &rec)
+	step := func(side string, at, wall float64) bool {
+		clk.set(wall)
+		ok, err := s.Feed(side, at)
+		require.NoError(t, err)
+		s.Watermark()
+		_, most := s.OpenSegments()
+		require.LessOrEqual(t, most, 3)
+		return ok
+	}
+	for at := 0.0; at < 2; at += 0.1 {
+		require.True(t, step("audio", at, at))
+		require.True(t, step("video", at, at))
+	}
+	for at := 2.0; at < 12; at += 0.2 { // the audio is silent
+		require.True(t, step("video", at, at))
+	}
+	st := s.Stats()
+	require.Equal(t, 1, st.Silences)
+	require.Zero(t, st.ForcedSegments, "the watermark completed them, not the cap")
+	require.Zero(t, st.LateDropped)
+	scores := rec.scores()
+	require.Equal(t, []float64{0, 2, 4, 6, 8}, starts(scores), "scored during the call, SilenceGrace behind the wall clock")
+	require.Empty(t, scores[0].Missing)
+	for _, e := range scores[1:] {
+		require.Equal(t, []string{"audio"}, e.Missing)
+	}
+
+	// The audio comes back at 12.3 s; its own clock says 2.0 s.
+	require.True(t, step("audio", 2.0, 12.3), "placed at the wall clock, not dropped")
+	require.True(t, step("audio", 2.1, 12.4))
+	require.True(t, step("video", 12.4, 12.4))
+	require.Zero(t, s.Stats().LateDropped)
+	s.EndSide("video")
+	s.EndSide("audio")
+	scores = rec.scores()
+	require.Equal(t, []float64{0, 2, 4, 6, 8, 10, 12}, starts(scores))
+	last := scores[len(scores)-1]
+	require.Empty(t, last.Missing, "both tracks fed the segment after the pause")
+}
+
+// A track whose first sample comes only after it was declared silent (a
+// keyframe that took long to come: the video's clock starts at it) is
+// placed at the wall clock, not dropped as late.
+func TestFirstSampleAfterSilence(t *testing.T) {
+	var rec recorder
+	s, clk := bareSession(t, &rec)
+	for at := 0.0; at < 8; at += 0.1 {
+		clk.set(at)
+		ok, err := s.Feed("audio", at)
+		require.NoError(t, err)
+		require.True(t, ok)
+		s.Watermark()
+	}
+	require.Equal(t, 1, s.Stats().Silences, "the video sent nothing")
+	require.NotEmpty(t, rec.scores(), "scored without it")
+	ok, err := s.Feed("video", 0) // its first frame, at 7.9 s on the wall clock
+	require.NoError(t, err)
+	require.True(t, ok, "placed at the wall clock")
+	require.Zero(t, s.Stats().LateDropped)
+	s.EndSide("video")
+	s.EndSide("audio")
+	scores := rec.scores()
+	last := scores[len(scores)-1]
+	require.Equal(t, 6.0, last.Start)
+	require.Empty(t, last.Missing, "the frame joined the audio of its segment")
 }
