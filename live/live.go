@@ -802,7 +802,10 @@ func (s *Session) score(sg *segment) {
 			s.alerting[r.Signal] = true
 			alerts = append(alerts, Alert{
 				Signal:  r.Signal,
-				Message: fmt.Sprintf("%s has looked manipulated for %.0f s: %s", r.Signal, s.over[r.Signal], st.Explanation),
+				// A prompt to look closer, not a verdict: one signal alone is
+				// wrong more often than the fused score.
+				Message: fmt.Sprintf("Check: %s has scored high for %.0f s. %s One signal alone is not proof; see the run of verdicts.",
+					r.Signal, s.over[r.Signal], st.Explanation),
 				Since:   sg.end - s.over[r.Signal],
 				Score:   st.Score,
 			})
