@@ -126,6 +126,11 @@ type LiveConfig struct {
 	// FinishTimeout bounds the wait for the last live segment's score when
 	// a call ends.
 	FinishTimeout time.Duration
+	// KeepAlive is how often an idle event stream gets a comment line (so
+	// that proxies keep it open) and its viewer's login is checked again: a
+	// stream ends within KeepAlive of a logout, an expired session, a
+	// revoked token or a disabled account.
+	KeepAlive time.Duration
 	// MaxDuration caps one call, from its publisher's arrival: then it ends
 	// as after a hang-up (its recording is queued). It also bounds the
 	// recording's size.
@@ -147,6 +152,7 @@ func DefaultLiveConfig() LiveConfig {
 		DisconnectTimeout: 15 * time.Second,
 		IdleTimeout:       15 * time.Second,
 		FinishTimeout:     15 * time.Second,
+		KeepAlive:         15 * time.Second,
 		MaxDuration:       whip.DefaultMaxDuration,
 	}
 }
@@ -179,6 +185,9 @@ func (c *LiveConfig) validate() []string {
 	}
 	if c.AlertScore <= 0 || c.AlertScore > 1 || c.AlertConfidence <= 0 || c.AlertConfidence > 1 || c.AlertAfter <= 0 {
 		errs = append(errs, "alert score and confidence must be in (0, 1] and the alert time positive")
+	}
+	if c.KeepAlive <= 0 {
+		errs = append(errs, "the live event keep-alive must be positive")
 	}
 	if c.DisconnectTimeout < time.Second || c.IdleTimeout < time.Second || c.FinishTimeout < time.Second {
 		errs = append(errs, "the live disconnect, idle and finish timeouts must be at least 1 s")

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -10,10 +11,6 @@ import (
 
 	"github.com/bonafide-dev/bonafide/store"
 )
-
-// liveKeepAlive is how often an idle event stream gets a comment line, so
-// that proxies keep it open and a vanished client is noticed.
-const liveKeepAlive = 15 * time.Second
 
 // liveEvents streams a session's events as Server-Sent Events (cookie or
 // bearer auth): "state" (waiting, live, ending, ended with the interview),
@@ -60,7 +57,9 @@ func (s *server) liveEvents(c echo.Context) error {
 		return nil
 	}
 	w.Flush()
-	ping := time.NewTicker(liveKeepAlive)
+	// Every KeepAlive: a comment line, so that proxies keep the stream open
+	// and a vanished client is noticed, and the viewer's login checked again.
+	ping := time.NewTicker(s.cfg.Live.KeepAlive)
 	defer ping.Stop()
 	for {
 		select {
@@ -73,6 +72,12 @@ func (s *server) liveEvents(c echo.Context) error {
 			}
 			w.Flush()
 		case <-ping.C:
+			if _, err := s.authenticate(c); errors.Is(err, ErrUnauthorized) {
+				// Logged out, expired, revoked or disabled since it opened.
+				fmt.Fprintf(w, "event: %s\ndata: %s\n\n", sseLoggedOut, `{"reason":"your login ended"}`)
+				w.Flush()
+				return nil
+			}
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return nil
 			}

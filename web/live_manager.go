@@ -31,6 +31,9 @@ const (
 	sseScore = "score" // a live score (live.Event)
 	sseAlert = "alert" // an alert (live.Event)
 	sseStats = "stats" // the live path's statistics (liveStats), after each score and at the end
+	// sseLoggedOut ends a stream whose viewer's login ended (logout,
+	// expiry, revoked token, disabled account): {"reason": …}.
+	sseLoggedOut = "logged-out"
 )
 
 // errLiveClosed is returned once the service is shutting down.

@@ -416,3 +416,34 @@ func inOrder(t *testing.T, body string, parts ...string) {
 		at += i + len(p)
 	}
 }
+
+// An event stream ends when its viewer's login does: here the account is
+// disabled while the stream is open (logout, expiry and revocation take
+// the same path, a failed re-authentication at the next keep-alive).
+func TestLiveEventsEndWithTheLogin(t *testing.T) {
+	la := startLiveApp(t, "", true, func(c *Config) { c.Live.KeepAlive = 200 * time.Millisecond })
+	defer la.stop()
+	s := la.createSession(t, la.recTok, "Ada Live")
+	events := la.subscribe(t, "/api/v1/sessions/"+s.ID+"/events", la.recTok)
+	assert.Equal(t, store.LiveWaiting, decodeState(t, events.next(t, 5*time.Second, sseState)).State)
+	time.Sleep(500 * time.Millisecond) // keep-alives pass while the login holds
+	for drained := false; !drained; {
+		select {
+		case ev, open := <-events.Events:
+			require.True(t, open, "the stream stays open while the login holds")
+			require.NotEqual(t, sseLoggedOut, ev.Event)
+		default:
+			drained = true
+		}
+	}
+	_, err := la.st.DisableUser(t.Context(), la.rec.ID, time.Now())
+	require.NoError(t, err)
+	ev := events.next(t, 5*time.Second, sseLoggedOut)
+	assert.Contains(t, ev.Data, "your login ended")
+	select {
+	case _, open := <-events.Events:
+		assert.False(t, open, "the stream ends after it")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream stayed open")
+	}
+}

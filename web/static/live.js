@@ -200,6 +200,11 @@
     on("alert", onAlert);
     on("stats", showStats);
     on("state", onState);
+    // The server ends the stream when this login ends: go to the login page.
+    on("logged-out", function () {
+      if (events) { events.close(); events = null; }
+      window.location.href = "/login?next=" + encodeURIComponent(window.location.pathname);
+    });
   }
 
   // ---- publishing (WHIP) ----
