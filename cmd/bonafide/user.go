@@ -85,14 +85,10 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 	fs, af := newAccountFlagSet(e, "user add", "--data DIR --email E --role admin|recruiter --password-stdin", "the account's e-mail address (required)")
 	role := fs.String("role", "recruiter", "admin or recruiter")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input (required)")
-	if err := parse(fs, args); err != nil {
+	if err := parseAccount(fs, af, args); err != nil {
 		return err
 	}
 	switch {
-	case *af.data == "":
-		return usageErr("--data is required")
-	case *af.email == "":
-		return usageErr("--email is required")
 	case !store.Role(*role).Valid():
 		return usageErr("--role must be admin or recruiter")
 	case !*fromStdin:
