@@ -44,6 +44,10 @@ type Config struct {
 	LoginMaxFailures     int
 	LoginAddrMaxFailures int
 	LoginWindow          time.Duration
+	// LoginCheckWait is how long a login waits for a password check when
+	// every core is already running one (bcrypt, one per core at a time)
+	// before it is answered 503.
+	LoginCheckWait time.Duration
 	// SecureCookies forces the Secure flag on cookies, for a service behind
 	// a TLS-terminating proxy; cookies are always Secure when the service
 	// is reached over HTTPS (servesHTTPS: it terminates TLS itself, or
@@ -81,6 +85,7 @@ func DefaultConfig() Config {
 		LoginMaxFailures:     5,
 		LoginAddrMaxFailures: 30,
 		LoginWindow:          15 * time.Minute,
+		LoginCheckWait:       10 * time.Second,
 		WebhookTimeout:       10 * time.Second,
 		ShutdownTimeout:      15 * time.Second,
 		Live:                 DefaultLiveConfig(),
@@ -236,6 +241,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionTTL < time.Minute {
 		errs = append(errs, "the session lifetime must be at least 1 minute")
+	}
+	if c.LoginCheckWait <= 0 {
+		errs = append(errs, "the login check wait must be positive")
 	}
 	if c.LoginMaxFailures < 1 || c.LoginAddrMaxFailures < 0 || c.LoginWindow < time.Second {
 		errs = append(errs, "failed-login limits: at least 1 per account, 0 (off) or more per address, a window of at least 1 s")

@@ -76,6 +76,16 @@ func (s *server) login(c echo.Context) error {
 			Data: loginView{Email: email, Next: next, LoginCSRF: tok,
 				Error: fmt.Sprintf("Too many failed logins for this account or from this address. Try again in %d minute%s.", mins, plural(mins))}})
 	}
+	// Until the comparison decides, the attempt is taken back on any way
+	// out (no free password check, a cancelled request, a store error):
+	// only a checked wrong password may count, or a flood of logins would
+	// lock out the real users retrying theirs.
+	settled := false
+	defer func() {
+		if !settled {
+			s.abandonLogin(account, addr)
+		}
+	}()
 	u, err := s.store.UserByEmail(c.Request().Context(), email)
 	hash, found := "", false
 	switch {
@@ -100,6 +110,7 @@ func (s *server) login(c echo.Context) error {
 		} else {
 			s.log.Info("login failed", "email", email, "addr", host)
 		}
+		settled = true // a failed try: it stays counted
 		tok := randomToken(24)
 		c.SetCookie(s.cookie(c, loginCookie, tok, time.Hour))
 		return s.render(c, http.StatusUnauthorized, "login", pageData{Title: "Log in",
@@ -112,6 +123,7 @@ func (s *server) login(c echo.Context) error {
 		return err
 	}
 	s.endLogin(account, addr)
+	settled = true
 	s.log.Info("login", "user", u.Email)
 	c.SetCookie(s.cookie(c, sessionCookie, secret, s.cfg.SessionTTL))
 	c.SetCookie(s.cookie(c, loginCookie, "", -1))
@@ -135,6 +147,14 @@ func (s *server) beginLogin(account, addr string) (time.Duration, bool) {
 		s.addrFails.fail(addr)
 	}
 	return wait, refused
+}
+
+// abandonLogin takes back an attempt whose password was never judged.
+func (s *server) abandonLogin(account, addr string) {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	s.loginFails.undo(account)
+	s.addrFails.undo(addr)
 }
 
 // endLogin takes back a successful attempt: the account's failures are

@@ -62,7 +62,7 @@ type server struct {
 func newServer(cfg Config, log *slog.Logger, st store.Store, q Queue, files store.Files, m *httpMetrics, guard *URLGuard) (*server, error) {
 	s := &server{cfg: cfg, log: log, store: st, queue: q, files: files, tools: cfg.Analysis.Tools, metrics: m, guard: guard, bodies: newRenderCache(64),
 		loginFails: newLoginThrottle(cfg.LoginMaxFailures, cfg.LoginWindow), addrFails: newLoginThrottle(cfg.LoginAddrMaxFailures, cfg.LoginWindow),
-		passwords: newPasswordChecker(runtime.GOMAXPROCS(0), 10*time.Second)}
+		passwords: newPasswordChecker(runtime.GOMAXPROCS(0), cfg.LoginCheckWait)}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err

@@ -167,3 +167,28 @@ func TestLoginBodyRefused(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "an oversized form")
 }
+
+// A login that never had its password checked (every bcrypt slot busy:
+// 503) is not a failed try: a flood of logins must not lock out the real
+// user who retries a correct password.
+func TestLoginBusyIsNotAFailure(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.LoginCheckWait = 20 * time.Millisecond })
+	slots := ta.app.srv.passwords.slots
+	for range cap(slots) {
+		slots <- struct{}{} // every core "busy"
+	}
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}
+	for i := range 8 {
+		resp := ta.postLogin(t, c, "recruiter@example.com", testPassword)
+		resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "attempt %d while busy", i+1)
+	}
+	for range cap(slots) {
+		<-slots
+	}
+	resp := ta.postLogin(t, c, "recruiter@example.com", testPassword)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "eight busy answers did not lock the account")
+}
