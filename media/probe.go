@@ -147,9 +147,11 @@ func (t Tools) Probe(ctx context.Context, path string) (*Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Local files only, also for whatever the file itself names.
-	cmd := exec.CommandContext(ctx, t.ffprobe(), "-v", "error", "-protocol_whitelist", "file",
-		"-print_format", "json", "-show_format", "-show_streams", "--", path)
+	// Only the demuxers bonafide reads (and the picture ones, to say "a
+	// still image"): a playlist or concat list is refused before ffprobe
+	// opens any file it names. Local files only.
+	cmd := exec.CommandContext(ctx, t.ffprobe(), "-v", "error", "-format_whitelist", probeWhitelist,
+		"-protocol_whitelist", "file", "-print_format", "json", "-show_format", "-show_streams", "--", path)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -260,6 +262,14 @@ var Demuxers = []string{
 	"h264", "hevc", "m4v",
 }
 
+// stillImageDemuxers are the picture demuxers ffprobe may use on an
+// upload, so that a photo is told apart from other files that are not
+// recordings.
+var stillImageDemuxers = []string{"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe"}
+
+// probeWhitelist is ffprobe's -format_whitelist: the demuxers it may try.
+var probeWhitelist = strings.Join(append(slices.Clone(Demuxers), stillImageDemuxers...), ",")
+
 // allowedDemuxer returns the demuxer of an ffprobe format_name
 // ("mov,mp4,m4a,3gp,3g2,mj2" → "mov") when bonafide reads it.
 func allowedDemuxer(format string) (string, bool) {
@@ -275,11 +285,7 @@ func allowedDemuxer(format string) (string, bool) {
 // ffprobe shows as a one-frame video.
 func stillImage(format string) bool {
 	name, _, _ := strings.Cut(format, ",")
-	switch name {
-	case "image2", "image2pipe", "alias_pix", "brender_pix", "fits", "gif", "apng":
-		return true
-	}
-	return strings.HasSuffix(name, "_pipe") && name != "yuv4mpegpipe"
+	return slices.Contains(stillImageDemuxers, name)
 }
 
 // rotation returns the clockwise display rotation normalised to 0..359.
