@@ -131,25 +131,20 @@ func (r *run) build(elapsed time.Duration) *report.Report {
 	return rep
 }
 
-// damagedReason says why no verdict is given for a damaged file: less than
-// half of a stream the container promises could be decoded, so most of the
-// recording was not seen ("" when the file decoded well enough).
+// damagedReason says why no verdict is given: less than half of a stream
+// could be decoded, so most of the recording was not seen ("" when every
+// stream decoded well enough).
 func (r *run) damagedReason() string {
-	dur := r.info.Duration.Seconds()
-	if dur < 2 {
-		return ""
-	}
 	var parts []string
-	if r.info.HasVideo() && r.frames > 0 && r.lastPTS < 0.5*dur {
-		parts = append(parts, fmt.Sprintf("only %.1f s of its %.1f s of video", r.lastPTS, dur))
-	}
-	if r.info.HasAudio() && r.audioSecond > 0 && r.audioSecond < 0.5*dur {
-		parts = append(parts, fmt.Sprintf("only %.1f s of its %.1f s of sound", r.audioSecond, dur))
+	for _, sf := range r.shortfalls() {
+		if sf.want >= 2 && sf.got < 0.5*sf.want {
+			parts = append(parts, fmt.Sprintf("only %.1f s of the %.1f s of %s", sf.got, sf.want, sf.kind))
+		}
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return "the file is damaged or cut short: " + strings.Join(parts, " and ") + " could be decoded, so the rest was not seen"
+	return strings.Join(parts, " and ") + " could be decoded (a truncated or damaged file?), so the rest was not seen"
 }
 
 func coverage(dur, face, speech float64, hasVideo, hasAudio bool) report.Coverage {
@@ -236,19 +231,41 @@ func timeline(dur float64, results []detectors.Result, face, speech detectors.Co
 	return out
 }
 
-// shortfallNotes says when less was decoded than the container promised
-// (a truncated or damaged file).
+// shortfall is how much of one stream was decoded against its stated
+// length (the stream's own, else the container's; within an analysed
+// range, the range).
+type shortfall struct {
+	kind      string // "video" or "sound"
+	got, want float64
+}
+
+// shortfalls lists the streams that were decoded at all, with how much.
+func (r *run) shortfalls() []shortfall {
+	dur := r.info.Duration.Seconds()
+	want := func(stream time.Duration) float64 {
+		if s := stream.Seconds(); s > 0 && (dur <= 0 || s < dur) {
+			return s
+		}
+		return dur
+	}
+	var out []shortfall
+	if r.info.HasVideo() && r.frames > 0 {
+		out = append(out, shortfall{"video", r.lastPTS, want(r.info.Video.Duration)})
+	}
+	if r.info.HasAudio() && r.audioSecond > 0 {
+		out = append(out, shortfall{"sound", r.audioSecond, want(r.info.Audio.Duration)})
+	}
+	return out
+}
+
+// shortfallNotes says when less was decoded than a stream promised (a
+// truncated or damaged file).
 func (r *run) shortfallNotes() []string {
 	var notes []string
-	dur := r.info.Duration.Seconds()
-	if dur <= 0 {
-		return nil
-	}
-	if r.info.HasVideo() && r.frames > 0 && r.lastPTS < 0.9*dur-1 {
-		notes = append(notes, fmt.Sprintf("only %.1f s of the %.1f s of video could be decoded (truncated or damaged file?)", r.lastPTS, dur))
-	}
-	if r.info.HasAudio() && r.audioSecond > 0 && r.audioSecond < 0.9*dur-1 {
-		notes = append(notes, fmt.Sprintf("only %.1f s of the %.1f s of audio could be decoded (truncated or damaged file?)", r.audioSecond, dur))
+	for _, sf := range r.shortfalls() {
+		if sf.want > 0 && sf.got < 0.9*sf.want-1 {
+			notes = append(notes, fmt.Sprintf("only %.1f s of the %.1f s of %s could be decoded (truncated or damaged file?)", sf.got, sf.want, sf.kind))
+		}
 	}
 	if r.warnings > 0 {
 		notes = append(notes, fmt.Sprintf("ffmpeg reported %d decoding problems", r.warnings))

@@ -111,3 +111,22 @@ func TestFilesThatNameOtherFilesAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// Each stream's own length is read, from ffprobe or from Matroska's
+// per-track DURATION tag: a stream may end before its container.
+func TestStreamDurations(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"short-sound.mkv", "short-sound.mp4"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=4",
+				"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2",
+				"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", path)
+			info, err := media.Tools{}.Probe(context.Background(), path)
+			require.NoError(t, err)
+			require.InDelta(t, 4, info.Duration.Seconds(), 0.1)
+			require.InDelta(t, 4, info.Video.Duration.Seconds(), 0.1)
+			require.InDelta(t, 2, info.Audio.Duration.Seconds(), 0.1)
+		})
+	}
+}

@@ -79,6 +79,9 @@ type VideoInfo struct {
 	VariableFrameRate bool
 	Frames            int64         // frame count when the container states it
 	Offset            time.Duration // stream start relative to Info.StartTime
+	// Duration is the stream's own length when the container states it
+	// (0 when unknown); a stream may end before the container does.
+	Duration time.Duration
 }
 
 // AudioInfo describes the first audio stream.
@@ -88,6 +91,7 @@ type AudioInfo struct {
 	SampleRate int
 	Channels   int
 	Offset     time.Duration // stream start relative to Info.StartTime
+	Duration   time.Duration // the stream's own length; 0 when unknown
 }
 
 // HasVideo reports whether the input has a video stream.
@@ -211,6 +215,7 @@ func (t Tools) Probe(ctx context.Context, path string) (*Info, error) {
 				v.VariableFrameRate = true
 			}
 			v.Frames, _ = strconv.ParseInt(s.NbFrames, 10, 64)
+			v.Duration = streamDuration(s.Duration, s.Tags)
 			v.Rotation = rotation(s.Tags["rotate"], s.SideDataList)
 			dw, dh := s.Width, s.Height
 			if num, den, ok := ratio(s.SampleAspectRatio); ok && num != den {
@@ -238,6 +243,7 @@ func (t Tools) Probe(ctx context.Context, path string) (*Info, error) {
 				SampleRate: sr,
 				Channels:   s.Channels,
 				Offset:     seconds(s.StartTime) - info.StartTime,
+				Duration:   streamDuration(s.Duration, s.Tags),
 			}
 			if info.Duration == 0 {
 				info.Duration = seconds(s.Duration)
@@ -286,6 +292,25 @@ func allowedDemuxer(format string) (string, bool) {
 func stillImage(format string) bool {
 	name, _, _ := strings.Cut(format, ",")
 	return slices.Contains(stillImageDemuxers, name)
+}
+
+// streamDuration is a stream's stated length: ffprobe's duration, or the
+// DURATION tag Matroska writes per track ("00:01:02.500000000").
+func streamDuration(d string, tags map[string]string) time.Duration {
+	if v := seconds(d); v > 0 {
+		return v
+	}
+	for k, v := range tags {
+		if !strings.EqualFold(k, "DURATION") {
+			continue
+		}
+		var h, m int
+		var sec float64
+		if n, _ := fmt.Sscanf(v, "%d:%d:%f", &h, &m, &sec); n == 3 && sec >= 0 {
+			return time.Duration((float64(h*3600+m*60) + sec) * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 // rotation returns the clockwise display rotation normalised to 0..359.
