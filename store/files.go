@@ -34,7 +34,9 @@ var ErrBadID = fmt.Errorf("%w: malformed interview id", ErrInvalid)
 // already exist lose any group-write and world permission (0755 becomes
 // 0750, 0700 stays), so that recordings, evidence and the databases are
 // not readable by other users of the machine whatever the umask was when
-// the folder was made.
+// the folder was made. This is best effort: a folder the service may use
+// but does not own (a shared group folder, a bind mount) keeps its mode,
+// since only its owner may change it.
 func (f Files) Init() error {
 	if f.Root == "" {
 		return fmt.Errorf("%w: empty data folder", ErrInvalid)
@@ -51,14 +53,17 @@ func (f Files) Init() error {
 }
 
 // restrictMode clears the permission bits in mask from path's mode, if
-// any is set.
+// any is set and the process may (the owner, or root); a file owned by
+// someone else keeps its mode.
 func restrictMode(path string, mask fs.FileMode) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return err
 	}
 	if mode := fi.Mode().Perm(); mode&mask != 0 {
-		return os.Chmod(path, mode&^mask)
+		if err := os.Chmod(path, mode&^mask); err != nil && !errors.Is(err, fs.ErrPermission) {
+			return err
+		}
 	}
 	return nil
 }
