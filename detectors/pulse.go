@@ -370,9 +370,9 @@ func pulseConfidence(seconds float64) float64 {
 
 func pulseExplain(coh, bpm float64) string {
 	if coh >= pulseCoherenceMid && (bpm < 45 || bpm > 120) {
-		// A coherent rhythm outside a seated person's pulse is lighting or
-		// compression rather than blood flow: say so, claim nothing.
-		return fmt.Sprintf("The skin colour of the forehead and both cheeks varied together (coherence %.2f, typical of live faces %.1f–%.1f), but at about %.0f a minute, outside a resting pulse (45–120): more likely lighting or compression than blood flow; a weak cue either way.",
+		// The score follows the coherence alone; the rate only tempers
+		// what the sentence claims.
+		return fmt.Sprintf("The skin colour of the forehead and both cheeks varied together (coherence %.2f, typical of live faces %.1f–%.1f), as on live faces, though at about %.0f a minute, outside a resting pulse (45–120), the rhythm may come from lighting or compression rather than blood flow.",
 			coh, pulseNormalCohLow, pulseNormalCohHigh, bpm)
 	}
 	if coh >= pulseCoherenceMid {
