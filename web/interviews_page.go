@@ -20,9 +20,8 @@ type listView struct {
 	To      int
 	Pending bool // some rows are still queued or processing
 	// PastEnd: the offset is beyond the last interview, but there are
-	// some (on earlier pages); First links the first page.
+	// some (on earlier pages).
 	PastEnd bool
-	First   string
 }
 
 // interviewsPage lists interviews with search, filters and pages.
@@ -46,10 +45,6 @@ func (s *server) interviewsPage(c echo.Context) error {
 		v.Prev = itoa(max(f.Offset-f.Limit, 0))
 	}
 	v.PastEnd = len(page.Items) == 0 && page.Total > 0
-	v.First = "/interviews"
-	if len(q) > 0 {
-		v.First += "?" + q.Encode()
-	}
 	if v.To < page.Total {
 		v.Next = itoa(v.To)
 	}
