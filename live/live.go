@@ -393,7 +393,7 @@ func (s *Session) addTrack(t whip.Track, late bool) []func() {
 	if refused != "" {
 		s.mu.Unlock()
 		log.Info("live track not analysed", "kind", t.Kind, "codec", t.Codec, "reason", refused)
-		closeTrack(t)
+		t.Close()
 		return nil
 	}
 	from := 0
@@ -439,18 +439,6 @@ func (s *Session) addTrack(t whip.Track, late bool) []func() {
 		out = append(out, start(fullBandSide, func() error { return s.runAudio(t.FullBand, offset, true) }))
 	}
 	return out
-}
-
-// closeTrack closes the readers of a track that is not analysed.
-func closeTrack(t whip.Track) {
-	if t.Video != nil {
-		t.Video.Close()
-	}
-	for _, r := range []*media.AudioReader{t.Audio, t.FullBand} {
-		if r != nil {
-			r.Close()
-		}
-	}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -801,13 +789,13 @@ func (s *Session) score(sg *segment) {
 		if s.over[r.Signal] >= s.cfg.AlertAfter.Seconds() && !s.alerting[r.Signal] {
 			s.alerting[r.Signal] = true
 			alerts = append(alerts, Alert{
-				Signal:  r.Signal,
+				Signal: r.Signal,
 				// A prompt to look closer, not a verdict: one signal alone is
 				// wrong more often than the fused score.
 				Message: fmt.Sprintf("Check: %s has scored high for %.0f s. %s One signal alone is not proof; see the run of verdicts.",
 					r.Signal, s.over[r.Signal], st.Explanation),
-				Since:   sg.end - s.over[r.Signal],
-				Score:   st.Score,
+				Since: sg.end - s.over[r.Signal],
+				Score: st.Score,
 			})
 		}
 		st.Alerting = s.alerting[r.Signal]

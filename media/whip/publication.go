@@ -301,12 +301,13 @@ func (p *Publication) offer(t Track) {
 	select {
 	case p.tracks <- t:
 	default:
-		t.close()
+		t.Close()
 	}
 }
 
-// close closes the track's readers.
-func (t Track) close() {
+// Close closes the track's readers: what its receiver does with a track it
+// will not read.
+func (t Track) Close() {
 	for _, r := range []*media.AudioReader{t.Audio, t.FullBand} {
 		if r != nil {
 			r.Close()
@@ -477,7 +478,7 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 	}
 	if !p.addInput(in) {
 		in.Close()
-		track.close()
+		track.Close()
 		return nil
 	}
 	queue := make(chan *rtp.Packet, p.cfg.QueuePackets)
@@ -506,7 +507,7 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 	started := false
 	defer func() {
 		if !started { // never handed out: nobody else will close it
-			track.close()
+			track.Close()
 		}
 	}()
 	for {
@@ -565,7 +566,7 @@ func (p *Publication) Close() error {
 		for {
 			select {
 			case t := <-p.tracks:
-				t.close()
+				t.Close()
 				continue
 			default:
 			}
