@@ -136,7 +136,7 @@ type LiveConfig struct {
 	// stream ends within KeepAlive of a logout, an expired session, a
 	// revoked token or a disabled account.
 	KeepAlive time.Duration
-	// MaxDuration caps one call, from its publisher's arrival: then it ends
+	// MaxDuration caps one call, from its publisher's offer: then it ends
 	// as after a hang-up (its recording is queued). It also bounds the
 	// recording's size.
 	MaxDuration time.Duration

@@ -72,7 +72,7 @@ func newServer(cfg Config, log *slog.Logger, st store.Store, q Queue, files stor
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	if cfg.servesHTTPS() {
-		// Before routing, so that every answer (404s too) carries it.
+		// Before routing: every answer carries it, redirects included.
 		e.Pre(strictTransport)
 	}
 	s.echo = e
@@ -135,8 +135,6 @@ func (s *server) render(c echo.Context, status int, page string, d pageData) err
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// securityHeaders sets a strict CSP (no inline script or style) and the
-// usual hardening headers on every response.
 // maxFormBody caps the body of every request but the two upload routes
 // (which stream with their own cap) and is the time allowed to send it.
 // Forms, JSON and WHIP offers are a few KiB; without the cap a form parse
@@ -175,6 +173,8 @@ func strictTransport(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// securityHeaders sets a strict CSP (no inline script or style) and the
+// usual hardening headers on every response.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()

@@ -11,7 +11,7 @@
 // and counted (Publication.IgnoredTracks) and logged.
 //
 // A publication lasts at most Config.MaxDuration (default 4 h) from its
-// answer; then Done closes with Err ErrMaxDuration and its owner ends it as
+// offer's arrival; then Done closes with Err ErrMaxDuration and its owner ends it as
 // after a hang-up, which also bounds the recording's size.
 //
 // HTTP (status codes, auth, CORS) is the web server's business; this package
@@ -73,7 +73,7 @@ type Config struct {
 	// DisconnectTimeout is how long a vanished peer may stay silent before
 	// its publication ends (default 20 s after ICE reports it disconnected).
 	DisconnectTimeout time.Duration
-	// MaxDuration caps a publication, counted from its answer (default
+	// MaxDuration caps a publication, counted from its offer's arrival (default
 	// DefaultMaxDuration): then its Done closes and Err is ErrMaxDuration.
 	MaxDuration time.Duration
 }
