@@ -22,6 +22,10 @@ const (
 	// clock (from the first frame's arrival): room for jitter and a late
 	// first frame.
 	maxLead = 2 * ivfClock
+	// maxLag is how far they may fall behind it: room for network jitter
+	// and bursts, but a run of tiny steps cannot squeeze the call (and hide
+	// the face from the offline analysis).
+	maxLag = 5 * ivfClock
 )
 
 // ivfWriter writes whole frames into an IVF container (the framing ffmpeg's
@@ -36,7 +40,8 @@ const (
 // step); a step larger than maxStep is one too and advances by the time
 // between the two frames' arrivals. Whatever the steps, the timestamps
 // never run ahead of the frames' arrival (from the first frame's) by more
-// than maxLead, and they are strictly increasing. Without this, one
+// than maxLead nor behind it by more than maxLag, and they are strictly
+// increasing. Without this, one
 // timestamp slightly earlier than the first made the file claim 13 hours,
 // which ffmpeg's fps filter filled with duplicated frames, and a stream of
 // 5-s steps would stretch a minute into hours.
@@ -52,8 +57,8 @@ type ivfWriter struct {
 	frames  uint32
 	// discontinuities counts steps not taken as they were (not positive,
 	// or beyond maxStep); capped counts timestamps held back to the
-	// arrival.
-	discontinuities, capped int64
+	// arrival, lifted those moved up to it.
+	discontinuities, capped, lifted int64
 }
 
 func newIVFWriter(w io.Writer, fourcc string) *ivfWriter {
@@ -117,9 +122,14 @@ func (v *ivfWriter) nextPTS(rtpTS uint32, arrived time.Time) uint64 {
 		v.discontinuities++
 	}
 	pts := v.last + step
-	if ceiling := ticks(arrived.Sub(v.firstAt)) + maxLead; pts > ceiling {
+	since := ticks(arrived.Sub(v.firstAt))
+	if ceiling := since + maxLead; pts > ceiling {
 		pts = max(ceiling, v.last+1)
 		v.capped++
+	}
+	if since > maxLag && pts < since-maxLag {
+		pts = since - maxLag // later than v.last: the floor only rises
+		v.lifted++
 	}
 	v.last = pts
 	return pts

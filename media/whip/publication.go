@@ -360,9 +360,9 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 	defer f.Close()
 	rec := newIVFWriter(f, fourcc(mime))
 	defer func() {
-		if rec.discontinuities+rec.capped > 0 {
+		if rec.discontinuities+rec.capped+rec.lifted > 0 {
 			p.cfg.Logger.Warn("video timestamps were inconsistent; the recording's were repaired",
-				"discontinuities", rec.discontinuities, "held_to_arrival", rec.capped, "frames", rec.frames)
+				"discontinuities", rec.discontinuities, "held_to_arrival", rec.capped, "lifted_to_arrival", rec.lifted, "frames", rec.frames)
 		}
 	}()
 
