@@ -641,6 +641,36 @@ func (s *SQLite) Report(ctx context.Context, id string) (json.RawMessage, error)
 	return json.RawMessage(b), nil
 }
 
+// EditInterview implements Interviews.
+func (s *SQLite) EditInterview(ctx context.Context, id string, e InterviewEdit) (Interview, error) {
+	candidate, err := editedField("candidate", e.Candidate)
+	if err != nil {
+		return Interview{}, err
+	}
+	title, err := editedField("title", e.Title)
+	if err != nil {
+		return Interview{}, err
+	}
+	iv, err := scanInterview(s.db.QueryRowContext(ctx, `UPDATE interviews
+		SET candidate = coalesce(?, candidate), title = coalesce(?, title) WHERE id = ? RETURNING `+ivCols,
+		candidate, title, id))
+	return iv, notFound(err, "interview "+id)
+}
+
+// editedField is the SQL argument for one field of an InterviewEdit: NULL
+// (keep the stored value) for nil, else the cleaned value, or ErrInvalid
+// when it is too long.
+func editedField(name string, v *string) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	clean, fits := CleanField(*v)
+	if !fits {
+		return nil, fmt.Errorf("%w: the %s may have at most %d characters", ErrInvalid, name, MaxField)
+	}
+	return clean, nil
+}
+
 // DeleteInterview implements Interviews.
 func (s *SQLite) DeleteInterview(ctx context.Context, id string) error {
 	return s.update(ctx, id, `DELETE FROM interviews WHERE id = ?`, id)

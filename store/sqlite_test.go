@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -381,6 +382,102 @@ func TestInterviewLifecycle(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound, "the report goes with the interview")
 	require.ErrorIs(t, s.DeleteInterview(ctx, id), ErrNotFound)
 	require.ErrorIs(t, s.Fail(ctx, id, "x", now), ErrNotFound)
+}
+
+func TestEditInterview(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	str := func(v string) *string { return &v }
+	long := strings.Repeat("é", MaxField) // 200 characters, 400 bytes: fits
+	cases := []struct {
+		name             string
+		id               string // "" = the interview created for the case
+		edit             InterviewEdit
+		candidate, title string // what is stored afterwards
+		err              error
+	}{
+		{name: "both", edit: InterviewEdit{Candidate: str("Grace Hopper"), Title: str("Frontend, round 1")},
+			candidate: "Grace Hopper", title: "Frontend, round 1"},
+		{name: "candidate only", edit: InterviewEdit{Candidate: str("Grace")}, candidate: "Grace", title: "Backend"},
+		{name: "title only", edit: InterviewEdit{Title: str("Frontend")}, candidate: "Ada", title: "Frontend"},
+		{name: "nothing", candidate: "Ada", title: "Backend"},
+		{name: "cleared", edit: InterviewEdit{Candidate: str(""), Title: str("  ")}, candidate: "", title: ""},
+		{name: "cleaned as on upload", edit: InterviewEdit{Candidate: str(" \tGrace\xff Hopper\n")}, candidate: "Grace Hopper", title: "Backend"},
+		{name: "longest kept", edit: InterviewEdit{Candidate: str(long), Title: str(" " + long + " ")}, candidate: long, title: long},
+		{name: "candidate too long", edit: InterviewEdit{Candidate: str(long + "x"), Title: str("Frontend")},
+			candidate: "Ada", title: "Backend", err: ErrInvalid},
+		{name: "title too long", edit: InterviewEdit{Candidate: str("Grace"), Title: str(long + "x")},
+			candidate: "Ada", title: "Backend", err: ErrInvalid},
+		{name: "unknown id", id: "nosuchinterview", edit: InterviewEdit{Candidate: str("Grace")}, err: ErrNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := NewID()
+			require.NoError(t, s.CreateInterview(ctx, Interview{ID: id, Candidate: "Ada", Title: "Backend",
+				MediaFile: "media/" + id + ".mp4", OriginalName: "ada.mp4", Status: StatusQueued}))
+			now := time.Now()
+			require.NoError(t, s.StartAttempt(ctx, id, 1, now))
+			require.NoError(t, s.Finish(ctx, id, Outcome{Report: json.RawMessage(`{}`), Verdict: "genuine"}, now))
+			before, err := s.Interview(ctx, id)
+			require.NoError(t, err)
+			target := id
+			if tc.id != "" {
+				target = tc.id
+			}
+
+			got, err := s.EditInterview(ctx, target, tc.edit)
+			if tc.err != nil {
+				require.ErrorIs(t, err, tc.err)
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, tc.candidate, got.Candidate, "returned")
+				assert.Equal(t, tc.title, got.Title, "returned")
+			}
+			stored, err := s.Interview(ctx, id)
+			require.NoError(t, err)
+			if tc.id != "" {
+				assert.Equal(t, before, stored, "another interview is untouched")
+				return
+			}
+			assert.Equal(t, tc.candidate, stored.Candidate)
+			assert.Equal(t, tc.title, stored.Title)
+			if tc.err == nil {
+				assert.Equal(t, stored, got, "the interview returned is the one stored")
+			}
+			stored.Candidate, stored.Title = before.Candidate, before.Title
+			assert.Equal(t, before, stored, "nothing but the names changes")
+		})
+	}
+
+	// The list's search finds the new name.
+	id := NewID()
+	require.NoError(t, s.CreateInterview(ctx, Interview{ID: id, Candidate: "Ada", MediaFile: "media/" + id + ".mp4", Status: StatusQueued}))
+	_, err := s.EditInterview(ctx, id, InterviewEdit{Candidate: str("Katherine Johnson")})
+	require.NoError(t, err)
+	page, err := s.ListInterviews(ctx, ListFilter{Query: "katherine"})
+	require.NoError(t, err)
+	require.Equal(t, 1, page.Total)
+	assert.Equal(t, id, page.Items[0].ID)
+}
+
+func TestCleanField(t *testing.T) {
+	long := strings.Repeat("a", MaxField)
+	for _, tc := range []struct {
+		in, want string
+		fits     bool
+	}{
+		{"Ada", "Ada", true},
+		{"  Ada Lovelace\n", "Ada Lovelace", true},
+		{"A\xffda", "Ada", true},
+		{"", "", true},
+		{long, long, true},
+		{" " + long + " ", long, true},
+		{long + "b", long, false},
+	} {
+		got, fits := CleanField(tc.in)
+		assert.Equal(t, tc.want, got, "%q", tc.in)
+		assert.Equal(t, tc.fits, fits, "%q", tc.in)
+	}
 }
 
 func TestListInterviewsFilters(t *testing.T) {

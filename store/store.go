@@ -12,7 +12,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Role is what an account may do.
@@ -110,6 +112,30 @@ type Interview struct {
 	CreatedAt    time.Time
 	StartedAt    *time.Time
 	FinishedAt   *time.Time
+}
+
+// MaxField is the longest candidate name or title kept, in characters
+// (runes).
+const MaxField = 200
+
+// CleanField is the one rule for an interview's candidate name and title,
+// however they arrive: invalid UTF-8 is dropped, surrounding white space
+// trimmed and the result cut to MaxField characters. fits reports whether
+// the value was short enough not to be cut: an upload keeps the cut value,
+// an edit refuses it (see Interviews.EditInterview).
+func CleanField(v string) (clean string, fits bool) {
+	v = strings.TrimSpace(strings.ToValidUTF8(v, ""))
+	if utf8.RuneCountInString(v) > MaxField {
+		return string([]rune(v)[:MaxField]), false
+	}
+	return v, true
+}
+
+// InterviewEdit is what Interviews.EditInterview changes; a nil field is
+// left as it is.
+type InterviewEdit struct {
+	Candidate *string
+	Title     *string
 }
 
 // Outcome is what a finished analysis stores.
@@ -224,6 +250,12 @@ type Interviews interface {
 	Requeue(ctx context.Context, id, msg string) error
 	// Report returns the stored report JSON, or ErrNotFound.
 	Report(ctx context.Context, id string) (json.RawMessage, error)
+	// EditInterview changes the interview's candidate and title, each
+	// cleaned with CleanField, in one statement (two edits of different
+	// fields do not undo each other) and returns the interview as it now
+	// is. ErrInvalid when a value is longer than MaxField (nothing is
+	// changed), ErrNotFound for an unknown id.
+	EditInterview(ctx context.Context, id string, e InterviewEdit) (Interview, error)
 	// DeleteInterview removes the interview and its report (not its files:
 	// see Files.RemoveInterview).
 	DeleteInterview(ctx context.Context, id string) error

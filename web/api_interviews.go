@@ -130,8 +130,15 @@ func (s *server) apiGetInterview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.interviewResponse(c, iv)
+}
+
+// interviewResponse answers 200 with iv as JSON, with its report when
+// done: the body of GET and PATCH /api/v1/interviews/{id}.
+func (s *server) interviewResponse(c echo.Context, iv store.Interview) error {
 	j := toJSON(iv)
 	if iv.Status == store.StatusDone {
+		var err error
 		if j.Report, err = s.store.Report(c.Request().Context(), iv.ID); err != nil {
 			return err
 		}
@@ -168,11 +175,17 @@ func (s *server) apiDeleteInterview(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// mayChange reports whether p may edit or delete iv: only its uploader
+// or an admin may (everyone reads every interview).
+func mayChange(p *principal, iv store.Interview) bool {
+	return p != nil && (p.isAdmin() || p.User.ID == iv.OwnerID)
+}
+
 // deleteInterview checks the caller may delete iv and deletes it: the row
 // first (a running analysis notices and stops), then the files.
 func (s *server) deleteInterview(c echo.Context, iv store.Interview) error {
 	p := currentPrincipal(c)
-	if p == nil || (!p.isAdmin() && p.User.ID != iv.OwnerID) {
+	if !mayChange(p, iv) {
 		return userErr(ErrForbidden, "only the uploader or an admin may delete this interview")
 	}
 	if err := s.store.DeleteInterview(c.Request().Context(), iv.ID); err != nil {

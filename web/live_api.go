@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -67,12 +66,10 @@ func (s *server) sessionJSON(c echo.Context, ls store.LiveSession) liveSessionJS
 	return j
 }
 
-// liveField trims a candidate or title to maxField characters.
+// liveField cleans a candidate or title as an upload's (cut to
+// store.MaxField characters).
 func liveField(v string) string {
-	v = strings.TrimSpace(strings.ToValidUTF8(v, ""))
-	if utf8.RuneCountInString(v) > maxField {
-		v = string([]rune(v)[:maxField])
-	}
+	v, _ = store.CleanField(v)
 	return v
 }
 

@@ -20,7 +20,7 @@ type reportView struct {
 	Interview   store.Interview
 	Report      *report.Report
 	Body        template.HTML // the rendered report sections (reportbody)
-	CanDelete   bool
+	CanChange   bool          // the viewer may edit and delete it (mayChange)
 	Gauge       template.HTML
 	Timeline    template.HTML
 	Modalities  []modalityView
@@ -136,8 +136,7 @@ func (s *server) reportPage(c echo.Context) error {
 			return err
 		}
 	}
-	p := currentPrincipal(c)
-	v.CanDelete = p != nil && (p.isAdmin() || p.User.ID == iv.OwnerID)
+	v.CanChange = mayChange(currentPrincipal(c), iv)
 	if v.Live, err = s.liveNoteOf(c, iv); err != nil {
 		return err
 	}
@@ -158,7 +157,9 @@ func (s *server) reportPage(c echo.Context) error {
 }
 
 // reportBody renders the report sections of a finished interview, once:
-// the result is cached (see renderCache).
+// the result is cached (see renderCache). The sections must not show the
+// candidate or the title, which can be edited (interview_edit.go) without
+// changing the key: the heading that shows them is rendered per request.
 func (s *server) reportBody(c echo.Context, iv store.Interview) (reportView, error) {
 	key := iv.ID
 	if iv.FinishedAt != nil {

@@ -21,8 +21,9 @@ import (
 // small text fields and the part headers.
 const formOverhead = 64 << 10
 
-// maxField is the longest candidate or title kept.
-const maxField = 200
+// maxField is the longest candidate, title or file name kept (the store's
+// rule for candidate and title, see store.CleanField).
+const maxField = store.MaxField
 
 // receiveUpload streams a multipart upload (field "file", optional
 // "candidate" and "title", and "csrf" when a cookie session has not sent
@@ -162,10 +163,7 @@ func readField(part *multipart.Part) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v := strings.TrimSpace(strings.ToValidUTF8(string(b), ""))
-	if utf8.RuneCountInString(v) > maxField {
-		v = string([]rune(v)[:maxField])
-	}
+	v, _ := store.CleanField(string(b)) // an upload keeps a too-long value cut
 	return v, nil
 }
 
