@@ -38,10 +38,16 @@ const liveKeySize = 32
 // the machine crashes meanwhile; of two processes starting at once, one
 // creates it and both use it.
 func loadLiveTokens(dir string) (*liveTokens, error) {
+	return loadLiveTokensWith(dir, writeLiveKey)
+}
+
+// loadLiveTokensWith is loadLiveTokens with the function that writes a new
+// key to its file (tests fail it as a full disk does).
+func loadLiveTokensWith(dir string, write func(f *os.File, key []byte) error) (*liveTokens, error) {
 	path := filepath.Join(dir, liveKeyFile)
 	key, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key, err = createLiveKey(dir, path)
+		key, err = createLiveKey(dir, path, write)
 		if errors.Is(err, fs.ErrExist) { // another process created it first
 			key, err = os.ReadFile(path)
 		}
@@ -56,20 +62,20 @@ func loadLiveTokens(dir string) (*liveTokens, error) {
 	return &liveTokens{key: key}, nil
 }
 
-// writeLiveKey writes key to f and flushes it to the disk. A variable so
-// that tests can fail it as a full disk does.
-var writeLiveKey = func(f *os.File, key []byte) error {
+// writeLiveKey writes key to f and flushes it to the disk.
+func writeLiveKey(f *os.File, key []byte) error {
 	if _, err := f.Write(key); err != nil {
 		return err
 	}
 	return f.Sync()
 }
 
-// createLiveKey makes a new random key at path: it writes and syncs it to a
+// createLiveKey makes a new random key at path: it writes and syncs it (with
+// write) to a
 // temporary file in dir, then links that to path, so that path never holds
 // part of a key. It returns an error wrapping fs.ErrExist when path exists
 // (another process linked its key first), and leaves no temporary file.
-func createLiveKey(dir, path string) ([]byte, error) {
+func createLiveKey(dir, path string, write func(f *os.File, key []byte) error) ([]byte, error) {
 	key := make([]byte, liveKeySize)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go ≥ 1.24)
 	// CreateTemp makes the file with mode 0600, in dir: the link below
@@ -80,7 +86,7 @@ func createLiveKey(dir, path string) ([]byte, error) {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // once linked, path keeps the key
-	if err := writeLiveKey(f, key); err != nil {
+	if err := write(f, key); err != nil {
 		return nil, errors.Join(fmt.Errorf("write %s: %w", tmp, err), f.Close())
 	}
 	if err := f.Close(); err != nil {

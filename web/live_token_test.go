@@ -59,23 +59,16 @@ func TestLiveTokenKeyWriteFails(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, dir)
 			}
+			write := writeLiveKey
 			if tt.write != nil {
-				saved := writeLiveKey
-				writeLiveKey = tt.write
-				t.Cleanup(func() { writeLiveKey = saved })
+				write = tt.write
 			}
-			_, err := loadLiveTokens(dir)
+			_, err := loadLiveTokensWith(dir, write)
 			require.ErrorIs(t, err, tt.want)
 			assert.Empty(t, dirNames(t, dir), "neither a key nor a temporary file is left")
 
 			// The disk has room again.
 			require.NoError(t, os.Chmod(dir, 0o700))
-			if tt.write != nil {
-				writeLiveKey = func(f *os.File, key []byte) error {
-					_, err := f.Write(key)
-					return err
-				}
-			}
 			lt, err := loadLiveTokens(dir)
 			require.NoError(t, err, "the next start makes a key")
 			assert.Len(t, lt.key, liveKeySize)
