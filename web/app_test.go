@@ -1,18 +1,17 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bonafide-dev/bonafide/internal/testutil"
 	"github.com/bonafide-dev/bonafide/store"
 )
 
@@ -39,7 +38,7 @@ func TestServeStoppedWhileStarting(t *testing.T) {
 func TestServeWarnsWithoutAccounts(t *testing.T) {
 	dir := t.TempDir()
 	serve := func() string {
-		var log syncBuffer
+		var log testutil.SyncBuffer
 		cfg := testConfig(t, dir)
 		cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
 		_, _, stop := serveApp(t, cfg)
@@ -61,22 +60,4 @@ func TestServeWarnsWithoutAccounts(t *testing.T) {
 	out = serve()
 	assert.Contains(t, out, "serving")
 	assert.NotContains(t, out, "no accounts yet")
-}
-
-// syncBuffer is a bytes.Buffer that a logger may write while a test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

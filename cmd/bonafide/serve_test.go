@@ -40,7 +40,7 @@ func buildBonafide(t *testing.T) string {
 type server struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *bytes.Buffer
+	stderr *testutil.SyncBuffer // written by the child's output copier
 	done   chan error
 }
 
@@ -51,7 +51,7 @@ func startServe(t *testing.T, bin, data string) *server {
 	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0", "--shutdown-timeout", "3s")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	s := &server{cmd: cmd, stderr: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	require.NoError(t, cmd.Start())
 	sc := bufio.NewScanner(stdout)

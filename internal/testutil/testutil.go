@@ -1,5 +1,5 @@
-// Package testutil finds the dev corpus and makes media fixtures with the
-// real ffmpeg, for tests only.
+// Package testutil finds the dev corpus, makes media fixtures with the real
+// ffmpeg and holds small test helpers, for tests only.
 package testutil
 
 import (
@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -149,4 +150,25 @@ func ChildProcesses() []int {
 func NoChildProcesses(t testing.TB) {
 	t.Helper()
 	require.Empty(t, ChildProcesses(), "leaked child processes")
+}
+
+// SyncBuffer is a bytes.Buffer that a logger or a child process may write
+// while a test reads it.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
