@@ -89,9 +89,9 @@ type pulseWindow struct {
 // (Wang et al. 2017) of the forehead and both cheeks over sliding 10-s
 // windows, its signal-to-noise ratio, and above all the coherence of the
 // three regions, which is the cue that survives a swap carrying the
-// driver's pulse. The POS signal of the context around the face is
-// regressed out of each region's first (illumination rectification, Li et
-// al. 2014): a flickering lamp or a compression pumping that changes face
+// driver's pulse. The context's band-passed relative colour change is
+// regressed out of each region's, channel by channel, before POS
+// (illumination rectification, Li et al. 2014): a flickering lamp or a compression pumping that changes face
 // and background alike is not a pulse and must not look coherent. It keeps
 // at most one window of per-frame colour means (twelve floats per frame)
 // and a few numbers per 5 s, so its memory does not grow with the length.
@@ -231,9 +231,9 @@ func (d *Pulse) analyse() {
 
 // pulseMeasure computes the pulse statistics of one window of samples: the
 // colour means are resampled to a uniform grid at the window's own frame
-// rate, turned into POS pulses, band-passed to 0.7–4 Hz, rid of the
-// context's POS signal, and compared. ok is false when the frame rate is
-// too low.
+// rate, band-passed to 0.7–4 Hz per channel and rid of the context's
+// colour change in that band, turned into POS pulses, band-passed again,
+// and compared. ok is false when the frame rate is too low.
 func pulseMeasure(win []pulseSample) (pulseWindow, bool) {
 	n := len(win)
 	w := pulseWindow{start: win[0].t, end: win[n-1].t}
