@@ -99,7 +99,7 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	// the last attempt), the second goes back to the queue.
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	if timedOut && err != nil {
-		err = fmt.Errorf("the analysis took longer than the limit of %s: %w", q.cfg.JobTimeout, err)
+		err = fmt.Errorf("the analysis took longer than the limit of %s: %w", ShortDuration(q.cfg.JobTimeout), err)
 	}
 	paths := strings.NewReplacer(mediaPath, iv.OriginalName, evDir, "the evidence folder", q.cfg.Files.Root, "the data folder")
 	public := func(err error) string { return paths.Replace(err.Error()) }
@@ -213,4 +213,17 @@ func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, v
 		h.q.log.Error("could not requeue interview", "interview", args.InterviewID, "err", err)
 	}
 	return nil
+}
+
+// ShortDuration writes d without trailing zero units ("4h", "1h30m",
+// "1m30s"), for limits quoted in messages people read.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -190,8 +190,11 @@ type Analysis struct {
 	// FramesAnalyzed were decoded and passed to every video detector.
 	FramesAnalyzed int `json:"frames_analyzed"`
 	// FramesSkipped are source frames not analysed: left out by sampling
-	// at AnalysisFPS, or dropped under load (FramesDropped).
+	// at AnalysisFPS.
 	FramesSkipped int `json:"frames_skipped"`
+	// FramesDropped is always 0: the analysis of a file drops no frames
+	// (a live call's drops are in its session statistics). Kept in the
+	// schema for readers that expect it.
 	FramesDropped int `json:"frames_dropped"`
 	// AudioSeconds is the length of decoded voice audio.
 	AudioSeconds   float64  `json:"audio_seconds"`

@@ -54,12 +54,3 @@ func TestLiveMaxDurationConfig(t *testing.T) {
 		assert.Contains(t, err.Error(), "maximum call length")
 	}
 }
-
-func TestShortDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		4 * time.Hour: "4h", 90 * time.Minute: "1h30m", 90 * time.Second: "1m30s",
-		6 * time.Second: "6s", 10 * time.Second: "10s", time.Hour + time.Second: "1h0m1s",
-	} {
-		assert.Equal(t, want, shortDuration(d), "%v", d)
-	}
-}

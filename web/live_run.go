@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/bonafide-dev/bonafide/jobs"
 	"github.com/bonafide-dev/bonafide/live"
 	"github.com/bonafide-dev/bonafide/media/whip"
 	"github.com/bonafide-dev/bonafide/store"
@@ -213,7 +213,7 @@ func (r *liveRun) loop() {
 		case <-r.pub.Done():
 			reason = "the connection to the publisher was lost"
 			if errors.Is(r.pub.Err(), whip.ErrMaxDuration) {
-				reason = "the call reached its maximum length of " + shortDuration(r.m.cfg.MaxDuration)
+				reason = "the call reached its maximum length of " + jobs.ShortDuration(r.m.cfg.MaxDuration)
 			}
 		case now := <-tick.C:
 			if n := packets(r.pub.Stats()); n != last {
@@ -225,18 +225,6 @@ func (r *liveRun) loop() {
 	}
 	tick.Stop()
 	r.finish(reason)
-}
-
-// shortDuration writes d without trailing zero units: "4h", "1h30m", "1m30s".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // finish ends the session: the publication is closed, the last segment is
