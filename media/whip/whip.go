@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -130,7 +131,17 @@ func NewEndpoint(cfg Config) (*Endpoint, error) {
 		}
 	}
 	if len(cfg.PublicIPs) > 0 {
-		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+		// The host candidates carry the public addresses instead of the
+		// local ones (1:1 NAT), and only the address families announced
+		// are gathered: a local IPv6 address next to a public IPv4 one
+		// would be offered as it is, telling the publisher the server's
+		// internal address for nothing.
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace,
+		}); err != nil {
+			return nil, err
+		}
+		se.SetNetworkTypes(publicNetworkTypes(cfg.PublicIPs))
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return &Endpoint{cfg: cfg, api: api}, nil
@@ -174,4 +185,30 @@ func (e *Endpoint) Publish(offer, dir string) (*Publication, string, error) {
 		return nil, "", errors.New("whip: ICE gathering timed out")
 	}
 	return p, pc.LocalDescription().SDP, nil
+}
+
+// publicNetworkTypes returns the UDP network types of the address families
+// in ips (both when an entry does not parse; the server refuses those at
+// start-up).
+func publicNetworkTypes(ips []string) []webrtc.NetworkType {
+	var v4, v6 bool
+	for _, s := range ips {
+		a, err := netip.ParseAddr(s)
+		switch {
+		case err != nil:
+			v4, v6 = true, true
+		case a.Unmap().Is4():
+			v4 = true
+		default:
+			v6 = true
+		}
+	}
+	var types []webrtc.NetworkType
+	if v4 {
+		types = append(types, webrtc.NetworkTypeUDP4)
+	}
+	if v6 {
+		types = append(types, webrtc.NetworkTypeUDP6)
+	}
+	return types
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pion/transport/v5/test"
+	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bonafide-dev/bonafide/internal/testutil"
@@ -293,4 +294,40 @@ func TestFullBandAudio(t *testing.T) {
 	st := pub.Stats()
 	require.Len(t, st, 1)
 	require.Zero(t, st[0].Dropped)
+}
+
+// Behind 1:1 NAT (--public-ip) the answer's host candidates carry the
+// public address, never the machine's own.
+func TestPublicIPsReplaceHostCandidates(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	ep, err := whip.NewEndpoint(whip.Config{PublicIPs: []string{"203.0.113.7"}})
+	require.NoError(t, err)
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	require.NoError(t, err)
+	defer pc.Close()
+	tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "nat")
+	require.NoError(t, err)
+	_, err = pc.AddTrack(tr)
+	require.NoError(t, err)
+	offer, err := pc.CreateOffer(nil)
+	require.NoError(t, err)
+	gathered := webrtc.GatheringCompletePromise(pc)
+	require.NoError(t, pc.SetLocalDescription(offer))
+	<-gathered
+
+	pub, answer, err := ep.Publish(pc.LocalDescription().SDP, t.TempDir())
+	require.NoError(t, err)
+	defer pub.Close()
+	var hosts int
+	for _, line := range strings.Split(answer, "\r\n") {
+		if !strings.HasPrefix(line, "a=candidate:") || !strings.Contains(line, " typ host") {
+			continue
+		}
+		hosts++
+		// a=candidate:foundation component transport priority address port typ host
+		f := strings.Fields(line)
+		require.GreaterOrEqual(t, len(f), 8, line)
+		require.Equal(t, "203.0.113.7", f[4], line)
+	}
+	require.Positive(t, hosts, "the answer carries host candidates:\n%s", answer)
 }
