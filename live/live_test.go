@@ -247,16 +247,6 @@ func hangUp(t *testing.T, client *whiptest.Publisher, pub *whip.Publication, ses
 	require.NoError(t, sess.Close())
 }
 
-// missing reports whether e lists kind as missing.
-func missing(e live.Event, kind string) bool {
-	for _, k := range e.Missing {
-		if k == kind {
-			return true
-		}
-	}
-	return false
-}
-
 // The audio track stops sending after 1 s while the video goes on and the
 // connection stays up (a muted or replaced microphone): segments are still
 // scored while the video is being sent, without the audio and saying so,

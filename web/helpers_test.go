@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -258,7 +257,6 @@ func shortClip(t testing.TB) string {
 type fakeAnalyzer struct {
 	fail  int32
 	calls atomic.Int32
-	mu    sync.Mutex
 }
 
 func (f *fakeAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir string, progress func(float64)) (*report.Report, error) {
