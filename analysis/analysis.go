@@ -165,9 +165,9 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	}
 	var audio []media.AudioOptions
 	if info.HasAudio() {
-		audio = append(audio, media.AudioOptions{SampleRate: media.VoiceRate})
+		audio = append(audio, media.AudioOptions{SampleRate: media.VoiceRate, HighPass: media.DCHighPass})
 		if seg.WantsFullBand() {
-			audio = append(audio, media.AudioOptions{SampleRate: 0})
+			audio = append(audio, media.AudioOptions{SampleRate: 0, HighPass: media.DCHighPass})
 		}
 	}
 	vr, ars, err := cfg.Tools.OpenRange(ctx, info, cfg.Start, cfg.Duration, video, audio)

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bonafide-dev/bonafide/internal/testutil"
@@ -212,4 +215,67 @@ func TestCancelReapsFFmpeg(t *testing.T) {
 	require.NoError(t, vr.Close())
 	require.NoError(t, ar.Close())
 	testutil.NoChildProcesses(t)
+}
+
+// With the analysis's high-pass a DC offset (a cheap sound card's, or a
+// badly normalised file's) does not reach the detectors, from a file or from
+// a live stream: it would add to every frame's level and hide the voice from
+// level-based measurements. The tone itself comes through.
+func TestAudioDCOffsetRemoved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dc.wav")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "aevalsrc=0.3+0.2*sin(2*PI*300*t):s=48000:d=2", "-c:a", "pcm_s16le", path)
+	stats := func(t *testing.T, ar *media.AudioReader) (mean, rms float64) {
+		t.Helper()
+		var sum, sq float64
+		var n int
+		for {
+			c, err := ar.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			require.NoError(t, err)
+			for _, s := range c.Samples {
+				if n >= media.VoiceRate/2 { // after the filter settles
+					sum += float64(s)
+					sq += float64(s) * float64(s)
+				}
+				n++
+			}
+		}
+		m := float64(n - media.VoiceRate/2)
+		return sum / m, math.Sqrt(sq / m)
+	}
+	t.Run("file", func(t *testing.T) {
+		info, err := media.Tools{}.Probe(context.Background(), path)
+		require.NoError(t, err)
+		ar, err := media.Tools{}.OpenAudio(context.Background(), info, media.AudioOptions{SampleRate: media.VoiceRate, HighPass: media.DCHighPass})
+		require.NoError(t, err)
+		defer ar.Close()
+		mean, rms := stats(t, ar)
+		assert.InDelta(t, 0, mean, 0.003, "the 0.3 offset is gone")
+		assert.InDelta(t, 0.2/math.Sqrt2, rms, 0.01, "the tone keeps its level")
+	})
+	t.Run("without the high-pass the samples are as decoded", func(t *testing.T) {
+		info, err := media.Tools{}.Probe(context.Background(), path)
+		require.NoError(t, err)
+		ar, err := media.Tools{}.OpenAudio(context.Background(), info, media.AudioOptions{SampleRate: media.VoiceRate})
+		require.NoError(t, err)
+		defer ar.Close()
+		mean, _ := stats(t, ar)
+		assert.InDelta(t, 0.3, mean, 0.003)
+	})
+	t.Run("stream", func(t *testing.T) {
+		stream, err := os.ReadFile(path)
+		require.NoError(t, err)
+		ar, w, err := media.Tools{}.DecodeAudio(context.Background(), "wav", media.AudioOptions{SampleRate: media.VoiceRate, HighPass: media.DCHighPass})
+		require.NoError(t, err)
+		defer ar.Close()
+		go func() {
+			_, _ = w.Write(stream)
+			_ = w.Close()
+		}()
+		mean, rms := stats(t, ar)
+		assert.InDelta(t, 0, mean, 0.003)
+		assert.InDelta(t, 0.2/math.Sqrt2, rms, 0.01)
+	})
 }

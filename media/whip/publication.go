@@ -464,9 +464,9 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 		return err
 	}
 	defer rec.Close()
-	opts := []media.AudioOptions{{SampleRate: media.VoiceRate}}
+	opts := []media.AudioOptions{{SampleRate: media.VoiceRate, HighPass: media.DCHighPass}}
 	if p.cfg.FullBand {
-		opts = append(opts, media.AudioOptions{SampleRate: 48000})
+		opts = append(opts, media.AudioOptions{SampleRate: 48000, HighPass: media.DCHighPass})
 	}
 	ars, in, err := p.cfg.Tools.DecodeAudioStreams(context.Background(), "ogg", opts)
 	if err != nil {
