@@ -4,6 +4,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/bonafide-dev/bonafide/detectors"
 	"github.com/bonafide-dev/bonafide/models"
@@ -76,7 +77,9 @@ func NewModelValidation(cv *models.CVMetrics) *ModelValidation {
 	v := &ModelValidation{Items: g.N, AUC: g.AUC, GenuineCalledManipulated: g.FPRAtManipulated,
 		ManipulatedCalledManipulated: g.RecallAtManipulated}
 	if g.RecallAtInconclusive != nil {
-		missed := 1 - *g.RecallAtInconclusive
+		// Rounded like the rates it derives from (4 decimals), so that
+		// 1 − 0.4946 reads 0.5054, not 0.5054000000000001.
+		missed := math.Round((1-*g.RecallAtInconclusive)*1e4) / 1e4
 		v.ManipulatedCalledGenuine = &missed
 	}
 	v.Statement = v.statement()

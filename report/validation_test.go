@@ -47,7 +47,7 @@ func TestModelValidation(t *testing.T) {
 				assert.Nil(t, v.ManipulatedCalledGenuine)
 			} else {
 				require.NotNil(t, v.ManipulatedCalledGenuine)
-				assert.InDelta(t, *tc.missed, *v.ManipulatedCalledGenuine, 1e-9)
+				assert.Equal(t, *tc.missed, *v.ManipulatedCalledGenuine, "rounded as the rates it derives from")
 			}
 		})
 	}
