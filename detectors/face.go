@@ -203,7 +203,7 @@ func spread(pts []image.Point) (cx, cy, s float64) {
 // frames, e.g. evidence crops), largest first.
 func (t *FaceTracker) Detect(gray gocv.Mat) []image.Rectangle {
 	rects, _ := t.scan(gray, false)
-	sort.Slice(rects, func(i, j int) bool {
+	sort.SliceStable(rects, func(i, j int) bool {
 		return rects[i].Dx()*rects[i].Dy() > rects[j].Dx()*rects[j].Dy()
 	})
 	return rects
@@ -265,10 +265,17 @@ func (t *FaceTracker) redetect(gray gocv.Mat, box image.Rectangle, bounds image.
 
 // detectIn runs frontal, then profile in both directions when the frontal
 // cascade finds nothing.
+//
+// The boxes come back in reading order (sortRects): OpenCV's cascade
+// gathers its candidates on several threads, so the order it returns them
+// in varies from run to run, and the tracker's choices (which track a box
+// joins, which new track is made first, the primary face on a tie) must
+// not. Before, one recording with two boxes for one face got different
+// scores on one run in five.
 func (t *FaceTracker) detectIn(img gocv.Mat, frontal, profile *gocv.CascadeClassifier, minSize, maxSize image.Point, neighbours int) ([]image.Rectangle, bool) {
 	rects := frontal.DetectMultiScaleWithParams(img, 1.1, neighbours, 0, minSize, maxSize)
 	if len(rects) > 0 {
-		return rects, false
+		return sortRects(rects), false
 	}
 	rects = profile.DetectMultiScaleWithParams(img, 1.1, neighbours, 0, minSize, maxSize)
 	gocv.Flip(img, &t.flipped, 1)
@@ -276,7 +283,26 @@ func (t *FaceTracker) detectIn(img gocv.Mat, frontal, profile *gocv.CascadeClass
 	for _, r := range profile.DetectMultiScaleWithParams(t.flipped, 1.1, neighbours, 0, minSize, maxSize) {
 		rects = append(rects, image.Rect(w-r.Max.X, r.Min.Y, w-r.Min.X, r.Max.Y))
 	}
-	return rects, len(rects) > 0
+	return sortRects(rects), len(rects) > 0
+}
+
+// sortRects puts rects in reading order (top, then left, then bottom, then
+// right) in place and returns it.
+func sortRects(rects []image.Rectangle) []image.Rectangle {
+	sort.Slice(rects, func(i, j int) bool {
+		a, b := rects[i], rects[j]
+		switch {
+		case a.Min.Y != b.Min.Y:
+			return a.Min.Y < b.Min.Y
+		case a.Min.X != b.Min.X:
+			return a.Min.X < b.Min.X
+		case a.Max.Y != b.Max.Y:
+			return a.Max.Y < b.Max.Y
+		default:
+			return a.Max.X < b.Max.X
+		}
+	})
+	return rects
 }
 
 func scaleRects(rects []image.Rectangle, scale float64, off image.Point) []image.Rectangle {
@@ -315,7 +341,7 @@ func (t *FaceTracker) associate(rects []image.Rectangle, profiles []bool, now fl
 			}
 		}
 	}
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].iou > pairs[j].iou })
+	sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].iou > pairs[j].iou })
 	matched := make([]bool, len(t.tracks))
 	for _, p := range pairs {
 		if matched[p.ti] || used[p.ri] {
