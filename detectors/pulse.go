@@ -91,8 +91,9 @@ type pulseWindow struct {
 // three regions, which is the cue that survives a swap carrying the
 // driver's pulse. The context's band-passed relative colour change is
 // regressed out of each region's, channel by channel, before POS
-// (illumination rectification, Li et al. 2014): a flickering lamp or a compression pumping that changes face
-// and background alike is not a pulse and must not look coherent. It keeps
+// (illumination rectification, Li et al. 2014): a flickering lamp or a
+// compression pumping that changes face and background alike is not a
+// pulse and must not look coherent. It keeps
 // at most one window of per-frame colour means (twelve floats per frame)
 // and a few numbers per 5 s, so its memory does not grow with the length.
 type Pulse struct {
