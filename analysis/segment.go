@@ -160,8 +160,23 @@ func (s *Segment) Results() []detectors.Result {
 	for _, d := range s.set.AV {
 		add(d.Name(), detectors.AV, d.Finish)
 	}
+	// The voice and audio-visual signals measure speech. Sound in which no
+	// speech was heard at all (a steady tone, hum, music without a voice)
+	// can still look periodic or band-limited to them, and a recording
+	// must not be judged on it.
+	if s.set.Speech.Coverage().Seconds == 0 {
+		for i, res := range out {
+			if (res.Modality == detectors.Audio || res.Modality == detectors.AV) && !res.Informational && res.Summary != nil {
+				out[i] = detectors.NotMeasured(res.Signal, res.Modality, noSpeech)
+			}
+		}
+	}
 	return out
 }
+
+// noSpeech is the reason a speech signal gives when no speech was heard.
+const noSpeech = "no speech was heard (silence, noise, music or a steady tone): this signal measures a voice"
+
 
 // Coverage returns the seconds with a face and with speech; call after
 // Results.
