@@ -2,6 +2,7 @@ package analysis_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -24,4 +25,18 @@ func TestDCOffsetRecordingHasSpeech(t *testing.T) {
 	require.Greater(t, rep.Coverage.SpeechSeconds, 3.0, "5.3 s of reading")
 	require.NotContains(t, rep.VerdictReason, "too little to judge")
 	require.True(t, signal(t, rep, "audio.noisefloor").Measured, "the pauses between words are found")
+}
+
+// The high-pass in front of the detectors runs in floating point: on a
+// full-scale 16-bit recording, run in the file's own integer format, its
+// overshoot clipped and ffmpeg logged a warning per audio frame, which the
+// report counted as decoding problems.
+func TestHighPassDoesNotClipLoudRecordings(t *testing.T) {
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	loud := filepath.Join(t.TempDir(), "loud.flac")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "aevalsrc=0.999*sgn(sin(2*PI*150*t)):s=44100:d=3", "-c:a", "flac", "-sample_fmt", "s16", loud)
+	rep, err := analysis.Analyze(context.Background(), loud, analysis.Config{FaceModels: fm})
+	require.NoError(t, err)
+	require.Zero(t, rep.Analysis.DecodeWarnings, "%v", rep.Analysis.Notes)
 }

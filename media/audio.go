@@ -29,7 +29,8 @@ type AudioOptions struct {
 	HighPass float64
 }
 
-// Chunk is a run of mono samples in [-1, 1].
+// Chunk is a run of mono samples, nominally in [-1, 1] (a high-pass may
+// overshoot that a little on a full-scale recording).
 type Chunk struct {
 	Start   time.Duration // time of Samples[0], relative to the input's start
 	Rate    int
@@ -78,7 +79,10 @@ func (o AudioOptions) filterArgs() []string {
 	if o.HighPass <= 0 {
 		return nil
 	}
-	return []string{"-af", "highpass=f=" + strconv.FormatFloat(o.HighPass, 'f', -1, 64) + ":poles=2"}
+	// precision=f32: on integer samples (WAV, FLAC) the filter would
+	// otherwise run in the source's integer format and clip an overshoot,
+	// logging a warning per audio frame of a loud recording.
+	return []string{"-af", "highpass=f=" + strconv.FormatFloat(o.HighPass, 'f', -1, 64) + ":poles=2:precision=f32"}
 }
 
 // audioOutput returns the ffmpeg output arguments that write info's audio,
