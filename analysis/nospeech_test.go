@@ -29,6 +29,6 @@ func TestNoSpeechNoVoiceSignals(t *testing.T) {
 		assert.False(t, s.Measured, s.Name)
 	}
 	for _, name := range []string{"audio.pitchformant", "audio.microprosody", "audio.synthprosody"} {
-		assert.Contains(t, signal(t, rep, name).Reason, "no speech was heard", name)
+		assert.Contains(t, signal(t, rep, name).Reason, "less than a second of speech was heard", name)
 	}
 }

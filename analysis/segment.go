@@ -160,11 +160,11 @@ func (s *Segment) Results() []detectors.Result {
 	for _, d := range s.set.AV {
 		add(d.Name(), detectors.AV, d.Finish)
 	}
-	// The voice and audio-visual signals measure speech. Sound in which no
-	// speech was heard at all (a steady tone, hum, music without a voice)
-	// can still look periodic or band-limited to them, and a recording
-	// must not be judged on it.
-	if s.set.Speech.Coverage().Seconds == 0 {
+	// The voice and audio-visual signals measure speech. Sound in which
+	// (almost) no speech was heard (a steady tone, hum, music without a
+	// voice, perhaps with a knock) can still look periodic or band-limited
+	// to them, and a recording must not be judged on it.
+	if s.set.Speech.Coverage().Seconds < minSpeechSeconds {
 		for i, res := range out {
 			if (res.Modality == detectors.Audio || res.Modality == detectors.AV) && !res.Informational && res.Summary != nil {
 				out[i] = detectors.NotMeasured(res.Signal, res.Modality, noSpeech)
@@ -174,9 +174,13 @@ func (s *Segment) Results() []detectors.Result {
 	return out
 }
 
-// noSpeech is the reason a speech signal gives when no speech was heard.
-const noSpeech = "no speech was heard (silence, noise, music or a steady tone): this signal measures a voice"
-
+// noSpeech is the reason a speech signal gives when less than
+// minSpeechSeconds of speech was heard. Every dev item and codec copy on
+// which a voice signal is measured has at least 1.8 s.
+const (
+	noSpeech         = "less than a second of speech was heard (silence, noise, music or a steady tone): this signal measures a voice"
+	minSpeechSeconds = 1.0
+)
 
 // Coverage returns the seconds with a face and with speech; call after
 // Results.
