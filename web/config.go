@@ -175,8 +175,8 @@ func (c *LiveConfig) validate() []string {
 		errs = append(errs, "the WebRTC UDP port range needs a minimum and a maximum, in that order")
 	}
 	for _, ip := range c.PublicIPs {
-		if _, err := netip.ParseAddr(ip); err != nil {
-			errs = append(errs, fmt.Sprintf("public IP %q is not an IP address", ip))
+		if a, err := netip.ParseAddr(ip); err != nil || a.Zone() != "" {
+			errs = append(errs, fmt.Sprintf("public IP %q is not an IP address (without a zone)", ip))
 		}
 	}
 	if c.MaxSessions < 1 || c.MaxSessions > 256 {

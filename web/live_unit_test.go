@@ -124,6 +124,7 @@ func TestLiveConfigValidate(t *testing.T) {
 		{"half a port range", func(c *LiveConfig) { c.UDPPortMin = 50000 }, "port range"},
 		{"reversed ports", func(c *LiveConfig) { c.UDPPortMin, c.UDPPortMax = 50010, 50000 }, "port range"},
 		{"bad public IP", func(c *LiveConfig) { c.PublicIPs = []string{"example.com"} }, "not an IP"},
+		{"zoned public IP", func(c *LiveConfig) { c.PublicIPs = []string{"fe80::1%eth0"} }, "not an IP"},
 		{"no sessions", func(c *LiveConfig) { c.MaxSessions = 0 }, "sessions at once"},
 		{"fps", func(c *LiveConfig) { c.FPS = 0.5 }, "fps"},
 		{"segment", func(c *LiveConfig) { c.Segment = time.Second }, "segment"},

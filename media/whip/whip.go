@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -131,17 +132,18 @@ func NewEndpoint(cfg Config) (*Endpoint, error) {
 		}
 	}
 	if len(cfg.PublicIPs) > 0 {
-		// The host candidates carry the public addresses instead of the
-		// local ones (1:1 NAT), and only the address families announced
-		// are gathered: a local IPv6 address next to a public IPv4 one
-		// would be offered as it is, telling the publisher the server's
-		// internal address for nothing.
+		// The host candidates of the announced address families carry the
+		// public addresses instead of the local ones (1:1 NAT). Of the other
+		// family only global addresses are offered (a cloud machine's IPv6
+		// address is often reachable as it is): a private or link-local
+		// address next to a public one would tell the publisher the
+		// server's internal address for nothing.
 		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
 			External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace,
 		}); err != nil {
 			return nil, err
 		}
-		se.SetNetworkTypes(publicNetworkTypes(cfg.PublicIPs))
+		se.SetIPFilter(publicIPFilter(cfg.PublicIPs))
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return &Endpoint{cfg: cfg, api: api}, nil
@@ -187,28 +189,29 @@ func (e *Endpoint) Publish(offer, dir string) (*Publication, string, error) {
 	return p, pc.LocalDescription().SDP, nil
 }
 
-// publicNetworkTypes returns the UDP network types of the address families
-// in ips (both when an entry does not parse; the server refuses those at
-// start-up).
-func publicNetworkTypes(ips []string) []webrtc.NetworkType {
+// publicIPFilter keeps a local address when public addresses of its family
+// are announced (it is rewritten to them), and otherwise only when it is
+// global: not loopback, link-local or private (RFC 1918, fc00::/7).
+func publicIPFilter(public []string) func(net.IP) bool {
 	var v4, v6 bool
-	for _, s := range ips {
-		a, err := netip.ParseAddr(s)
-		switch {
-		case err != nil:
-			v4, v6 = true, true
-		case a.Unmap().Is4():
-			v4 = true
-		default:
-			v6 = true
+	for _, s := range public {
+		if a, err := netip.ParseAddr(s); err == nil {
+			if a.Unmap().Is4() {
+				v4 = true
+			} else {
+				v6 = true
+			}
 		}
 	}
-	var types []webrtc.NetworkType
-	if v4 {
-		types = append(types, webrtc.NetworkTypeUDP4)
+	return func(ip net.IP) bool {
+		a, ok := netip.AddrFromSlice(ip)
+		if !ok {
+			return false
+		}
+		a = a.Unmap()
+		if (a.Is4() && v4) || (a.Is6() && v6) {
+			return true
+		}
+		return a.IsGlobalUnicast() && !a.IsPrivate()
 	}
-	if v6 {
-		types = append(types, webrtc.NetworkTypeUDP6)
-	}
-	return types
 }
