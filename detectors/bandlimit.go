@@ -323,17 +323,20 @@ var channelEdges = []struct{ lo, hi, weight float64 }{
 	{3200, 4150, 1},
 	// Wideband: AMR-WB (6.4–7 kHz), G.722 (7 kHz), 16-kHz recordings,
 	// meeting bots and Opus WB (8 kHz), and the low-pass of MP3/AAC at
-	// low bit rates (5.5–8.5 kHz; genuine dev items encoded as MP3 at
-	// 22.05/24 kHz cut at 8.44 kHz, which set the upper bound).
-	{5300, 8700, 1},
-	// Opus: its CELT layer codes bands with edges at 8, 9.6, 12, 15.6 and
+	// low bit rates (5.5–8.7 kHz; genuine dev items encoded as MP3 at
+	// 22.05/24 kHz cut at 8.44 kHz, ffmpeg's AAC at 24 kbit/s at 8.7 kHz).
+	// Opus's CELT layer codes bands with edges at 8, 9.6, 12, 15.6 and
 	// 20 kHz and fills a band it codes but the source left empty by
 	// folding, so a 16-kHz voice (8-kHz edge) sent through Opus at call
-	// bit rates ends at 9.0–9.8 kHz (measured: libopus 32 kbit/s on the
-	// dev genuine 16-kHz recordings, docs/evaluation.md). Band-limited
-	// voices in calls must not look like generators. An upward pitch shift
-	// of a 16-kHz voice can land here too and is no longer seen.
-	{8700, 9900, 1},
+	// bit rates ends at 9.0–9.9 kHz (measured: libopus at 12 and 32
+	// kbit/s on the dev genuine 16-kHz recordings, docs/evaluation.md).
+	// One range: two ranges meeting at 8.7 kHz left a dip of plausibility
+	// 0.5 at their junction, where AAC at 24 kbit/s puts its edge.
+	// Band-limited voices in calls must not look like generators. An
+	// upward pitch shift of a 16-kHz voice can land here too and is no
+	// longer seen. The upper end stays below the 10.3–11 kHz where a
+	// 22.05-kHz generator's cliff lands.
+	{5300, 10000, 1},
 	// Opus super-wideband (12 kHz); also where 24-kHz generators cut, so
 	// it is not fully excused.
 	{11650, 12350, 0.8},

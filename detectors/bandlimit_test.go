@@ -23,6 +23,12 @@ func TestBandLimitSynthetic(t *testing.T) {
 	// A call: the 16-kHz voice through Opus at 32 kbit/s and back.
 	opus := filepath.Join(dir, "opus16.ogg")
 	testutil.FFmpeg(t, "-i", src, "-af", "aresample=16000,aresample=48000", "-c:a", "libopus", "-b:a", "32k", opus)
+	// A VoIP call at a low bit rate, and a 24-kHz AAC recording at 24
+	// kbit/s (ffmpeg's encoder cuts it at about 8.7 kHz).
+	opusVoIP := filepath.Join(dir, "opus12.ogg")
+	testutil.FFmpeg(t, "-i", src, "-af", "aresample=16000", "-c:a", "libopus", "-b:a", "12k", "-application", "voip", opusVoIP)
+	aac := filepath.Join(dir, "aac24.m4a")
+	testutil.FFmpeg(t, "-i", src, "-ar", "24000", "-c:a", "aac", "-b:a", "24k", aac)
 	for _, tc := range []struct {
 		name         string
 		path         string
@@ -36,6 +42,8 @@ func TestBandLimitSynthetic(t *testing.T) {
 		{"resampled via 22.05 kHz", through("r22", "aresample=22050,aresample=48000"), true, 10.3, 11.1, 0.7, 1, false},
 		{"resampled via 16 kHz", through("r16", "aresample=16000,aresample=48000"), true, 7.4, 8.1, 0, 0.1, true},
 		{"16-kHz voice through Opus 32 kbit/s", opus, true, 7.4, 9.9, 0, 0.15, true},
+		{"16-kHz voice through Opus 12 kbit/s VoIP", opusVoIP, true, 7.4, 9.95, 0, 0.15, true},
+		{"AAC 24 kbit/s at 24 kHz", aac, true, 7.4, 9.9, 0, 0.15, true},
 		{"gentle low-pass at 5 kHz", through("lp", "lowpass=f=5000:p=1"), false, 5, 24, 0, 0.1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,7 +96,7 @@ func TestChannelPlausibility(t *testing.T) {
 		lo, hi float64
 	}{
 		{3400, 0.95, 1}, {8000, 0.95, 1}, {7000, 0.95, 1}, {12000, 0.75, 0.85}, {20000, 0.95, 1},
-		{9500, 0.95, 1},
+		{9500, 0.95, 1}, {8700, 0.95, 1}, {9900, 0.8, 1},
 		{10900, 0, 0.05}, {10200, 0, 0.05}, {12550, 0, 0.1}, {4800, 0, 0.05},
 	} {
 		p := channelPlausibility(tc.f)
