@@ -29,8 +29,9 @@ var (
 
 // Feature kinds.
 const (
-	// FeatScore is a signal's 0–1 score, shrunk towards the training mean by
-	// its confidence and imputed with that mean when the signal is missing.
+	// FeatScore is a signal's 0–1 score, shrunk towards the feature's centre
+	// (Feature.Mean) by its confidence and imputed with it when the signal
+	// is missing.
 	FeatScore = "score"
 	// FeatValue is one of a signal's raw measurements (Feature.Value names
 	// it), imputed with the training mean when missing.
@@ -46,7 +47,10 @@ const (
 const zClip = 4.0
 
 // Feature is one input of a sub-model: x = (raw − Mean) / Scale, clipped to
-// ±4, times Weight. Missing indicators are not standardised (Mean 0, Scale 1).
+// ±4, times Weight. Mean is the feature's centre: for scores, the median of
+// the genuine training items when trained with CentreOnGenuine (fusion-v10
+// on), else the mean of all training items. Missing indicators are not
+// standardised (Mean 0, Scale 1).
 type Feature struct {
 	Signal string  `json:"signal"`
 	Kind   string  `json:"kind"`            // FeatScore, FeatValue or FeatMissing
@@ -139,7 +143,7 @@ func (f Feature) x(s *Signal, confWeighted bool) float64 {
 		}
 		return 1
 	}
-	raw := f.Mean // imputation: a missing value is no evidence either way
+	raw := f.Mean // imputation at the centre: no evidence beyond a typical reading
 	if measured {
 		switch f.Kind {
 		case FeatScore:
@@ -191,7 +195,7 @@ type CVGroup struct {
 
 // LogisticModel is the trained fusion model: one L2-regularised logistic
 // regression per modality over that modality's signal scores (missing
-// scores imputed at the training mean; optionally missing indicators), each
+// scores imputed at the feature's centre; optionally missing indicators), each
 // calibrated with Platt scaling on out-of-fold logits into
 // a log-likelihood ratio. The interview's evidence is the highest modality
 // evidence, because one manipulated stream is enough and a missing stream
@@ -350,7 +354,8 @@ func combine(ev map[string]*modalityEval) float64 {
 //
 // Contributions split the deciding modality's departure from a typical
 // recording among its signals: a typical recording has every signal at its
-// training mean (logit z0 = bias, probability p0), and signal j, whose terms
+// centre (Feature.Mean: with CentreOnGenuine, a typical genuine reading; logit
+// z0 = bias, probability p0), and signal j, whose terms
 // add c_j to the logit, gets −100·c_j·(p − p0)/(z − z0) points (the
 // integrated gradient along the straight path from z0 to z, exact for one
 // sigmoid). The points of the deciding modality's signals add up to the

@@ -90,6 +90,19 @@ type TrainOptions struct {
 	// manipulation, and they would let a candidate look more genuine by
 	// hiding from a detector.
 	MissingIndicators bool `json:"missing_indicators,omitempty"`
+	// CentreOnGenuine standardises each score around the median of the
+	// genuine training items instead of the mean of all of them, so a
+	// signal that could not be measured counts as a typical genuine
+	// reading of it rather than as an average one. With the mean, losing a
+	// signal that usually clears genuine recordings (audio.bandlimit on a
+	// narrowband call) pushes every recording towards "manipulated", and
+	// the false-positive rate at a fixed threshold rises on channels where
+	// it cannot be measured. A typical genuine recording then adds nothing
+	// to the logit, and the reports' points measure the departure from it.
+	// The zero value is the mean, the recipe of fusion-v9 and older (whose
+	// files do not record the option); `bonafide train` turns it on by
+	// default.
+	CentreOnGenuine bool `json:"centre_on_genuine,omitempty"`
 	// Signals, when set, limits the features to these signals (ablations
 	// and feature selection); by default every signal measured on at least
 	// MinMeasured items is used.
@@ -397,7 +410,7 @@ func fitSubModel(samples []Sample, rows []int, mod string, opt TrainOptions, con
 	}
 	sub := &SubModel{Modality: mod, TrainedOn: len(applied)}
 	for _, n := range names {
-		var raw []float64
+		var raw, genuine []float64
 		missing := 0
 		for _, i := range applied {
 			s := idxs[i][n]
@@ -407,9 +420,15 @@ func fitSubModel(samples []Sample, rows []int, mod string, opt TrainOptions, con
 			}
 			if isFinite(s.Score) {
 				raw = append(raw, s.Score)
+				if samples[i].LabelFor(mod) == LabelGenuine {
+					genuine = append(genuine, s.Score)
+				}
 			}
 		}
 		mean, sd := meanStd(raw)
+		if opt.CentreOnGenuine && len(genuine) > 0 {
+			mean = median(genuine)
+		}
 		sub.Features = append(sub.Features, Feature{Signal: n, Kind: FeatScore, Mean: mean, Scale: math.Max(sd, 0.02)})
 		for _, v := range opt.Values {
 			sig, val, ok := strings.Cut(v, ":")
@@ -637,6 +656,17 @@ func index(in Input) map[string]*Signal {
 		idx[in.Signals[i].Name] = &in.Signals[i]
 	}
 	return idx
+}
+
+// median returns the median of v (not empty); v is not modified.
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 func meanStd(v []float64) (float64, float64) {

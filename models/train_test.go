@@ -444,3 +444,60 @@ func TestLiveThresholds(t *testing.T) {
 	assert.Equal(t, m.Score(in).Verdict, m.Score(Input{Signals: in.Signals, FaceSeconds: in.FaceSeconds, SpeechSeconds: in.SpeechSeconds}).Verdict,
 		"without live thresholds a live segment is judged like a recording")
 }
+
+// With CentreOnGenuine, a signal that could not be measured counts as a
+// typical genuine reading of it; with the default (the mean of all items),
+// it counts as an average reading, which is more manipulated-looking than
+// a typical genuine one when the signal separates the classes.
+func TestCentreOnGenuine(t *testing.T) {
+	data := synthetic(200, 8)
+	rng := rand.New(rand.NewPCG(8, 3))
+	var genuineB []float64
+	for i := range data {
+		a := data[i].Input.Signals[0].Score
+		b := clamp(a+0.1*rng.NormFloat64(), 0, 1) // informative, like video.a
+		data[i].Input.Signals[1].Score = b
+		data[i].Input.Signals[1].Measured = rng.Float64() < 0.8
+		if data[i].Input.Signals[1].Measured && data[i].Video == LabelGenuine {
+			genuineB = append(genuineB, b)
+		}
+	}
+	input := func(bMeasured bool, b float64) Input {
+		return Input{FaceSeconds: 8, Signals: []Signal{
+			{Name: "video.a", Modality: ModVideo, Measured: true, Score: 0.5, Confidence: 1},
+			{Name: "video.b", Modality: ModVideo, Measured: bMeasured, Score: b, Confidence: 1},
+		}}
+	}
+	typical := median(genuineB)
+	for _, centre := range []bool{false, true} {
+		m, err := Train(data, TrainOptions{Iterations: 1000, CentreOnGenuine: centre})
+		require.NoError(t, err)
+		var fb Feature
+		for _, f := range subModel(t, m, ModVideo).Features {
+			if f.Signal == "video.b" {
+				fb = f
+			}
+		}
+		require.Greater(t, fb.Weight, 0.1, "premise: video.b separates the classes")
+		hidden := m.Score(input(false, 0)).Modalities[ModVideo].Score
+		genuineLike := m.Score(input(true, typical)).Modalities[ModVideo].Score
+		if centre {
+			assert.InDelta(t, typical, fb.Mean, 1e-12, "centred on the genuine median")
+			assert.InDelta(t, genuineLike, hidden, 1e-9, "a missing signal scores like a typical genuine reading")
+		} else {
+			assert.Greater(t, fb.Mean, typical+0.05, "premise: the mean of all items lies above the genuine median")
+			assert.Greater(t, hidden, genuineLike+0.01, "mean imputation: a missing signal looks more manipulated than a typical genuine reading")
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{{[]float64{3}, 3}, {[]float64{3, 1, 2}, 2}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		in := append([]float64(nil), tc.in...)
+		assert.Equal(t, tc.want, median(in))
+		assert.Equal(t, tc.in, in, "median must not reorder its input")
+	}
+}

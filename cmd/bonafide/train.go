@@ -30,6 +30,7 @@ func runTrain(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&opt.MinMeasured, "min-measured", 10, "least labelled items a signal must be measured on to become a feature")
 	fs.BoolVar(&opt.UseConfidence, "use-confidence", false, "shrink scores towards the mean by their confidence (off: confidence grows with clip length, which must not leak into the model)")
 	fs.BoolVar(&opt.MissingIndicators, "missing-indicators", false, "learn a weight (<= 0) for each signal's not-measured indicator (off: a missing signal is imputed at its training mean, i.e. neutral)")
+	fs.BoolVar(&opt.CentreOnGenuine, "centre-on-genuine", true, "standardise scores around the genuine items' median, so a missing signal counts as a typical genuine reading (false: around the mean of all items, the recipe of fusion-v9 and older)")
 	signals := fs.String("signals", "", "comma-separated signals to use as features (default: every signal measured on --min-measured items)")
 	values := fs.String("values", "", "comma-separated raw measurements to add as features, as signal:measurement")
 	asJSON := fs.Bool("json", false, "print the cross-validated result as JSON")
