@@ -216,7 +216,7 @@ type LogisticModel struct {
 	// TrainedOn lists the SHA-256 of every manifest whose items trained it,
 	// when that is more than Manifest (bonafide train --train-on).
 	TrainedOn []string `json:"trained_on_sha256,omitempty"`
-	// ConfidenceWeighted shrinks a score towards the training mean by the
+	// ConfidenceWeighted shrinks a score towards its centre (Feature.Mean) by the
 	// signal's confidence.
 	ConfidenceWeighted bool         `json:"confidence_weighted"`
 	Options            TrainOptions `json:"options"`

@@ -77,14 +77,14 @@ type TrainOptions struct {
 	MinMeasured int `json:"min_measured"`
 	// Values adds raw measurements as features, as "signal:measurement".
 	Values []string `json:"values,omitempty"`
-	// UseConfidence shrinks each score towards the training mean by its
+	// UseConfidence shrinks each score towards its centre (Feature.Mean) by its
 	// confidence. Off by default: confidence grows with the seconds a
 	// detector measured, and clip length must not leak into the model.
 	UseConfidence bool `json:"use_confidence,omitempty"`
 	// MissingIndicators adds, for every signal that is sometimes not
 	// measured, a 0/1 "missing" feature with a weight ≤ 0. Off by default:
-	// a signal that could not be measured is then imputed at the training
-	// mean of its score, which is neutral. Learned indicators key on which
+	// a signal that could not be measured is then imputed at its score's
+	// centre (see CentreOnGenuine) and has no other effect. Learned indicators key on which
 	// recordings are hard to measure (on the dev corpus, real-world genuine
 	// clips far more often than generated fakes) rather than on
 	// manipulation, and they would let a candidate look more genuine by
