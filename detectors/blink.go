@@ -43,18 +43,24 @@ const (
 var blinkEyeBand = [4]float64{RegionLeftEye[0], 0.31, RegionRightEye[2], 0.47}
 
 // Score mapping. Adults blink about 10–30 times a minute while talking
-// (Bentivoglio et al. 1997: 26/min in conversation, 17/min at rest); at
-// 10 fps some short blinks fall between frames, so the measured rate is
-// lower. Early face swaps blinked rarely (Li et al. 2018); a flickering
-// eye region makes spurious dips. The score rises below blinkLowRate and
-// above blinkHighRate per minute. The cue is weak (EAR baseline AUC 0.79 in
-// Li et al.), 10 fps misses short blinks, and the contrast proxy is cruder
-// than landmarks, so the confidence stays at most blinkMaxConfidence.
+// (Bentivoglio et al. 1997: 26/min in conversation, 17/min at rest), fewer
+// when looking at a screen; at 10 fps some short blinks fall between
+// frames, so the measured rate is lower. Early face swaps blinked rarely
+// (Li et al. 2018); a flickering eye region makes spurious dips. The score
+// asks how unlikely the count is for a person blinking at the edge of the
+// usual range: p is the Poisson probability of at most n blinks in the
+// measured seconds at blinkNormalLow per minute (or of at least n at
+// blinkNormalHigh), and the score is blinkP/(blinkP + p), 0.5 at p = 5 %.
+// So the score grows with the evidence, not with the rate alone: one blink
+// in 13 s (p = 0.63) scores 0.07, none in 40 s 0.73, none in 60 s 0.95. The
+// fusion model uses scores without their confidence (which grows with
+// length, and length must not leak into it), so the score itself must not
+// claim more than a short clip shows. The cue is weak (EAR baseline AUC
+// 0.79 in Li et al.), 10 fps misses short blinks, and the contrast proxy is
+// cruder than landmarks, so the confidence stays at most
+// blinkMaxConfidence.
 const (
-	blinkLowRate       = 4.0
-	blinkLowWidth      = 1.5
-	blinkHighRate      = 50.0
-	blinkHighWidth     = 6.0
+	blinkP             = 0.05
 	blinkMaxConfidence = 0.3
 	blinkNormalLow     = 6.0
 	blinkNormalHigh    = 40.0
@@ -303,9 +309,26 @@ func (d *Blinks) endStretch() {
 	d.track = -1
 }
 
-// blinkScore maps a blink rate (per minute) to a score.
-func blinkScore(rate float64) float64 {
-	return math.Max(physioLogistic(-rate, -blinkLowRate, blinkLowWidth), physioLogistic(rate, blinkHighRate, blinkHighWidth))
+// blinkScore maps n blinks in seconds of measurable eyes to a score (see
+// blinkP).
+func blinkScore(n int, seconds float64) float64 {
+	minutes := seconds / 60
+	p := math.Min(poissonCDF(n, blinkNormalLow*minutes), 1-poissonCDF(n-1, blinkNormalHigh*minutes))
+	return blinkP / (blinkP + p)
+}
+
+// poissonCDF returns P(N ≤ k) for N ~ Poisson(lambda); 0 for k < 0.
+func poissonCDF(k int, lambda float64) float64 {
+	if k < 0 {
+		return 0
+	}
+	term := math.Exp(-lambda)
+	sum := term
+	for i := 1; i <= k; i++ {
+		term *= lambda / float64(i)
+		sum += term
+	}
+	return math.Min(1, sum)
 }
 
 func blinkConfidence(seconds float64) float64 {
@@ -350,7 +373,7 @@ func (d *Blinks) Finish() Result {
 			wr := 60 * float64(n) / sec
 			r.Windows = append(r.Windows, Finding{
 				Signal: BlinkSignal, Modality: Video, Start: start, End: math.Min(end, d.prevT),
-				Score:       physioRound(blinkScore(wr), 3),
+				Score:       physioRound(blinkScore(n, sec), 3),
 				Confidence:  physioRound(blinkConfidence(sec)/2, 3),
 				Values:      []Measurement{M("blink_rate", physioRound(wr, 1), "/min", blinkNormalLow, blinkNormalHigh)},
 				Explanation: blinkExplain(wr, n, sec),
@@ -366,7 +389,7 @@ func (d *Blinks) Finish() Result {
 	}
 	r.Summary = &Finding{
 		Signal: BlinkSignal, Modality: Video, Start: d.firstT, End: d.prevT,
-		Score:      physioRound(blinkScore(rate), 3),
+		Score:      physioRound(blinkScore(len(d.blinks), seconds), 3),
 		Confidence: physioRound(blinkConfidence(seconds), 3),
 		Values: append(vals,
 			Measurement{Name: "blinks", Value: float64(len(d.blinks))},
@@ -383,10 +406,17 @@ func blinkExplain(rate float64, n int, seconds float64) string {
 	if n == 1 {
 		times = "time"
 	}
+	chance := blinkScore(n, seconds) < 0.5
 	switch {
+	case rate < blinkNormalLow && chance:
+		return fmt.Sprintf("The person blinked %d %s in %.0f s (%.1f per minute), fewer than the usual %.0f–%.0f a minute, but %.0f s is too short to tell that from chance.",
+			n, times, seconds, rate, blinkNormalLow, blinkNormalHigh, seconds)
 	case rate < blinkNormalLow:
 		return fmt.Sprintf("The person blinked %d %s in %.0f s (%.1f per minute; people usually blink %.0f–%.0f times a minute), which is unusually rare; this is a weak cue.",
 			n, times, seconds, rate, blinkNormalLow, blinkNormalHigh)
+	case rate > blinkNormalHigh && chance:
+		return fmt.Sprintf("The eye region dipped %d %s in %.0f s (%.1f per minute), more than the usual %.0f–%.0f blinks a minute, but %.0f s is too short to tell that from chance.",
+			n, times, seconds, rate, blinkNormalLow, blinkNormalHigh, seconds)
 	case rate > blinkNormalHigh:
 		return fmt.Sprintf("The eye region dipped %d %s in %.0f s (%.1f per minute; people usually blink %.0f–%.0f times a minute), which is unusually often and may come from a flickering eye region; this is a weak cue.",
 			n, times, seconds, rate, blinkNormalLow, blinkNormalHigh)

@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"image"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -57,7 +58,8 @@ func TestBlinksSynthetic(t *testing.T) {
 		physioCheckResult(t, res, BlinkSignal)
 		t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
 		assert.Equal(t, 0.0, findingValue(t, res.Summary, "blinks"))
-		assert.Greater(t, res.Summary.Score, 0.8)
+		assert.Greater(t, res.Summary.Score, 0.7, "no blink in 40 s is unlikely at 6 a minute (p = 2 %%)")
+		assert.Contains(t, res.Summary.Explanation, "unusually rare")
 	})
 	t.Run("a long closure is not a blink", func(t *testing.T) {
 		// Eyes shut for 1.5 s every 10 s (looking down), no blinks.
@@ -135,4 +137,35 @@ func TestBlinksNotMeasurable(t *testing.T) {
 			assert.Contains(t, res.NotMeasurable, c.reason)
 		})
 	}
+}
+
+// The score says how unlikely the count is, so it grows with the seconds
+// measured, not with the rate alone.
+func TestBlinkScore(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		n        int
+		seconds  float64
+		min, max float64
+	}{
+		{"one blink in 13 s", 1, 13, 0, 0.1},
+		{"none in 13 s", 0, 13, 0, 0.2},
+		{"none in 40 s", 0, 40, 0.7, 0.76},
+		{"none in 60 s", 0, 60, 0.94, 1},
+		{"20 a minute for a minute", 20, 60, 0, 0.06},
+		{"60 a minute for a minute", 60, 60, 0.95, 1},
+		{"5 in 4 s (p = 13 % at 40 a minute)", 5, 4, 0.2, 0.35},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := blinkScore(tc.n, tc.seconds)
+			assert.GreaterOrEqual(t, s, tc.min)
+			assert.LessOrEqual(t, s, tc.max)
+		})
+	}
+	// The evidence grows with time at the same low rate.
+	assert.Less(t, blinkScore(1, 20), blinkScore(3, 60))
+	assert.Contains(t, blinkExplain(60.0/13, 1, 13), "too short to tell")
+	assert.InDelta(t, 1, poissonCDF(50, 3), 1e-12)
+	assert.InDelta(t, math.Exp(-2)*(1+2+2), poissonCDF(2, 2), 1e-12)
+	assert.Equal(t, 0.0, poissonCDF(-1, 2))
 }
