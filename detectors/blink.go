@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"math"
+
+	"gonum.org/v1/gonum/mathext"
 )
 
 // BlinkSignal is the name of the eye-blink signal.
@@ -313,22 +315,22 @@ func (d *Blinks) endStretch() {
 // blinkP).
 func blinkScore(n int, seconds float64) float64 {
 	minutes := seconds / 60
-	p := math.Min(poissonCDF(n, blinkNormalLow*minutes), 1-poissonCDF(n-1, blinkNormalHigh*minutes))
+	p := poissonCDF(n, blinkNormalLow*minutes)
+	if n > 0 { // P(N ≥ n) at the high rate
+		p = math.Min(p, mathext.GammaIncReg(float64(n), blinkNormalHigh*minutes))
+	}
 	return blinkP / (blinkP + p)
 }
 
-// poissonCDF returns P(N ≤ k) for N ~ Poisson(lambda); 0 for k < 0.
+// poissonCDF returns P(N ≤ k) for N ~ Poisson(lambda); 0 for k < 0. It is
+// the regularised upper incomplete gamma function Q(k+1, λ), which stays
+// accurate where the plain sum of terms underflows (e^−λ is 0 in float64
+// beyond λ ≈ 745: two hours at 6 blinks a minute).
 func poissonCDF(k int, lambda float64) float64 {
 	if k < 0 {
 		return 0
 	}
-	term := math.Exp(-lambda)
-	sum := term
-	for i := 1; i <= k; i++ {
-		term *= lambda / float64(i)
-		sum += term
-	}
-	return math.Min(1, sum)
+	return mathext.GammaIncRegComp(float64(k+1), lambda)
 }
 
 func blinkConfidence(seconds float64) float64 {

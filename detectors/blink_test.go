@@ -155,6 +155,10 @@ func TestBlinkScore(t *testing.T) {
 		{"20 a minute for a minute", 20, 60, 0, 0.06},
 		{"60 a minute for a minute", 60, 60, 0.95, 1},
 		{"5 in 4 s (p = 13 % at 40 a minute)", 5, 4, 0.2, 0.35},
+		// Long recordings: e^−λ underflows beyond λ ≈ 745 in float64.
+		{"20 a minute for 4 hours", 4800, 4 * 3600, 0, 0.06},
+		{"60 a minute for 30 minutes", 1800, 1800, 0.95, 1},
+		{"3 a minute for 4 hours", 720, 4 * 3600, 0.95, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := blinkScore(tc.n, tc.seconds)
@@ -166,6 +170,7 @@ func TestBlinkScore(t *testing.T) {
 	assert.Less(t, blinkScore(1, 20), blinkScore(3, 60))
 	assert.Contains(t, blinkExplain(60.0/13, 1, 13), "too short to tell")
 	assert.InDelta(t, 1, poissonCDF(50, 3), 1e-12)
+	assert.InDelta(t, 0.5, poissonCDF(1440, 1440), 0.02, "a long recording at exactly the low rate")
 	assert.InDelta(t, math.Exp(-2)*(1+2+2), poissonCDF(2, 2), 1e-12)
 	assert.Equal(t, 0.0, poissonCDF(-1, 2))
 }
