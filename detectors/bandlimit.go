@@ -329,14 +329,15 @@ var channelEdges = []struct{ lo, hi, weight float64 }{
 	// 20 kHz and fills a band it codes but the source left empty by
 	// folding, so a 16-kHz voice (8-kHz edge) sent through Opus at call
 	// bit rates ends at 9.0–9.9 kHz (measured: libopus at 12 and 32
-	// kbit/s on the dev genuine 16-kHz recordings, docs/evaluation.md).
+	// kbit/s on the dev genuine 16-kHz recordings, docs/evaluation.md);
+	// the range ends at 10.1 kHz so that 9.9 kHz is not on its shoulder.
 	// One range: two ranges meeting at 8.7 kHz left a dip of plausibility
 	// 0.5 at their junction, where AAC at 24 kbit/s puts its edge.
 	// Band-limited voices in calls must not look like generators. An
 	// upward pitch shift of a 16-kHz voice can land here too and is no
 	// longer seen. The upper end stays below the 10.3–11 kHz where a
 	// 22.05-kHz generator's cliff lands.
-	{5300, 10000, 1},
+	{5300, 10100, 1},
 	// Opus super-wideband (12 kHz); also where 24-kHz generators cut, so
 	// it is not fully excused.
 	{11650, 12350, 0.8},
