@@ -27,6 +27,10 @@ func TestOrigins(t *testing.T) {
 		{"ffpp original", "x/y@" + c + ":media/in_out_videos/original/youtube/c40/videos/183.mp4", "", []string{"ffpp:183"}, nil},
 		{"non-repo input", "generated: sox …; input: debian:pkg_1:/usr/share/x/{A+B}.wav", "", []string{"debian:pkg_1:/usr/share/x/{A+B}.wav"}, nil},
 		{"non-repo copy", "debian:pkg_1:/usr/share/x/{A+B}.wav; convert: sox …", "", []string{"debian:pkg_1:/usr/share/x/{A+B}.wav"}, nil},
+		// scripts/voicechangers.sh: the original's whole source after "input:".
+		{"voice changer of a non-repo copy", "generated: rubberband -q -p 4; input: debian:pkg_1:/usr/share/x/{A+B}.wav; convert: sox …", "", []string{"debian:pkg_1:/usr/share/x/{A+B}.wav"}, nil},
+		{"voice changer of a repo excerpt", "generated: praat --run gender.praat; input: o/r@" + c + ":d/e.mp4 (audio 1.8-9.8 s); convert: ffmpeg …", "", []string{"o/r:d/e.mp4"}, nil},
+		{"tts voice festival", `generated: text2wave -voice kal_diphone -f text0.txt; input: text: "Hi."`, "", []string{"tool:text2wave:kal_diphone"}, nil},
 		{"tts voice", `generated: espeak-ng -v en-gb+f3 -s 155 -f t.txt; input: text: "Hello."`, "", []string{"tool:espeak-ng:en-gb+f3"}, nil},
 		{"tts voice flite", `generated: flite -voice awb -f t.txt; input: text: "Hi."`, "", []string{"tool:flite:awb"}, nil},
 		{"manifest references", "generated (simulated): tools/sim.py video/v_a.mp4 video/v_b.mp4 --donor video/v_c.mp4", "video/v_b.mp4", nil, []string{"video/v_a.mp4", "video/v_c.mp4"}},

@@ -14,12 +14,13 @@ import (
 var compression = regexp.MustCompile(`-c[0-9]+$`)
 
 // Family returns the manipulation method of a kind, without its
-// compression level, render size (sim-render-128/192) or restoration
-// variant (lipsync-wav2lip-gfpgan/hd). UnseenKinds holds a family out
+// compression level, render size (sim-render-128/192), restoration
+// variant (lipsync-wav2lip-gfpgan/hd) or option (changer-rubberband-formant,
+// scripts/voicechangers.sh). UnseenKinds holds a family out
 // whole, so that a method is never "unseen" while a variant of it trains.
 func Family(kind string) string {
 	kind = compression.ReplaceAllString(kind, "")
-	for _, method := range []string{"sim-render", "lipsync-wav2lip"} {
+	for _, method := range []string{"sim-render", "lipsync-wav2lip", "changer-rubberband"} {
 		if strings.HasPrefix(kind, method+"-") {
 			return method
 		}

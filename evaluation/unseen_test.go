@@ -13,13 +13,16 @@ import (
 
 func TestFamily(t *testing.T) {
 	for kind, want := range map[string]string{
-		"faceswap-ffpp-c40":      "faceswap-ffpp",
-		"faceswap-ffpp":          "faceswap-ffpp",
-		"sim-render-128":         "sim-render",
-		"sim-swap-160":           "sim-swap-160",
-		"lipsync-wav2lip-gfpgan": "lipsync-wav2lip",
-		"bandlimit-16k":          "bandlimit-16k",
-		"tts-espeak":             "tts-espeak",
+		"faceswap-ffpp-c40":          "faceswap-ffpp",
+		"faceswap-ffpp":              "faceswap-ffpp",
+		"sim-render-128":             "sim-render",
+		"sim-swap-160":               "sim-swap-160",
+		"lipsync-wav2lip-gfpgan":     "lipsync-wav2lip",
+		"bandlimit-16k":              "bandlimit-16k",
+		"tts-espeak":                 "tts-espeak",
+		"changer-rubberband-formant": "changer-rubberband",
+		"changer-rubberband":         "changer-rubberband",
+		"changer-soundstretch":       "changer-soundstretch",
 	} {
 		assert.Equal(t, want, Family(kind), kind)
 	}
