@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes voice manipulations the dev corpus does not have, for measuring the
 # voice model on kinds it was never trained on (docs/evaluation.md, "Voice
-# changers and speech engines it was never trained on"). From every genuine
+# changers and speech engines the corpus lacks"). From every genuine
 # audio-only item of the corpus it makes, into OUT/audio/:
 #   changer-rubberband-formant  rubberband -p ±4 -F: pitch shifted, formants
 #                               kept (a voice disguise that keeps the timbre);
@@ -17,13 +17,14 @@
 #                               parametric synthesis through a vocoder, 32 kHz);
 #   tts-festival-diphone        Festival, the KAL diphone voice (16 kHz).
 # Every output, the genuine copies included, goes through the same final
-# step (48 kHz, 16-bit FLAC, normalised to -3 dB), so no level or format
-# tells the classes apart. OUT/manifest.csv lists the genuine copies and the
-# manipulations (the corpus's columns; a changed voice keeps its original's
-# source, so cross-validation by source keeps it with its original);
-# OUT/manipulated.csv lists the manipulations only, for `--train-on` next
-# to the corpus, which already holds the genuine originals.
-# Chain a codec with scripts/codecsweep.sh OUT OUT-CODEC CODEC. The copies
+# step (3 dB of headroom, 48 kHz, 16-bit FLAC, peak normalised to -3 dB),
+# so no level or format tells the classes apart. OUT/manifest.csv lists
+# the genuine copies and the manipulations (the corpus's columns; a changed
+# voice keeps its original's source, so cross-validation by source keeps it
+# with its original); OUT/manipulated.csv lists the manipulations only, for
+# `--train-on` next to the corpus, which already holds the genuine
+# originals. Chain a codec with scripts/codecsweep.sh OUT OUT-CODEC CODEC
+# or PROFILE=… scripts/callcodec.sh OUT OUT-PROFILE. The copies
 # are derived from the corpus: keep them outside the repository.
 #
 # Needs: apt-get install festival festvox-us-slt-hts festvox-kallpc16k
@@ -69,9 +70,8 @@ for x in csv.DictReader(open(sys.argv[1], newline='')):
 PY
 row() { # row PATH KIND LABEL SOURCE LICENSE
   python3 - "$@" >> "$W/manifest.csv" <<'PY'
-import csv, subprocess, sys
+import csv, os, subprocess, sys
 p, kind, label, source, lic = sys.argv[1:]
-import os
 out = os.environ['OUT']
 d = subprocess.run(['soxi', '-D', os.path.join(out, p)], capture_output=True, text=True, check=True).stdout.strip()
 csv.writer(sys.stdout, lineterminator='\n').writerow(
