@@ -24,7 +24,9 @@
 # with its original); OUT/manipulated.csv lists the manipulations only, for
 # `--train-on` next to the corpus, which already holds the genuine
 # originals. Chain a codec with scripts/codecsweep.sh OUT OUT-CODEC CODEC
-# or PROFILE=… scripts/callcodec.sh OUT OUT-PROFILE. The copies
+# or PROFILE=… scripts/callcodec.sh OUT OUT-PROFILE. Every output is the
+# same from run to run except Praat's, whose "Change gender" differs in its
+# samples each time (so the feature cache analyses those 35 again). The copies
 # are derived from the corpus: keep them outside the repository.
 #
 # Needs: apt-get install festival festvox-us-slt-hts festvox-kallpc16k
@@ -89,16 +91,16 @@ while IFS=$'\t' read -r path source license; do
   sign=1; [ $((n % 2)) -eq 0 ] && sign=-1
   for kind in rubberband-formant rubberband soundstretch praat-gender; do
     dst=audio/${base}_$kind.flac
+    # cmd is the command as the manifest's source records it.
     case $kind in
-      rubberband-formant) cmd="rubberband -q -p $((4 * sign)) -F" ;;
-      rubberband) cmd="rubberband -q -p $((4 * sign))" ;;
-      soundstretch) cmd="soundstretch -pitch=$((3 * sign))" ;;
-      praat-gender) cmd="praat --run gender.praat" ;;
-    esac
-    case $kind in
-      soundstretch) soundstretch "$W/in.wav" "$W/out.wav" -pitch=$((3 * sign)) >/dev/null 2>&1 ;;
-      praat-gender) praat --run "$W/gender.praat" "$W/in.wav" "$W/out.wav" ;;
-      *) $cmd "$W/in.wav" "$W/out.wav" >/dev/null 2>&1 ;;
+      rubberband-formant)
+        cmd="rubberband -q -p $((4 * sign)) -F"; $cmd "$W/in.wav" "$W/out.wav" >/dev/null 2>&1 ;;
+      rubberband)
+        cmd="rubberband -q -p $((4 * sign))"; $cmd "$W/in.wav" "$W/out.wav" >/dev/null 2>&1 ;;
+      soundstretch)
+        cmd="soundstretch -pitch=$((3 * sign))"; soundstretch "$W/in.wav" "$W/out.wav" -pitch=$((3 * sign)) >/dev/null 2>&1 ;;
+      praat-gender)
+        cmd="praat --run gender.praat"; praat --run "$W/gender.praat" "$W/in.wav" "$W/out.wav" ;;
     esac
     finish "$W/out.wav" "$OUT/$dst"
     row "$dst" "changer-$kind" manipulated "generated: $cmd; input: $source" "$license"
