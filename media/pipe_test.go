@@ -144,3 +144,46 @@ func TestDecodeVideoCloseWhileStreaming(t *testing.T) {
 	require.NoError(t, vr.Close())
 	testutil.NoChildProcesses(t)
 }
+
+// A live stream of odd width (a cropped screen share, a browser width
+// constraint) comes out at an even width: 4:2:0 frames of odd width do not
+// convert to BGR, and OpenCV aborted the whole process on them.
+func TestDecodeVideoOddWidth(t *testing.T) {
+	tests := []struct {
+		name         string
+		size         string
+		opts         media.VideoOptions
+		wantW, wantH int
+	}{
+		{"odd width below the cap", "479x270", media.DefaultVideoOptions(), 478, 270},
+		{"odd width and height", "321x181", media.DefaultVideoOptions(), 320, 180},
+		{"odd cap", "800x600", media.VideoOptions{FPS: 10, MaxWidth: 333}, 332, 250},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "odd.ivf")
+			testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s="+tt.size+":r=25:d=1", "-c:v", "libvpx", "-deadline", "realtime", path)
+			stream, err := os.ReadFile(path)
+			require.NoError(t, err)
+			vr, w, err := media.Tools{}.DecodeVideo(context.Background(), "ivf", tt.opts)
+			require.NoError(t, err)
+			defer vr.Close()
+			go func() {
+				_, _ = w.Write(stream)
+				_ = w.Close()
+			}()
+			n := 0
+			for {
+				f, err := vr.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				require.NoError(t, err)
+				require.Equal(t, tt.wantW, f.Image.Cols())
+				require.Equal(t, tt.wantH, f.Image.Rows())
+				n++
+			}
+			require.InDelta(t, 10, n, 2, "1 s at 10 fps")
+		})
+	}
+}

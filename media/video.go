@@ -139,7 +139,9 @@ func (t Tools) DecodeVideo(ctx context.Context, format string, opts VideoOptions
 	if opts.MaxWidth <= 0 {
 		opts.MaxWidth = 640
 	}
-	filters := fmt.Sprintf("fps=%s,scale=w='min(%d,iw)':h=-2:flags=area,setsar=1,format=yuv420p,showinfo=checksum=0",
+	// Both sides even: the reader converts 4:2:0 frames, which OpenCV
+	// refuses (by aborting the process) at an odd width.
+	filters := fmt.Sprintf("fps=%s,scale=w='trunc(min(%d,iw)/2)*2':h=-2:flags=area,setsar=1,format=yuv420p,showinfo=checksum=0",
 		strconv.FormatFloat(opts.FPS, 'f', -1, 64), opts.MaxWidth)
 	args := []string{"-hide_banner", "-nostats", "-loglevel", "repeat+level+info",
 		"-f", format, "-i", "pipe:0", "-an", "-sn", "-dn",
@@ -214,7 +216,8 @@ func (r *VideoReader) readY4MHeader() error {
 			h, _ = strconv.Atoi(f[1:])
 		}
 	}
-	if w <= 0 || h <= 0 {
+	if w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0 {
+		// The frames are converted from 4:2:0, which needs even sides.
 		return fmt.Errorf("media: bad y4m header %q", line)
 	}
 	return r.allocate(w, h)
@@ -268,7 +271,11 @@ func (r *VideoReader) next(dst *gocv.Mat) (Frame, error) {
 				return Frame{}, r.err
 			}
 		}
-		if _, err := r.readLine(); err != nil { // "FRAME[ params]"
+		line, err := r.readLine() // "FRAME[ params]"
+		if err == nil && !strings.HasPrefix(line, "FRAME") {
+			err = fmt.Errorf("media: y4m stream out of step: %q where a frame header should be", line)
+		}
+		if err != nil {
 			r.err = r.finish(err)
 			return Frame{}, r.err
 		}

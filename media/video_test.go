@@ -36,6 +36,8 @@ func TestDecodeVideoBadOutputStopsDecoder(t *testing.T) {
 	}{
 		{"unexpected output", "printf 'hello\\n'\nexec yes\n", "unexpected decoder output"},
 		{"bad y4m header", "printf 'YUV4MPEG2 W0 H0 F5:1\\n'\nexec yes\n", "bad y4m header"},
+		{"odd y4m width", "printf 'YUV4MPEG2 W3 H2 F5:1\\n'\nexec yes\n", "bad y4m header"},
+		{"no frame header", "printf 'YUV4MPEG2 W2 H2 F5:1\\n'\nexec yes\n", "out of step"},
 		{"line too long", "exec cat /dev/zero\n", "y4m line too long"},
 		{"timestamps pile up", showinfo + "printf 'YUV4MPEG2 W0 H0\\n'\nexec yes\n", "bad y4m header"},
 	}
