@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -179,6 +181,13 @@ func TestCSRF(t *testing.T) {
 			b, ct := multipartBody(t, nil, "clip.mp4", clip, false)
 			return send("POST", "/api/v1/interviews", b, http.Header{"Content-Type": {ct}})
 		}, 403},
+		{"upload whose type is in other letter case, without token", func() *http.Response {
+			b, ct := multipartBody(t, nil, "clip.mp4", clip, false)
+			return send("POST", "/api/v1/interviews", b, http.Header{"Content-Type": {strings.Replace(ct, "multipart/form-data", "Multipart/Form-Data", 1)}})
+		}, 403},
+		{"form body on the upload route", func() *http.Response {
+			return send("POST", "/upload", strings.NewReader("csrf="+csrf), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+		}, 400},
 		{"upload with a wrong header", func() *http.Response {
 			b, ct := multipartBody(t, nil, "clip.mp4", clip, false)
 			return send("POST", "/api/v1/interviews", b, http.Header{"Content-Type": {ct}, csrfHeader: {"wrong"}})
@@ -373,4 +382,53 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		served[r.Method+" "+p] = true
 	}
 	assert.Equal(t, served, documented)
+}
+
+// readSpy records whether anything read the request body.
+type readSpy struct{ read bool }
+
+func (r *readSpy) Read(p []byte) (int, error) {
+	r.read = true
+	return copy(p, "csrf=tok"), io.EOF
+}
+
+// On the upload routes, whose bodies are not capped, the CSRF check never
+// reads the body: a multipart form (in any letter case) is streamed by the
+// upload handler, which checks the csrf part before the file; anything else
+// is refused unread. Parsing it as a form would have spooled an upload of
+// any size to disk before the token was compared.
+func TestCheckCSRFUploadRoutesReadNothing(t *testing.T) {
+	tests := []struct {
+		name, path, contentType string
+		wantErr                 error // nil: accepted, the token pending
+		wantRead                bool
+	}{
+		{"multipart upload", "/api/v1/interviews", "multipart/form-data; boundary=x", nil, false},
+		{"multipart in other letter case", "/upload", "Multipart/Form-Data; boundary=x", nil, false},
+		{"form body on an upload route", "/api/v1/interviews", "application/x-www-form-urlencoded", ErrBadRequest, false},
+		{"no content type on an upload route", "/upload", "", ErrBadRequest, false},
+		{"malformed content type", "/upload", "multipart/form-data; boundary=\"", ErrBadRequest, false},
+		{"form elsewhere is read for its csrf field", "/webhooks", "application/x-www-form-urlencoded", ErrCSRF, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spy := &readSpy{}
+			req := httptest.NewRequest(http.MethodPost, tt.path, spy)
+			if tt.contentType != "" {
+				req.Header.Set(echo.HeaderContentType, tt.contentType)
+			}
+			c := echo.New().NewContext(req, httptest.NewRecorder())
+			c.SetPath(tt.path)
+			err := checkCSRF(c, "other")
+			if tt.wantErr == nil {
+				require.NoError(t, err)
+				want, pending := csrfPending(c)
+				assert.True(t, pending)
+				assert.Equal(t, "other", want)
+			} else {
+				require.ErrorIs(t, err, tt.wantErr)
+			}
+			assert.Equal(t, tt.wantRead, spy.read, "body read")
+		})
+	}
 }

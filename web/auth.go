@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -184,10 +185,16 @@ var uploadRoutes = map[string]bool{"/api/v1/interviews": true, "/upload": true}
 func checkCSRF(c echo.Context, want string) error {
 	got := c.Request().Header.Get(csrfHeader)
 	if got == "" {
-		ct := c.Request().Header.Get(echo.HeaderContentType)
-		if strings.HasPrefix(ct, echo.MIMEMultipartForm) && uploadRoutes[c.Path()] {
-			// Reading the body here would buffer the whole upload; the
-			// upload handler checks the csrf part before the file part.
+		if uploadRoutes[c.Path()] {
+			// Upload bodies are not capped by limitBodies, and parsing a
+			// form here would spool all of it to disk before the token is
+			// compared; the upload handler streams the multipart form and
+			// checks the csrf part before the file part. Anything but a
+			// multipart form is refused unread.
+			mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+			if err != nil || mt != echo.MIMEMultipartForm {
+				return userErr(ErrBadRequest, "send the recording as multipart/form-data in the field \"file\"")
+			}
 			c.Set(ctxCSRFPending, want)
 			return nil
 		}
