@@ -186,8 +186,8 @@ func notFound(err error, what string) error {
 // CreateUser implements Users.
 func (s *SQLite) CreateUser(ctx context.Context, email string, role Role, passwordHash string) (User, error) {
 	email = strings.TrimSpace(email)
-	if email == "" || !strings.Contains(email, "@") {
-		return User{}, fmt.Errorf("%w: e-mail %q", ErrInvalid, email)
+	if email == "" || !strings.Contains(email, "@") || len(email) > MaxEmail {
+		return User{}, fmt.Errorf("%w: e-mail %q (an address with @, at most %d bytes)", ErrInvalid, email, MaxEmail)
 	}
 	if !role.Valid() {
 		return User{}, fmt.Errorf("%w: role %q (admin or recruiter)", ErrInvalid, role)

@@ -64,6 +64,8 @@ func TestUsers(t *testing.T) {
 		{"duplicate", "ADMIN@example.com", RoleRecruiter, "h3", ErrExists},
 		{"bad role", "x@example.com", Role("boss"), "h", ErrInvalid},
 		{"bad email", "nobody", RoleAdmin, "h", ErrInvalid},
+		{"longest email", strings.Repeat("a", MaxEmail-len("@example.com")) + "@example.com", RoleRecruiter, "h", nil},
+		{"email too long", strings.Repeat("a", MaxEmail-len("@example.com")+1) + "@example.com", RoleRecruiter, "h", ErrInvalid},
 		{"no hash", "y@example.com", RoleAdmin, "", ErrInvalid},
 	}
 	for _, tc := range cases {
@@ -83,7 +85,7 @@ func TestUsers(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound)
 	n, err = s.CountUsers(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 2, n, "the two accounts created")
+	assert.Equal(t, 3, n, "the three accounts created")
 }
 
 func TestSessionsExpire(t *testing.T) {

@@ -118,6 +118,11 @@ type Interview struct {
 // (runes).
 const MaxField = 200
 
+// MaxEmail is the longest e-mail address, in bytes, that an account may
+// have (RFC 5321's limit on a forward path); a login with a longer one is
+// refused before it is counted or logged.
+const MaxEmail = 254
+
 // CleanField is the one rule for an interview's candidate name and title,
 // however they arrive: invalid UTF-8 is dropped, surrounding white space
 // trimmed and the result cut to MaxField characters. fits reports whether

@@ -59,6 +59,11 @@ func (s *server) login(c echo.Context) error {
 		return userErr(ErrCSRF, "the login form expired; reload the page and try again")
 	}
 	email := strings.TrimSpace(c.FormValue("email"))
+	if len(email) > store.MaxEmail {
+		// No account has such an address; refused before it is counted
+		// or logged, so that a flood cannot fill the log or the throttle.
+		return userErr(ErrBadRequest, "an e-mail address has at most %d characters", store.MaxEmail)
+	}
 	pw := c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
 	host := peerHost(c.Request())

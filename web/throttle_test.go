@@ -166,6 +166,26 @@ func TestLoginBodyRefused(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, "an oversized form")
+
+}
+
+// An e-mail address longer than any account's is refused before it is
+// counted or logged: more tries than the address limit all get 400, and
+// the address is not locked.
+func TestLoginLongEmailRefused(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.LoginAddrMaxFailures = 3 })
+	for range 5 {
+		jar, err := cookiejar.New(nil)
+		require.NoError(t, err)
+		resp := ta.postLogin(t, &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}, strings.Repeat("a", 250)+"@example.com", "wrong password")
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "an e-mail address of 262 characters")
+	}
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	resp := ta.postLogin(t, &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}, "admin@example.com", testPassword)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "the address was not locked")
 }
 
 // A login that never had its password checked (every bcrypt slot busy:
