@@ -136,7 +136,8 @@ func (s *server) login(c echo.Context) error {
 }
 
 // beginLogin reports whether a login of account from addr is refused for
-// too many failures, and for how long. When it is not, the attempt is
+// too many failures (or because a full throttle cannot count it), and for
+// how long. When it is not, the attempt is
 // counted as a failure of both until endLogin: the check and the count are
 // one step, so a burst of concurrent guesses gets no more tries than a
 // sequence.
@@ -147,11 +148,22 @@ func (s *server) beginLogin(account, addr string) (time.Duration, bool) {
 	if w, ok := s.addrFails.blocked(addr); ok {
 		wait, refused = max(wait, w), true
 	}
-	if !refused {
-		s.loginFails.fail(account)
-		s.addrFails.fail(addr)
+	if refused {
+		return wait, true
 	}
-	return wait, refused
+	okAccount, okAddr := s.loginFails.fail(account), s.addrFails.fail(addr)
+	if !okAccount || !okAddr {
+		// A throttle full of keys still in their window cannot count
+		// this attempt: it is refused rather than let through uncounted.
+		if okAccount {
+			s.loginFails.undo(account)
+		}
+		if okAddr {
+			s.addrFails.undo(addr)
+		}
+		return max(s.loginFails.window, s.addrFails.window), true
+	}
+	return 0, false
 }
 
 // abandonLogin takes back an attempt whose password was never judged.

@@ -14,7 +14,9 @@ import (
 // its oldest counted failure leaves the window, whatever the password: a
 // guesser gets max tries per window, not bcrypt's few per second. It is
 // safe for concurrent use; memory is bounded by maxKeys (beyond it expired
-// keys are dropped first, then the newest key is not tracked).
+// keys are dropped first; a new key that still does not fit is not tracked,
+// and fail says so, so that the login is refused rather than let through
+// uncounted).
 type loginThrottle struct {
 	max     int
 	window  time.Duration
@@ -44,10 +46,12 @@ func (t *loginThrottle) blocked(key string) (time.Duration, bool) {
 	return f[0].Add(t.window).Sub(t.now()), true
 }
 
-// fail counts a failed login of key.
-func (t *loginThrottle) fail(key string) {
+// fail counts a failed login of key. It returns false when it could not:
+// every tracked key is still within the window and there is no room for a
+// new one.
+func (t *loginThrottle) fail(key string) bool {
 	if t.max <= 0 {
-		return
+		return true
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -56,13 +60,14 @@ func (t *loginThrottle) fail(key string) {
 	if f == nil && len(t.fails) >= t.maxKeys {
 		t.pruneLocked(now)
 		if len(t.fails) >= t.maxKeys {
-			return
+			return false
 		}
 	}
 	if len(f) == t.max {
 		f = f[1:]
 	}
 	t.fails[key] = append(f, now)
+	return true
 }
 
 // undo uncounts key's newest failure (an attempt counted before its

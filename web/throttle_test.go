@@ -49,24 +49,42 @@ func TestLoginThrottle(t *testing.T) {
 	assert.False(t, blocked, "a successful login clears the account")
 
 	// Memory stays bounded: beyond maxKeys, expired keys go first, then new
-	// keys are not tracked.
+	// keys are not tracked, and fail says so.
 	th.maxKeys = 4
 	for i := range 4 {
-		th.fail(fmt.Sprint("k", i))
+		require.True(t, th.fail(fmt.Sprint("k", i)))
 	}
-	th.fail("k-new")
+	assert.False(t, th.fail("k-new"), "no room for a new key")
+	assert.True(t, th.fail("k0"), "a tracked key still counts")
 	assert.Len(t, th.fails, 4)
 	step(time.Hour)
-	th.fail("k-new")
+	assert.True(t, th.fail("k-new"))
 	assert.Len(t, th.fails, 1, "expired keys were pruned")
 
 	off := newLoginThrottle(0, time.Minute)
 	for range 10 {
-		off.fail("x")
+		assert.True(t, off.fail("x"))
 	}
 	_, blocked = off.blocked("x")
 	assert.False(t, blocked, "a limit of 0 is off")
 	assert.Empty(t, off.fails)
+}
+
+// A login that a full throttle cannot count is refused, and leaves no
+// count behind on the other throttle.
+func TestBeginLoginRefusedWhenThrottleFull(t *testing.T) {
+	s := &server{loginFails: newLoginThrottle(5, 15*time.Minute), addrFails: newLoginThrottle(30, 15*time.Minute)}
+	s.loginFails.maxKeys = 2
+	for _, a := range []string{"account:a", "account:b"} {
+		_, refused := s.beginLogin(a, "addr:1")
+		require.False(t, refused)
+	}
+	wait, refused := s.beginLogin("account:new", "addr:1")
+	assert.True(t, refused, "the account throttle has no room")
+	assert.Equal(t, 15*time.Minute, wait)
+	assert.Len(t, s.addrFails.fails["addr:1"], 2, "the refused attempt was not counted for the address")
+	_, refused = s.beginLogin("account:a", "addr:1")
+	assert.False(t, refused, "tracked accounts still log in")
 }
 
 // Over real HTTP: five wrong passwords lock the account (even the right
