@@ -234,8 +234,16 @@ func (m *liveManager) endWaiting(ctx context.Context, ls store.LiveSession, reas
 	if err := m.store.SetLiveState(ctx, ls.ID, store.LiveEnding, time.Now(), store.LiveWaiting); err != nil {
 		return err
 	}
+	// The session must not stay "ending" with no run behind it (only a
+	// restart would end it): the end is written even when the request has
+	// gone, and should that fail, the session goes back to waiting, so that
+	// ending it can be tried again.
+	wctx := context.WithoutCancel(ctx)
 	end := store.LiveEnd{Reason: reason, Error: whip.ErrNothingRecorded.Error()}
-	if err := m.store.EndLiveSession(ctx, ls.ID, end, time.Now()); err != nil {
+	if err := m.store.EndLiveSession(wctx, ls.ID, end, time.Now()); err != nil {
+		if rerr := m.store.SetLiveState(wctx, ls.ID, store.LiveWaiting, time.Now(), store.LiveEnding); rerr != nil {
+			m.log.Error("live session left ending", "session", ls.ID, "err", rerr)
+		}
 		return err
 	}
 	m.counters.endedNoMedia.Add(1)

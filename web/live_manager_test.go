@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -108,6 +109,72 @@ func TestLiveEndWaitingClosesPage(t *testing.T) {
 			_, _, _, ok, err = m.subscribe(ctx, ls.ID)
 			require.NoError(t, err)
 			assert.False(t, ok, "a page opened later reads the ended session from the store")
+		})
+	}
+}
+
+// endFaults wraps the real store: it cancels the request's context once the
+// session is marked ending, and can fail the write that ends it.
+type endFaults struct {
+	store.Store
+	cancel  context.CancelFunc
+	failEnd bool
+}
+
+func (f *endFaults) SetLiveState(ctx context.Context, id string, to store.LiveState, now time.Time, from ...store.LiveState) error {
+	err := f.Store.SetLiveState(ctx, id, to, now, from...)
+	if to == store.LiveEnding && f.cancel != nil {
+		f.cancel() // the recruiter's request goes away here
+	}
+	return err
+}
+
+func (f *endFaults) EndLiveSession(ctx context.Context, id string, end store.LiveEnd, now time.Time) error {
+	if f.failEnd {
+		return errors.New("disk I/O error")
+	}
+	return f.Store.EndLiveSession(ctx, id, end, now)
+}
+
+// Ending a waiting session is two writes. A request that goes away between
+// them used to leave the session "ending" with nothing behind it until a
+// restart (publishers refused, a second end a no-op); a failed second write
+// did the same. Now the end is written regardless of the request, and a
+// failure puts the session back to waiting.
+func TestLiveEndWaitingNeverStrandsEnding(t *testing.T) {
+	tests := []struct {
+		name      string
+		failEnd   bool
+		wantErr   bool
+		wantState store.LiveState
+	}{
+		{"request gone after the first write", false, false, store.LiveEnded},
+		{"second write fails", true, true, store.LiveWaiting},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, st := newBareLiveManager(t)
+			ls, _, err := m.createSession(context.Background(), 0, "c", "t")
+			require.NoError(t, err)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			m.store = &endFaults{Store: st, cancel: cancel, failEnd: tt.failEnd}
+			err = m.endWaiting(ctx, ls, "ended by the recruiter")
+			if tt.wantErr {
+				require.Error(t, err)
+			} else {
+				require.NoError(t, err)
+			}
+			cur, err := st.LiveSession(context.Background(), ls.ID)
+			require.NoError(t, err)
+			require.Equal(t, tt.wantState, cur.State)
+			if tt.wantState == store.LiveWaiting {
+				m.store = st
+				require.NoError(t, m.endWaiting(context.Background(), ls, "ended by the recruiter"), "ending it again works")
+				cur, err = st.LiveSession(context.Background(), ls.ID)
+				require.NoError(t, err)
+				require.Equal(t, store.LiveEnded, cur.State)
+			}
 		})
 	}
 }
