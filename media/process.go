@@ -58,15 +58,21 @@ func startFFmpegOutputs(ctx context.Context, bin string, args []string, withStdi
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Our own pipes, not cmd.StdoutPipe: Wait closes those, and with
 	// several outputs one reader may wait for the child while another still
-	// drains its pipe.
+	// drains its pipe. Stdin is ours too, and stderr (exec's pipe) comes
+	// last: exec closes its pipes only in Start or Wait, so one made before
+	// a failing step would leak both its descriptors.
 	var outs []io.ReadCloser
-	var writers []*os.File
+	var writers []*os.File // the child's ends, ours to close after Start
+	var stdin *onceCloser
 	closeAll := func() {
 		for _, o := range outs {
 			_ = o.Close()
 		}
 		for _, w := range writers {
 			_ = w.Close()
+		}
+		if stdin != nil {
+			_ = stdin.Close()
 		}
 	}
 	for range 1 + extra {
@@ -79,17 +85,18 @@ func startFFmpegOutputs(ctx context.Context, bin string, args []string, withStdi
 		outs, writers = append(outs, r), append(writers, w)
 	}
 	cmd.Stdout, cmd.ExtraFiles = writers[0], writers[1:]
+	if withStdin {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		cmd.Stdin, writers, stdin = r, append(writers, r), &onceCloser{f: w}
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		closeAll()
 		return nil, err
-	}
-	var stdin io.WriteCloser
-	if withStdin {
-		if stdin, err = cmd.StdinPipe(); err != nil {
-			closeAll()
-			return nil, err
-		}
 	}
 	if err := cmd.Start(); err != nil {
 		closeAll()
@@ -98,12 +105,15 @@ func startFFmpegOutputs(ctx context.Context, bin string, args []string, withStdi
 		}
 		return nil, fmt.Errorf("start ffmpeg: %w", err)
 	}
-	// The child has its copies of the write ends: ours must go, or the
-	// readers would never see EOF.
+	// The child has its copies of its ends: ours must go, or the readers
+	// would never see EOF (and a writer into stdin never see EPIPE).
 	for _, w := range writers {
 		_ = w.Close()
 	}
-	p := &process{cmd: cmd, outs: outs, stdin: stdin, stderrDone: make(chan struct{})}
+	p := &process{cmd: cmd, outs: outs, stderrDone: make(chan struct{})}
+	if stdin != nil {
+		p.stdin = stdin
+	}
 	p.users.Store(1)
 	go p.readStderr(stderr, onLine, onDone)
 	return p, nil
@@ -152,8 +162,26 @@ func (p *process) wait() error {
 	p.closeOnce.Do(func() {
 		<-p.stderrDone
 		p.waitErr = p.cmd.Wait()
+		if p.stdin != nil {
+			_ = p.stdin.Close() // as exec's StdinPipe did after Wait
+		}
 	})
 	return p.waitErr
+}
+
+// onceCloser is the writing end of a child's stdin: closed by its writer,
+// and by the process after the child has exited, whichever comes first.
+type onceCloser struct {
+	f    *os.File
+	once sync.Once
+	err  error
+}
+
+func (c *onceCloser) Write(b []byte) (int, error) { return c.f.Write(b) }
+
+func (c *onceCloser) Close() error {
+	c.once.Do(func() { c.err = c.f.Close() })
+	return c.err
 }
 
 // interrupt kills the child without reaping it; the owner's reads then end.
