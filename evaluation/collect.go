@@ -90,7 +90,9 @@ func (c *Collector) Collect(ctx context.Context, items []Item) ([]Record, []Fail
 			}
 		}()
 	}
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		defer close(jobs)
 		for i := range items {
 			select {
@@ -111,8 +113,8 @@ func (c *Collector) Collect(ctx context.Context, items []Item) ([]Record, []Fail
 			c.Progress(n, len(items), items[d.i], d.o.rec.Cached, d.o.err)
 		}
 	}
-	// results is closed only after every worker has exited, and the feeder
-	// exits on its own once jobs are taken or ctx is done.
+	// results is closed only after every worker and the feeder have
+	// exited: nothing of Collect outlives it.
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
