@@ -233,11 +233,7 @@ func (p *Publication) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 			"track", remote.ID(), "rid", remote.RID(), "ignored_tracks", p.ignored.Load())
 		go func() {
 			defer p.wg.Done()
-			for {
-				if _, _, err := remote.ReadRTP(); err != nil {
-					return
-				}
-			}
+			readToEnd(remote)
 		}()
 		return
 	}
@@ -279,16 +275,25 @@ func (p *Publication) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 			err = p.receiveAudio(remote, st)
 		default:
 			err = fmt.Errorf("unsupported codec %s", mime)
-			for {
-				if _, _, e := remote.ReadRTP(); e != nil {
-					break
-				}
-			}
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			log.Warn("track ended with an error", "err", err)
 		}
+		// A receiver that failed (its recording could not be written, its
+		// decoder not started) leaves the track open: it is still read to
+		// its end, since pion answers a track's RTCP (NACKs, receiver
+		// reports) only while it is read, and its buffers must not fill.
+		readToEnd(remote)
 	}()
+}
+
+// readToEnd reads and drops remote's packets until it ends.
+func readToEnd(remote *webrtc.TrackRemote) {
+	for {
+		if _, _, err := remote.ReadRTP(); err != nil {
+			return
+		}
+	}
 }
 
 // recordingName is the file, in the publication's directory, that a track
