@@ -73,7 +73,7 @@ func liveScoresAndAlerts(t *testing.T, fullBand bool) {
 	require.NoError(t, err)
 	var pub *whip.Publication
 	client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
-		p, answer, err := ep.Publish(offer, t.TempDir())
+		p, answer, err := ep.Publish(context.Background(), offer, t.TempDir())
 		pub = p
 		return answer, err
 	}, ivf, ogg, false)
@@ -181,7 +181,7 @@ func TestLiveCloseWhileStreaming(t *testing.T) {
 	require.NoError(t, err)
 	var pub *whip.Publication
 	client, err := whiptest.Publish(context.Background(), func(offer string) (string, error) {
-		p, answer, err := ep.Publish(offer, t.TempDir())
+		p, answer, err := ep.Publish(context.Background(), offer, t.TempDir())
 		pub = p
 		return answer, err
 	}, ivf, "", true)
@@ -221,7 +221,7 @@ func publish(t *testing.T, wcfg whip.Config, o whiptest.Options) (*whip.Publicat
 	require.NoError(t, err)
 	var pub *whip.Publication
 	client, err := whiptest.PublishWith(context.Background(), func(offer string) (string, error) {
-		p, answer, err := ep.Publish(offer, t.TempDir())
+		p, answer, err := ep.Publish(context.Background(), offer, t.TempDir())
 		pub = p
 		return answer, err
 	}, o)

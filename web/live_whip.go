@@ -110,7 +110,7 @@ func (s *server) whipPublish(c echo.Context) error {
 		lm.release(r)
 		return err
 	}
-	pub, answer, err := lm.ep.Publish(string(offer), r.dir)
+	pub, answer, err := lm.ep.Publish(c.Request().Context(), string(offer), r.dir)
 	if err != nil {
 		lm.release(r)
 		if rmErr := os.RemoveAll(r.dir); rmErr != nil {

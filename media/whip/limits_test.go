@@ -189,7 +189,7 @@ func publishVideoTracks(t *testing.T, ep *whip.Endpoint, dir, ivf string, n int)
 	gathered := webrtc.GatheringCompletePromise(pc)
 	require.NoError(t, pc.SetLocalDescription(offer))
 	<-gathered
-	p, answer, err := ep.Publish(pc.LocalDescription().SDP, dir)
+	p, answer, err := ep.Publish(context.Background(), pc.LocalDescription().SDP, dir)
 	require.NoError(t, err)
 	pub = p
 	require.NoError(t, pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}))

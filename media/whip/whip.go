@@ -19,6 +19,7 @@
 package whip
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -151,11 +152,15 @@ func NewEndpoint(cfg Config) (*Endpoint, error) {
 
 // Publish answers offer and starts receiving into dir (created by the
 // caller), where the tracks are recorded. It waits for ICE gathering to
-// finish, so the answer carries every candidate (no trickle needed). The
-// caller owns the returned Publication and must Close it.
-func (e *Endpoint) Publish(offer, dir string) (*Publication, string, error) {
+// finish, so the answer carries every candidate (no trickle needed), at
+// most 10 s and no longer than ctx (the offer's request) lasts. The caller
+// owns the returned Publication and must Close it.
+func (e *Endpoint) Publish(ctx context.Context, offer, dir string) (*Publication, string, error) {
 	if !strings.Contains(offer, "v=0") || !strings.Contains(offer, "m=") {
 		return nil, "", fmt.Errorf("%w: not an SDP offer", ErrBadOffer)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
 	}
 	pc, err := e.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -180,11 +185,16 @@ func (e *Endpoint) Publish(offer, dir string) (*Publication, string, error) {
 		p.Close()
 		return nil, "", fmt.Errorf("%w: %v", ErrBadOffer, err)
 	}
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
 	select {
 	case <-gathered:
-	case <-time.After(10 * time.Second):
+	case <-timeout.C:
 		p.Close()
 		return nil, "", errors.New("whip: ICE gathering timed out")
+	case <-ctx.Done():
+		p.Close()
+		return nil, "", ctx.Err()
 	}
 	return p, pc.LocalDescription().SDP, nil
 }

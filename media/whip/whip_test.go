@@ -128,9 +128,32 @@ func TestBadOffer(t *testing.T) {
 	ep, err := whip.NewEndpoint(whip.Config{})
 	require.NoError(t, err)
 	for _, offer := range []string{"", "hello", "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"} {
-		_, _, err := ep.Publish(offer, t.TempDir())
+		_, _, err := ep.Publish(context.Background(), offer, t.TempDir())
 		require.ErrorIs(t, err, whip.ErrBadOffer, "%q", offer)
 	}
+}
+
+// An offer whose request has gone is not answered: Publish returns the
+// context's error and leaves nothing running.
+func TestPublishCancelled(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	ep, err := whip.NewEndpoint(whip.Config{})
+	require.NoError(t, err)
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	require.NoError(t, err)
+	defer pc.Close()
+	tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "gone")
+	require.NoError(t, err)
+	_, err = pc.AddTrack(tr)
+	require.NoError(t, err)
+	offer, err := pc.CreateOffer(nil)
+	require.NoError(t, err)
+	require.NoError(t, pc.SetLocalDescription(offer))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	pub, _, err := ep.Publish(ctx, pc.LocalDescription().SDP, t.TempDir())
+	require.ErrorIs(t, err, context.Canceled)
+	require.Nil(t, pub)
 }
 
 // Each video codec a WHIP client may send (browsers offer VP8, VP9 and
@@ -207,7 +230,7 @@ func publish(t *testing.T, cfg whip.Config, o whiptest.Options) (*whiptest.Publi
 	dir := t.TempDir()
 	var pub *whip.Publication
 	client, err := whiptest.PublishWith(context.Background(), func(offer string) (string, error) {
-		p, answer, err := ep.Publish(offer, dir)
+		p, answer, err := ep.Publish(context.Background(), offer, dir)
 		pub = p
 		return answer, err
 	}, o)
@@ -317,7 +340,7 @@ func TestPublicIPsReplaceHostCandidates(t *testing.T) {
 	require.NoError(t, pc.SetLocalDescription(offer))
 	<-gathered
 
-	pub, answer, err := ep.Publish(pc.LocalDescription().SDP, t.TempDir())
+	pub, answer, err := ep.Publish(context.Background(), pc.LocalDescription().SDP, t.TempDir())
 	require.NoError(t, err)
 	defer pub.Close()
 	var v4 int
