@@ -432,3 +432,57 @@ func TestCheckCSRFUploadRoutesReadNothing(t *testing.T) {
 		})
 	}
 }
+
+// An upload whose body stops arriving is cut off after the idle timeout
+// (nothing stored, no temporary file left), while one that arrives slowly
+// but steadily, for longer than that timeout in all, is accepted.
+func TestUploadIdleTimeout(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	ta := startApp(t, func(c *Config) { c.UploadIdleTimeout = idle; c.Analyzer = &fakeAnalyzer{} })
+	clip, err := os.ReadFile(shortClip(t))
+	require.NoError(t, err)
+	body, ct := multipartBody(t, nil, "clip.mp4", clip, false)
+	form, err := io.ReadAll(body)
+	require.NoError(t, err)
+	tests := []struct {
+		name   string
+		chunks int           // the form is sent in this many pieces …
+		pause  time.Duration // … with this pause after each
+		stall  bool          // and then stops, half-way
+		want   int
+	}{
+		{"stalls half-way", 4, 50 * time.Millisecond, true, http.StatusBadRequest},
+		{"slow but steady", 12, idle / 4, false, http.StatusAccepted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			go func() {
+				step := (len(form) + tt.chunks - 1) / tt.chunks
+				for i := 0; i < len(form); i += step {
+					if tt.stall && i >= len(form)/2 {
+						return // the client keeps the connection open, silent
+					}
+					if _, err := pw.Write(form[i:min(i+step, len(form))]); err != nil {
+						return
+					}
+					time.Sleep(tt.pause)
+				}
+				pw.Close()
+			}()
+			start := time.Now()
+			resp := ta.do(t, http.MethodPost, "/api/v1/interviews", ta.adminTok, pr, http.Header{"Content-Type": {ct}})
+			require.Equal(t, tt.want, resp.StatusCode)
+			if tt.stall {
+				assert.Less(t, time.Since(start), 20*idle, "cut off soon after the body stopped")
+				assert.True(t, dirEmpty(t, ta.files.TmpDir()), "no temporary file left")
+			} else {
+				assert.Greater(t, time.Since(start), 2*idle, "the upload took longer than the idle timeout in all")
+			}
+		})
+	}
+	page, err := ta.st.ListInterviews(t.Context(), store.ListFilter{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, page.Total, "only the steady upload was stored")
+}

@@ -32,10 +32,14 @@ type Config struct {
 	DataDir string // the data folder (database, queue, media, evidence)
 	// MaxUploadBytes caps one upload; enforced while the body streams.
 	MaxUploadBytes int64
-	Workers        int           // analyses at once
-	MaxAttempts    int           // analysis attempts before a job fails
-	JobTimeout     time.Duration // longest single analysis
-	SessionTTL     time.Duration // browser login lifetime
+	// UploadIdleTimeout ends an upload whose body stops arriving for this
+	// long (a stalled or trickling client holds a connection and a
+	// temporary file); a slow but steady upload is not limited.
+	UploadIdleTimeout time.Duration
+	Workers           int           // analyses at once
+	MaxAttempts       int           // analysis attempts before a job fails
+	JobTimeout        time.Duration // longest single analysis
+	SessionTTL        time.Duration // browser login lifetime
 	// Failed logins: after LoginMaxFailures for one account, or
 	// LoginAddrMaxFailures from one client address (the TCP peer: behind a
 	// reverse proxy every client shares the proxy's; 0 turns the address
@@ -78,6 +82,7 @@ func DefaultConfig() Config {
 	return Config{
 		Addr:                 "127.0.0.1:8080",
 		MaxUploadBytes:       DefaultMaxUpload,
+		UploadIdleTimeout:    time.Minute,
 		Workers:              1,
 		MaxAttempts:          3,
 		JobTimeout:           4 * time.Hour,
@@ -251,7 +256,7 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, "TLS needs both a certificate and a key")
 	}
-	if c.WebhookTimeout <= 0 || c.ShutdownTimeout <= 0 {
+	if c.WebhookTimeout <= 0 || c.ShutdownTimeout <= 0 || c.UploadIdleTimeout <= 0 {
 		errs = append(errs, "timeouts must be positive")
 	}
 	errs = append(errs, c.Live.validate()...)

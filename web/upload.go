@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -41,7 +42,8 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 		s.metrics.uploads.WithLabelValues("too_large").Inc()
 		return store.Interview{}, tooLarge(size, limit)
 	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit+formOverhead)
+	rc := http.NewResponseController(c.Response())
+	r.Body = http.MaxBytesReader(c.Response(), &idleReader{r: r.Body, rc: rc, idle: s.cfg.UploadIdleTimeout}, limit+formOverhead)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return store.Interview{}, userErr(ErrBadRequest, "send the recording as multipart/form-data in the field \"file\"")
@@ -103,6 +105,9 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 			return store.Interview{}, uploadErr(err, size, limit)
 		}
 	}
+	// The body is read: the server's own read after it (which notices a
+	// client that goes away) must not time out while the upload is stored.
+	_ = rc.SetReadDeadline(time.Time{})
 	if csrfNeeded {
 		return store.Interview{}, ErrCSRF
 	}
@@ -224,6 +229,8 @@ func uploadErr(err error, size, limit int64) error {
 		return tooLarge(size, limit)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return userErr(ErrBadRequest, "the upload was cut off")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return userErr(ErrBadRequest, "the upload stalled: nothing arrived for a while")
 	}
 	return fmt.Errorf("read upload: %w", err)
 }
@@ -240,3 +247,21 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// idleReader reads an upload's body with a read deadline idle ahead of
+// every read: a client that stops sending is cut off after idle, one that
+// sends slowly but steadily is not.
+type idleReader struct {
+	r    io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	if ir.idle > 0 {
+		_ = ir.rc.SetReadDeadline(time.Now().Add(ir.idle))
+	}
+	return ir.r.Read(p)
+}
+
+func (ir *idleReader) Close() error { return ir.r.Close() }

@@ -33,6 +33,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&cfg.DataDir, "data", "", "data folder: database, job queue, uploaded media and evidence (required)")
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.Var(&maxUpload, "max-upload", "upload size cap, e.g. 4GiB, 500MiB or bytes")
+	fs.DurationVar(&cfg.UploadIdleTimeout, "upload-idle-timeout", cfg.UploadIdleTimeout, "end an upload whose body stops arriving for this long")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "analyses run at once")
 	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "analysis attempts before an interview fails")
 	fs.DurationVar(&cfg.JobTimeout, "job-timeout", cfg.JobTimeout, "longest single analysis")
