@@ -475,6 +475,11 @@ func TestCleanField(t *testing.T) {
 		{long, long, true},
 		{" " + long + " ", long, true},
 		{long + "b", long, false},
+		{"Ada\tLovelace", "Ada Lovelace", true},
+		{"Ada\x00\x1b[31m\u0085", "Ada[31m", true},
+		{"Evil \u202Egnp.exe", "Evil gnp.exe", true},
+		{"\u2067Ada\u2069", "Ada", true},
+		{"\u05d3\u05e0\u05d4\u200f (Dana)", "\u05d3\u05e0\u05d4\u200f (Dana)", true},
 	} {
 		got, fits := CleanField(tc.in)
 		assert.Equal(t, tc.want, got, "%q", tc.in)

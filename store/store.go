@@ -129,11 +129,29 @@ const MaxEmail = 254
 // the value was short enough not to be cut: an upload keeps the cut value,
 // an edit refuses it (see Interviews.EditInterview).
 func CleanField(v string) (clean string, fits bool) {
-	v = strings.TrimSpace(strings.ToValidUTF8(v, ""))
+	v = strings.TrimSpace(strings.Map(DisplaySafe, strings.ToValidUTF8(v, "")))
 	if utf8.RuneCountInString(v) > MaxField {
 		return string([]rune(v)[:MaxField]), false
 	}
 	return v, true
+}
+
+// DisplaySafe is a strings.Map function for text that people read in
+// lists: it drops control characters (a line break becomes a space) and the
+// bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069), with which a name can show other characters than it
+// holds ("clip\u202Eexe.mp4" reads "clip4pm.exe"). The plain direction
+// marks that right-to-left names use are kept.
+func DisplaySafe(r rune) rune {
+	switch {
+	case r == '\n' || r == '\t' || r == '\r':
+		return ' '
+	case r < 0x20 || (r >= 0x7f && r < 0xa0):
+		return -1
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return -1
+	}
+	return r
 }
 
 // InterviewEdit is what Interviews.EditInterview changes; a nil field is

@@ -160,6 +160,7 @@ func TestCleanName(t *testing.T) {
 		`C:\Users\me\call.mov`: "call.mov",
 		"":                     "upload",
 		"bad\x00name\n.mp4":    "badname.mp4",
+		"clip\u202E4pm.exe":    "clip4pm.exe",
 	} {
 		assert.Equal(t, want, cleanName(in), in)
 	}

@@ -176,10 +176,10 @@ func readField(part *multipart.Part) (string, error) {
 func cleanName(n string) string {
 	n = filepath.Base(strings.ReplaceAll(n, `\`, "/"))
 	n = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
+		if r < 0x20 {
+			return -1 // a file name's line break is no word break
 		}
-		return r
+		return store.DisplaySafe(r)
 	}, strings.ToValidUTF8(n, ""))
 	if n == "" || n == "." || n == "/" {
 		n = "upload"
