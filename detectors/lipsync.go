@@ -41,6 +41,22 @@ const (
 	lsLagMin  = -0.5
 	lsLagMax  = 0.5
 	lsLagStep = 0.010
+	// A mouth crop that hardly changes from frame to frame is not a
+	// talking mouth: the mouth is covered or out of the picture, or the
+	// face found is not the speaker's (a false detection; a face whose
+	// forehead the picture cuts off can give one). The change is the mean
+	// absolute difference of consecutive normalised crops (frames at most
+	// lsMotionGap apart); its median over the recording is at least 0.19
+	// on every dev video with lip sync measured, and 0.11 on a genuine
+	// talking head whose tracked "face" was her ear and hair. Below
+	// lsMinMouthMotion (with at least lsMinMotionPairs pairs) the absence
+	// of sync is no evidence of a foreign voice, and lip sync is not
+	// measured.
+	lsMinMouthMotion = 0.15
+	lsMinMotionPairs = 20
+	lsMotionGap      = 0.21 // s: 1.5 frames at the lowest rate accepted
+	lsMotionBin      = 0.01
+	lsMotionBins     = 300
 	// lsMinSpeechFace is the speech time with a usable face the whole
 	// recording needs, and lsMinWindowSpeech what one window needs.
 	lsMinSpeechFace   = 4.0
@@ -124,6 +140,10 @@ type LipSync struct {
 	vSmall  int // frames whose face was too small
 	vFirstT float64
 	vLastT  float64
+	// The mouth crop's frame-to-frame change (see lsMinMouthMotion).
+	prevCrop  []float64 // previous usable frame's normalised crop; nil after a gap
+	prevCropT float64
+	motion    lsMotionHist
 
 	// Audio side: used only by ObserveAudio.
 	vad      *VAD
@@ -230,6 +250,7 @@ func (d *LipSync) Observe(f *VideoFrame) error {
 				copy(fr.crop[:], b)
 				ok = true
 				d.vFaces++
+				d.noteMotion(&fr)
 			}
 		}
 	}
@@ -250,6 +271,44 @@ func (d *LipSync) Observe(f *VideoFrame) error {
 	}
 	d.processReady(false)
 	return nil
+}
+
+// noteMotion adds the change of fr's mouth crop from the previous usable
+// frame's (when it is at most lsMotionGap older) to the motion histogram.
+// Called under vmu.
+func (d *LipSync) noteMotion(fr *lsFrame) {
+	cur := lsNormCrop(&fr.crop)
+	if d.prevCrop != nil && fr.t-d.prevCropT <= lsMotionGap {
+		var sum float64
+		for i, v := range cur {
+			sum += math.Abs(v - d.prevCrop[i])
+		}
+		d.motion.add(sum / float64(len(cur)))
+	}
+	d.prevCrop, d.prevCropT = cur, fr.t
+}
+
+// lsMotionHist counts the mouth crop's frame-to-frame changes in bins of
+// lsMotionBin, for their median without keeping every value.
+type lsMotionHist struct {
+	bins [lsMotionBins]int
+	n    int
+}
+
+func (h *lsMotionHist) add(v float64) {
+	h.bins[min(max(int(v/lsMotionBin), 0), lsMotionBins-1)]++
+	h.n++
+}
+
+// median returns the middle change (the centre of its bin), 0 when empty.
+func (h *lsMotionHist) median() float64 {
+	c := 0
+	for i, b := range h.bins {
+		if c += b; 2*c >= h.n && h.n > 0 {
+			return (float64(i) + 0.5) * lsMotionBin
+		}
+	}
+	return 0
 }
 
 // ObserveAudio implements AVDetector: it adds 10-ms RMS values and VAD
@@ -772,6 +831,7 @@ func (d *LipSync) Finish() Result {
 	d.vmu.Lock()
 	frames, faces, small := d.vFrames, d.vFaces, d.vSmall
 	span := d.vLastT - d.vFirstT
+	motion := d.motion
 	d.vmu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -780,11 +840,11 @@ func (d *LipSync) Finish() Result {
 	}
 	d.finished = true
 	d.processReady(true)
-	d.result = d.summarise(frames, faces, small, span)
+	d.result = d.summarise(frames, faces, small, span, motion)
 	return d.result
 }
 
-func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
+func (d *LipSync) summarise(frames, faces, small int, span float64, motion lsMotionHist) Result {
 	t := &d.tr
 	nm := func(reason string) Result { return NotMeasured(LipSyncSignal, AV, reason) }
 	switch {
@@ -804,6 +864,8 @@ func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
 			why = fmt.Sprintf("; the face is mostly smaller than %d px", lsMinFace)
 		}
 		return nm(fmt.Sprintf("too little speech with a visible mouth (%.1f s; lip sync needs %.0f s%s)", t.speechFS, lsMinSpeechFace, why))
+	case motion.n >= lsMinMotionPairs && motion.median() < lsMinMouthMotion:
+		return nm(fmt.Sprintf("the mouth region hardly changed from frame to frame (median change %.2f; talking faces change by %.2f or more): the mouth may be covered or out of the picture, or the face found is not the speaker's", motion.median(), lsMinMouthMotion))
 	}
 	curve := make([]float64, len(d.acc.curve))
 	for i, v := range d.acc.curve {
@@ -819,6 +881,7 @@ func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
 	sum := lsFinding(lsEvaluate(curve, surr), t.speechFS)
 	sum.Start, sum.End = d.windows[0].Start, d.windows[len(d.windows)-1].End
 	sum.Values = append(sum.Values,
+		Measurement{Name: "mouth_motion", Value: round3(motion.median())},
 		Measurement{Name: "windows_measured", Value: float64(t.measured)},
 		Measurement{Name: "dropped_seconds", Value: round3(t.dropped), Unit: "s"})
 	return Result{Signal: LipSyncSignal, Modality: AV, Summary: &sum, Windows: d.windows}

@@ -60,6 +60,9 @@ type lsSynth struct {
 	silent    bool    // audio is digital silence
 	noVideo   bool
 	noAudio   bool
+	// stillMouth keeps the mouth half open and still while the voice
+	// speaks (a covered mouth, or a "face" that is not the speaker's).
+	stillMouth bool
 }
 
 // feedLS runs the synthetic recording through d the way the pipeline does:
@@ -110,7 +113,11 @@ func feedLSVideo(d *LipSync, s lsSynth, mouth lsSyllables) error {
 	n := int(s.dur * s.fps)
 	for i := 0; i < n; i++ {
 		tm := s.start + float64(i)/s.fps
-		ay := 1 + float64(m.Dy())*0.4*mouth.open(tm)
+		open := mouth.open(tm)
+		if s.stillMouth {
+			open = 0.5
+		}
+		ay := 1 + float64(m.Dy())*0.4*open
 		for y := 0; y < h; y++ {
 			for x := 0; x < w; x++ {
 				v := int(base[y*w+x]) + rng.IntN(7) - 3
@@ -240,6 +247,7 @@ func TestLipSyncNotMeasurable(t *testing.T) {
 		{"audio only", lsSynth{dur: 12, faceSize: 120, noVideo: true}, "no video"},
 		{"video only", lsSynth{dur: 12, faceSize: 120, noAudio: true}, "no audio"},
 		{"2 fps", lsSynth{dur: 12, fps: 2, faceSize: 120}, "frames per second"},
+		{"mouth still while the voice speaks", lsSynth{dur: 30, faceSize: 120, stillMouth: true}, "hardly changed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runLSSynth(t, tc.s)
@@ -464,4 +472,28 @@ func TestLipSyncSameResultWhateverTheInterleaving(t *testing.T) {
 	require.NotNil(t, b.Summary)
 	assert.Equal(t, a.Summary.Score, b.Summary.Score)
 	assert.Equal(t, a.Summary.Values, b.Summary.Values)
+}
+
+func TestLipSyncMotionMedian(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []float64
+		want float64
+	}{
+		{"empty", nil, 0},
+		{"one", []float64{0.234}, 0.235},
+		{"odd", []float64{0.05, 0.30, 0.11}, 0.115},
+		{"even takes the lower middle", []float64{0.05, 0.11, 0.30, 0.40}, 0.115},
+		{"beyond the range", []float64{9, 9, 9}, (lsMotionBins - 0.5) * lsMotionBin},
+		{"negative clamps", []float64{-1}, 0.005},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h lsMotionHist
+			for _, v := range tc.in {
+				h.add(v)
+			}
+			assert.InDelta(t, tc.want, h.median(), 1e-9)
+			assert.Equal(t, len(tc.in), h.n)
+		})
+	}
 }
