@@ -311,6 +311,25 @@ func summary(rep *report.Report, out models.Output) string {
 	if rep.Authenticity == nil {
 		return "Could not judge this recording: " + out.VerdictReason + "."
 	}
+	return verdictSummary(rep, out) + unscreenedNote(rep)
+}
+
+// unscreenedNote says, after a verdict, which stream of the recording was
+// there but could not be screened (too little face or speech), so that a
+// verdict from the voice alone is not read as one about the face too.
+func unscreenedNote(rep *report.Report) string {
+	cov := rep.Coverage
+	switch {
+	case rep.Analysis.Video != nil && cov.FaceSeconds < models.MinCoverageSeconds:
+		return fmt.Sprintf(" The face was not screened (a face was found for %.1f s of %.1f s of video): this rests on the voice alone.", cov.FaceSeconds, cov.DurationSeconds)
+	case rep.Analysis.Audio != nil && cov.SpeechSeconds < models.MinCoverageSeconds:
+		return fmt.Sprintf(" The voice was not screened (speech was heard for %.1f s): this rests on the face alone.", cov.SpeechSeconds)
+	}
+	return ""
+}
+
+// verdictSummary states the verdict and its strongest evidence.
+func verdictSummary(rep *report.Report, out models.Output) string {
 	s := fmt.Sprintf("Authenticity %d/100 (%s).", *rep.Authenticity, rep.Verdict)
 	if out.VerdictReason != "" {
 		s += " " + strings.ToUpper(out.VerdictReason[:1]) + out.VerdictReason[1:] + "."
