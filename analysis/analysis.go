@@ -24,7 +24,7 @@ import (
 
 // ErrNothingDecoded means neither a frame nor an audio sample could be
 // decoded. It wraps media.ErrUnusableInput.
-var ErrNothingDecoded = fmt.Errorf("%w: no video frame and no audio sample could be decoded", media.ErrUnusableInput)
+var ErrNothingDecoded = media.NewInputError("no video frame and no audio sample could be decoded")
 
 // Config is everything an analysis needs; pass it down, no globals.
 type Config struct {

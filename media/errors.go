@@ -41,3 +41,8 @@ func (e *inputError) Error() string { return e.msg }
 func (e *inputError) Unwrap() error { return ErrUnusableInput }
 
 func unusable(msg string) error { return &inputError{msg: msg} }
+
+// NewInputError returns an error with text msg that wraps ErrUnusableInput
+// without repeating its words, for callers outside this package that find
+// an input unusable.
+func NewInputError(msg string) error { return unusable(msg) }

@@ -118,10 +118,15 @@ func TestUnusableInput(t *testing.T) {
 	truncated := filepath.Join(dir, "truncated.mp4")
 	require.NoError(t, os.WriteFile(truncated, b[:len(b)/2], 0o644))
 
+	// One frame: the 10-fps sampling keeps none of it.
+	oneFrame := filepath.Join(dir, "one-frame.mp4")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1", "-frames:v", "1", "-c:v", "libx264", "-preset", "ultrafast", oneFrame)
+
 	for _, tc := range []struct {
 		name, path, want string
 	}{
 		{"missing", filepath.Join(dir, "nope.mp4"), "file not found"},
+		{"nothing decoded", oneFrame, "no video frame and no audio sample could be decoded"},
 		{"directory", dir, "directory"},
 		{"zero bytes", empty, "empty"},
 		{"text file", text, "not a media file"},
@@ -132,6 +137,7 @@ func TestUnusableInput(t *testing.T) {
 			res := cli(t, "analyze", tc.path)
 			require.Equal(t, exitUnusable, res.code, "stderr: %s stdout: %s", res.stderr, res.stdout)
 			require.Contains(t, res.stderr, tc.want)
+			require.Equal(t, 1, strings.Count(res.stderr, "unusable input"), "said once: %s", res.stderr)
 			require.Empty(t, res.stdout)
 		})
 	}
