@@ -38,6 +38,13 @@ func (r *run) build(elapsed time.Duration) *report.Report {
 	faceCov, speechCov := r.seg.Coverage()
 	out := Score(r.cfg.Scorer, results, faceCov, speechCov)
 	dur := info.Duration.Seconds()
+	if dur <= 0 {
+		// No duration in the container (a raw stream): what was decoded.
+		if r.frames > 0 {
+			dur = r.lastPTS + 1/r.cfg.Video.FPS
+		}
+		dur = math.Max(dur, r.audioSecond)
+	}
 	rep := &report.Report{
 		Schema:        report.Schema,
 		Authenticity:  out.Authenticity,
