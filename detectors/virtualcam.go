@@ -199,7 +199,7 @@ func (d *VirtualCam) explain(s vcStats, score float64) string {
 	case score >= 0.5 && s.longest >= 2:
 		e = fmt.Sprintf("The picture froze: %.0f%% of consecutive frames were identical, up to %.1f s at a time, as with a virtual camera, a looped picture or a network freeze.", pct, s.longest)
 	case score >= 0.5:
-		e = fmt.Sprintf("%.0f%% of consecutive frames were identical: the picture refreshes more slowly than the video claims, as when a program (virtual camera) feeds the call.", pct)
+		e = fmt.Sprintf("%.0f%% of consecutive frames were identical: the picture refreshes more slowly than the video claims, as when a program (virtual camera) feeds the call, or as in a recording whose frame rate varies (phones and browsers drop frames under load), where the gaps are filled with repeats.", pct)
 	default:
 		e = fmt.Sprintf("Only %.0f%% of consecutive frames were identical, as expected from a live camera.", pct)
 	}
