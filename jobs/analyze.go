@@ -57,6 +57,16 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	if err != nil {
 		return river.JobCancel(err)
 	}
+	if job.Attempt > job.MaxAttempts {
+		// Every attempt ended with the server itself (out of memory, a
+		// crash in a native library) and start-up recovery put the job
+		// back each time: a recording that kills the server must not do so
+		// for ever.
+		log.Error("analysis stopped the server on every attempt; giving up", "max_attempts", job.MaxAttempts)
+		q.metrics.analyses.WithLabelValues("failed").Inc()
+		msg := fmt.Sprintf("analysis failed after %d attempts: the server stopped during each of them", job.MaxAttempts)
+		return errors.Join(river.JobCancel(errors.New(msg)), q.failFinal(ctx, id, msg), os.RemoveAll(evDir))
+	}
 	if err := os.RemoveAll(evDir); err != nil { // a failed attempt's leftovers
 		return err
 	}

@@ -323,6 +323,37 @@ func TestOrphanedRunningJobResumes(t *testing.T) {
 	assert.Equal(t, 2, iv.Attempts)
 }
 
+// A recording that stops the server on every attempt (out of memory, a
+// crash in a native library): start-up recovery puts its job back each
+// time, but once the attempts are spent the interview fails instead of
+// crashing the server for ever.
+func TestOrphanedJobPastItsAttemptsFails(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	rec := &recorder{}
+	_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
+	require.NoError(t, err)
+	q1 := e.queue(t, Config{Analyzer: &fakeAnalyzer{}, MaxAttempts: 2})
+	require.NoError(t, q1.EnqueueAnalysis(ctx, id))
+	require.NoError(t, q1.Close())
+	db, err := store.OpenSQLiteDB(e.files.QueuePath())
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE river_job SET state = 'running', attempt = 2, attempted_at = datetime('now', 'subsec')`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	require.NoError(t, e.st.StartAttempt(ctx, id, 2, time.Now()))
+
+	fa := &fakeAnalyzer{}
+	q2 := e.queue(t, Config{Analyzer: fa, MaxAttempts: 2, Deliverer: rec})
+	require.NoError(t, q2.Start(ctx))
+	iv := e.waitStatus(t, id, store.StatusFailed, 30*time.Second)
+	assert.Contains(t, iv.Error, "the server stopped during each of them")
+	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, []string{EventInterviewFailed}, rec.events())
+	assert.Zero(t, fa.calls.Load(), "not analysed a third time")
+}
+
 func TestStartQueuesInterviewsWithoutJob(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
