@@ -550,6 +550,46 @@ func TestWebhooks(t *testing.T) {
 	assert.Equal(t, "s", got.Secret)
 	require.NoError(t, s.DeleteWebhook(ctx, w.ID))
 	require.ErrorIs(t, s.DeleteWebhook(ctx, w.ID), ErrNotFound)
+
+	// A deleted webhook's id is never given to a new one: deliveries still
+	// queued for it look it up by id.
+	next, err := s.CreateWebhook(ctx, Webhook{URL: "https://hooks.example.com/y", Secret: "t"})
+	require.NoError(t, err)
+	assert.Greater(t, next.ID, w.ID)
+	_, err = s.Webhook(ctx, w.ID)
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+// The migration that makes webhook ids never reused keeps the webhooks
+// stored before it, with their ids.
+func TestWebhookIDMigrationKeepsHooks(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	s, err := OpenSQLite(ctx, path, nil)
+	require.NoError(t, err)
+	defer s.Close()
+	// Back to the schema before migration 004, with two webhooks in it.
+	for _, q := range []string{
+		`DROP TABLE webhooks`,
+		`CREATE TABLE webhooks (id INTEGER PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL,
+			created_by INTEGER REFERENCES users (id) ON DELETE SET NULL, created_at INTEGER NOT NULL)`,
+		`INSERT INTO webhooks (id, url, secret, created_at) VALUES (3, 'https://a.example.com/', 'sa', 1), (7, 'https://b.example.com/', 'sb', 2)`,
+		`DELETE FROM schema_migrations WHERE version = '004_webhook_ids_never_reused'`,
+	} {
+		_, err := s.db.ExecContext(ctx, q)
+		require.NoError(t, err, q)
+	}
+	require.NoError(t, s.migrate(ctx, ""))
+	all, err := s.Webhooks(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+	got, err := s.Webhook(ctx, 7)
+	require.NoError(t, err)
+	assert.Equal(t, "sb", got.Secret)
+	require.NoError(t, s.DeleteWebhook(ctx, 7))
+	next, err := s.CreateWebhook(ctx, Webhook{URL: "https://c.example.com/", Secret: "sc"})
+	require.NoError(t, err)
+	assert.Greater(t, next.ID, int64(7), "not 7 again")
 }
 
 func TestFilesLayout(t *testing.T) {
