@@ -158,12 +158,13 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 }
 
 // trackProgress writes the latest progress every ProgressEvery until done
-// is closed. A write that finds the interview gone (deleted, or no longer
-// processing) cancels the analysis.
+// is closed, also when it has not moved (writing the evidence, or a stream
+// of unknown length): the write is how a deletion is noticed. A write that
+// finds the interview gone (deleted, or no longer processing) cancels the
+// analysis.
 func (w *analyzeWorker) trackProgress(ctx context.Context, id string, p *atomic.Uint64, done <-chan struct{}, cancel context.CancelCauseFunc) {
 	t := time.NewTicker(w.q.cfg.ProgressEvery)
 	defer t.Stop()
-	last := -1.0
 	for {
 		select {
 		case <-done:
@@ -172,19 +173,13 @@ func (w *analyzeWorker) trackProgress(ctx context.Context, id string, p *atomic.
 			return
 		case <-t.C:
 		}
-		v := math.Float64frombits(p.Load())
-		if v == last {
-			continue
-		}
-		err := w.q.cfg.Store.SetProgress(ctx, id, v)
+		err := w.q.cfg.Store.SetProgress(ctx, id, math.Float64frombits(p.Load()))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			cancel(errDeleted)
 			return
 		case err != nil:
 			w.q.log.Warn("progress not saved", "interview", id, "err", err)
-		default:
-			last = v
 		}
 	}
 }

@@ -412,26 +412,50 @@ func TestDataFolderLocked(t *testing.T) {
 	require.ErrorIs(t, err, ErrLocked)
 }
 
+// An interview deleted while it is analysed cancels its analysis and
+// leaves no evidence folder, also when its progress has stopped moving
+// (writing the evidence, or a raw stream whose length is unknown): the
+// deletion used to go unnoticed until the analysis ended, and the evidence
+// it wrote then stayed.
 func TestDeleteDuringAnalysisCancelsIt(t *testing.T) {
-	ctx := context.Background()
-	e := newEnv(t)
-	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
-	blocker := &fakeAnalyzer{block: true, began: make(chan struct{})}
-	q := e.queue(t, Config{Analyzer: blocker})
-	require.NoError(t, q.Start(ctx))
-	<-blocker.began
-	iv, err := e.st.Interview(ctx, id)
-	require.NoError(t, err)
-	require.NoError(t, e.st.DeleteInterview(ctx, id))
-	require.NoError(t, e.files.RemoveInterview(iv))
-	evDir, err := e.files.EvidenceDir(id)
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		var state string
-		err := q.db.QueryRowContext(ctx, `SELECT state FROM river_job`).Scan(&state)
-		return err == nil && state == "cancelled"
-	}, 10*time.Second, 20*time.Millisecond, "the job is cancelled, not retried")
-	assert.NoDirExists(t, evDir)
+	for _, tt := range []struct {
+		name string
+		// stalled: delete only once the progress was stored and stopped
+		// moving.
+		stalled bool
+	}{
+		{"while progress moves", false},
+		{"after progress stopped moving", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t)
+			id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+			blocker := &fakeAnalyzer{block: true, began: make(chan struct{})}
+			q := e.queue(t, Config{Analyzer: blocker, ProgressEvery: 20 * time.Millisecond})
+			require.NoError(t, q.Start(ctx))
+			<-blocker.began
+			if tt.stalled {
+				require.Eventually(t, func() bool {
+					iv, err := e.st.Interview(ctx, id)
+					return err == nil && iv.Progress > 0.2
+				}, 5*time.Second, 10*time.Millisecond)
+				time.Sleep(100 * time.Millisecond) // several ticks with nothing new
+			}
+			iv, err := e.st.Interview(ctx, id)
+			require.NoError(t, err)
+			require.NoError(t, e.st.DeleteInterview(ctx, id))
+			require.NoError(t, e.files.RemoveInterview(iv))
+			evDir, err := e.files.EvidenceDir(id)
+			require.NoError(t, err)
+			require.Eventually(t, func() bool {
+				var state string
+				err := q.db.QueryRowContext(ctx, `SELECT state FROM river_job`).Scan(&state)
+				return err == nil && state == "cancelled"
+			}, 10*time.Second, 20*time.Millisecond, "the job is cancelled, not retried")
+			assert.NoDirExists(t, evDir)
+		})
+	}
 }
 
 func TestWebhookDeliveryRetries(t *testing.T) {
