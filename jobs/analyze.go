@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"strings"
@@ -35,10 +36,11 @@ func (w *analyzeWorker) NextRetry(job *river.Job[AnalyzeArgs]) time.Time {
 // Work analyses one interview: it marks it processing, runs the analyzer
 // while a ticker goroutine (owned here, waited for before returning) writes
 // the progress, stores the report, and publishes an event to the webhooks.
-func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) error {
+func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) (err error) {
 	q := w.q
 	id := job.Args.InterviewID
 	log := q.log.With("interview", id, "job", job.ID, "attempt", job.Attempt)
+	defer func() { w.failLastAttempt(ctx, job, err, log) }()
 	iv, err := q.cfg.Store.Interview(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(err) // deleted before its turn
@@ -154,6 +156,32 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 		log.Warn("analysis attempt failed; retrying", "err", err)
 		q.metrics.analyses.WithLabelValues("retry").Inc()
 		return errors.Join(err, q.cfg.Store.Requeue(bg, id, fmt.Sprintf("attempt %d failed: %s", job.Attempt, public(err))))
+	}
+}
+
+// failLastAttempt marks the interview failed when the last attempt ended
+// in an error that Work's own paths did not turn into a verdict (the store
+// could not save the report, the evidence folder could not be made): River
+// discards the job then, and the interview would show "processing" until a
+// restart analysed it again. A cancelled job, or one interrupted by a
+// shutdown (it goes back to the queue unspent), is left alone, and so is
+// an interview that is no longer queued or processing.
+func (w *analyzeWorker) failLastAttempt(ctx context.Context, job *river.Job[AnalyzeArgs], err error, log *slog.Logger) {
+	var cancelled *rivertype.JobCancelError
+	if err == nil || job.Attempt < job.MaxAttempts || errors.As(err, &cancelled) ||
+		(ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+		return
+	}
+	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	iv, ierr := w.q.cfg.Store.Interview(bg, job.Args.InterviewID)
+	if ierr != nil || (iv.Status != store.StatusQueued && iv.Status != store.StatusProcessing) {
+		return
+	}
+	log.Error("analysis failed on its last attempt", "err", err)
+	msg := fmt.Sprintf("analysis failed after %d attempts: the server could not store its work (its log says why)", job.Attempt)
+	if ferr := w.q.failFinal(bg, job.Args.InterviewID, msg); ferr != nil {
+		log.Error("could not mark interview failed", "err", ferr)
 	}
 }
 

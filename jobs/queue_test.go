@@ -57,7 +57,10 @@ func (e *env) addInterview(t *testing.T, src string) string {
 
 func (e *env) queue(t *testing.T, cfg Config) *Queue {
 	t.Helper()
-	cfg.Files, cfg.Store = e.files, e.st
+	cfg.Files = e.files
+	if cfg.Store == nil {
+		cfg.Store = e.st
+	}
 	if cfg.RetryBackoff == nil {
 		cfg.RetryBackoff = func(int) time.Duration { return 50 * time.Millisecond }
 	}
@@ -352,6 +355,36 @@ func TestOrphanedJobPastItsAttemptsFails(t *testing.T) {
 	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
 	assert.Equal(t, []string{EventInterviewFailed}, rec.events())
 	assert.Zero(t, fa.calls.Load(), "not analysed a third time")
+}
+
+// finishFails is the real store whose Finish fails (a full disk, a
+// database locked for longer than its timeout).
+type finishFails struct{ *store.SQLite }
+
+func (f finishFails) Finish(context.Context, string, store.Outcome, time.Time) error {
+	return errors.New("database or disk is full")
+}
+
+// When the last attempt cannot store its report, the interview fails (and
+// the webhooks hear of it) instead of showing "processing" until a restart
+// analyses it again.
+func TestLastAttemptThatCannotStoreFails(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	rec := &recorder{}
+	_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
+	require.NoError(t, err)
+	fa := &fakeAnalyzer{}
+	q := e.queue(t, Config{Analyzer: fa, MaxAttempts: 2, Deliverer: rec, Store: finishFails{e.st}})
+	require.NoError(t, q.Start(ctx))
+	iv := e.waitStatus(t, id, store.StatusFailed, 30*time.Second)
+	assert.Equal(t, 2, iv.Attempts)
+	assert.Contains(t, iv.Error, "could not store")
+	assert.NotContains(t, iv.Error, e.files.Root, "no server path in the stored error")
+	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, []string{EventInterviewFailed}, rec.events())
+	assert.EqualValues(t, 2, fa.calls.Load())
 }
 
 func TestStartQueuesInterviewsWithoutJob(t *testing.T) {
