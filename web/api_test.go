@@ -486,3 +486,25 @@ func TestUploadIdleTimeout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, page.Total, "only the steady upload was stored")
 }
+
+// A delete whose files cannot all be removed still deletes the interview
+// (204, then 404): the row is gone first, and a 500 would only have made
+// the user retry into a 404.
+func TestDeleteWithStuckFiles(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.Analyzer = &fakeAnalyzer{} })
+	resp := ta.upload(t, ta.recTok, shortClip(t))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	created := decode[interviewJSON](t, resp)
+	ta.waitStatus(t, created.ID, store.StatusDone, time.Minute)
+	iv, err := ta.st.Interview(t.Context(), created.ID)
+	require.NoError(t, err)
+	media, err := ta.files.Abs(iv.MediaFile)
+	require.NoError(t, err)
+	// A media "file" that os.Remove refuses, even as root.
+	require.NoError(t, os.Remove(media))
+	require.NoError(t, os.MkdirAll(filepath.Join(media, "busy"), 0o750))
+	resp = ta.do(t, http.MethodDelete, "/api/v1/interviews/"+created.ID, ta.recTok, nil, nil)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	resp = ta.do(t, http.MethodDelete, "/api/v1/interviews/"+created.ID, ta.recTok, nil, nil)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
