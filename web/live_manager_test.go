@@ -178,3 +178,17 @@ func TestLiveEndWaitingNeverStrandsEnding(t *testing.T) {
 		})
 	}
 }
+
+// A live session's error, shown on its page and sent to webhooks, names no
+// server path.
+func TestLivePublicErrorHidesPaths(t *testing.T) {
+	m := &liveManager{dir: "/srv/bonafide/live"}
+	sess := "/srv/bonafide/live/abc"
+	for _, tc := range []struct{ in, want string }{
+		{"rename /srv/bonafide/live/abc/recording.mkv /srv/bonafide/media/x.mkv: no space left on device",
+			"rename the session's folder/recording.mkv the data folder/media/x.mkv: no space left on device"},
+		{"ffmpeg failed", "ffmpeg failed"},
+	} {
+		assert.Equal(t, tc.want, m.publicError(errors.New(tc.in), sess))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -266,7 +267,8 @@ func (r *liveRun) finish(reason string) {
 	case errors.Is(err, whip.ErrNothingRecorded):
 		end.Error = whip.ErrNothingRecorded.Error()
 	case err != nil:
-		end.Error = "the recording could not be assembled: " + err.Error()
+		log.Warn("live recording not assembled", "err", err)
+		end.Error = "the recording could not be assembled: " + r.m.publicError(err, r.dir)
 		keep = true
 	default:
 		iv, err := r.m.submit(rctx, Submission{
@@ -274,7 +276,8 @@ func (r *liveRun) finish(reason string) {
 			Candidate: r.ls.Candidate, Title: r.ls.Title, Source: "live", OwnerID: r.ls.OwnerID,
 		})
 		if err != nil {
-			end.Error = "the recording could not be queued for analysis: " + err.Error()
+			log.Warn("live recording not queued", "err", err)
+			end.Error = "the recording could not be queued for analysis: " + r.m.publicError(err, r.dir)
 			keep = true
 		} else {
 			end.InterviewID = iv.ID
@@ -328,4 +331,11 @@ func mustJSON(v any) json.RawMessage {
 		return json.RawMessage(`null`)
 	}
 	return b
+}
+
+// publicError is err's text for the session's page and webhooks: without
+// the server's paths (the session's folder, then the data folder), which
+// the server log keeps.
+func (m *liveManager) publicError(err error, sessionDir string) string {
+	return strings.NewReplacer(sessionDir, "the session's folder", filepath.Dir(m.dir), "the data folder").Replace(err.Error())
 }
