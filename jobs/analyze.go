@@ -49,7 +49,17 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) (
 		return err
 	}
 	if iv.Status == store.StatusDone || iv.Status == store.StatusFailed {
-		return nil // finished by an earlier job
+		// Finished by an earlier attempt of this job that did not complete
+		// (the server stopped after the outcome was stored): its event may
+		// not have been queued, so it is queued again, with the same ID.
+		if job.Attempt > 1 {
+			typ := EventInterviewCompleted
+			if iv.Status == store.StatusFailed {
+				typ = EventInterviewFailed
+			}
+			return q.publishInterview(ctx, typ, id)
+		}
+		return nil
 	}
 	mediaPath, err := q.cfg.Files.Abs(iv.MediaFile)
 	if err != nil {

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -70,6 +71,16 @@ func (q *Queue) publishInterview(ctx context.Context, typ, id string) error {
 	if err != nil {
 		return err
 	}
+	// The ID is the outcome's own, not a fresh one: an event published
+	// again (after a crash between storing the outcome and queuing the
+	// deliveries) carries the same Bonafide-Delivery, so receivers that
+	// de-duplicate on it see it once.
+	var finished int64
+	if iv.FinishedAt != nil {
+		finished = iv.FinishedAt.UnixNano()
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%d", iv.ID, typ, finished)))
+	ev.ID = "evt_" + hex.EncodeToString(sum[:12])
 	return q.Publish(ctx, ev)
 }
 

@@ -357,6 +357,44 @@ func TestOrphanedJobPastItsAttemptsFails(t *testing.T) {
 	assert.Zero(t, fa.calls.Load(), "not analysed a third time")
 }
 
+// The server stopped after an analysis stored its outcome but before its
+// job completed (so perhaps before the event was queued): the job runs
+// again, finds the interview done and queues the event again, with the
+// same ID, so that a receiver de-duplicating on Bonafide-Delivery sees one
+// event. Before, the retry queued nothing and the event could be lost.
+func TestFinishedBeforeACrashPublishesAgain(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
+	require.NoError(t, err)
+	rec := &recorder{}
+	q1 := e.queue(t, Config{Analyzer: &fakeAnalyzer{}, Deliverer: rec})
+	require.NoError(t, q1.Start(ctx))
+	e.waitStatus(t, id, store.StatusDone, 30*time.Second)
+	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	require.NoError(t, q1.Close())
+	// As if the server had stopped while the analysis job still ran.
+	db, err := store.OpenSQLiteDB(e.files.QueuePath())
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE river_job SET state = 'running', finalized_at = NULL WHERE kind = ?`, (AnalyzeArgs{}).Kind())
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	fa := &fakeAnalyzer{}
+	q2 := e.queue(t, Config{Analyzer: fa, Deliverer: rec})
+	require.NoError(t, q2.Start(ctx))
+	require.Eventually(t, func() bool { return len(rec.events()) == 2 }, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, []string{EventInterviewCompleted, EventInterviewCompleted}, rec.events())
+	var first, again Event
+	rec.mu.Lock()
+	require.NoError(t, json.Unmarshal(rec.bodies[0], &first))
+	require.NoError(t, json.Unmarshal(rec.bodies[1], &again))
+	rec.mu.Unlock()
+	assert.Equal(t, first.ID, again.ID, "the same event, for de-duplication")
+	assert.Zero(t, fa.calls.Load(), "not analysed again")
+}
+
 // finishFails is the real store whose Finish fails (a full disk, a
 // database locked for longer than its timeout).
 type finishFails struct{ *store.SQLite }
