@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -74,15 +75,35 @@ func (t Tools) OpenAudio(ctx context.Context, info *Info, opts AudioOptions) (*A
 // at 60 Hz, where a two-pole filter at 20 Hz takes away 0.05 dB.
 const DCHighPass = 20.0
 
-// filterArgs returns the ffmpeg audio filter arguments for o.
-func (o AudioOptions) filterArgs() []string {
-	if o.HighPass <= 0 {
+// maxMixChannels is the most channels ffmpeg has a mixdown matrix for
+// (7.1); a source with more (a multitrack recorder) has no layout to mix
+// from, and ffmpeg refused it, failing the whole decode, video included.
+const maxMixChannels = 8
+
+// filterArgs returns the ffmpeg audio filter arguments for o, for a source
+// of the given number of channels (0: not known).
+func (o AudioOptions) filterArgs(channels int) []string {
+	var filters []string
+	if channels > maxMixChannels {
+		// The mean of all channels, as for identical ones the downmix of
+		// a known layout gives.
+		g := strconv.FormatFloat(1/float64(channels), 'g', 6, 64)
+		terms := make([]string, channels)
+		for i := range terms {
+			terms[i] = g + "*c" + strconv.Itoa(i)
+		}
+		filters = append(filters, "pan=mono|c0="+strings.Join(terms, "+"))
+	}
+	if o.HighPass > 0 {
+		// precision=f32: on integer samples (WAV, FLAC) the filter would
+		// otherwise run in the source's integer format and clip an
+		// overshoot, logging a warning per audio frame of a loud recording.
+		filters = append(filters, "highpass=f="+strconv.FormatFloat(o.HighPass, 'f', -1, 64)+":poles=2:precision=f32")
+	}
+	if len(filters) == 0 {
 		return nil
 	}
-	// precision=f32: on integer samples (WAV, FLAC) the filter would
-	// otherwise run in the source's integer format and clip an overshoot,
-	// logging a warning per audio frame of a loud recording.
-	return []string{"-af", "highpass=f=" + strconv.FormatFloat(o.HighPass, 'f', -1, 64) + ":poles=2:precision=f32"}
+	return []string{"-af", strings.Join(filters, ",")}
 }
 
 // audioOutput returns the ffmpeg output arguments that write info's audio,
@@ -106,7 +127,7 @@ func audioOutput(info *Info, opts AudioOptions, pipe string) ([]string, *AudioRe
 		args = append(args, "-rematrix_maxval", "1")
 	}
 	args = append(args, "-map", "0:"+strconv.Itoa(info.Audio.Index), "-vn", "-sn", "-dn")
-	args = append(args, opts.filterArgs()...)
+	args = append(args, opts.filterArgs(info.Audio.Channels)...)
 	args = append(args, "-ac", "1", "-ar", strconv.Itoa(rate),
 		"-f", "f32le", "-c:a", "pcm_f32le", pipe)
 	start := info.Audio.Offset
@@ -168,7 +189,7 @@ func (t Tools) DecodeAudioStreams(ctx context.Context, format string, opts []Aud
 			pipe = "pipe:" + strconv.Itoa(i+2) // fds 3, 4, …
 		}
 		args = append(args, "-map", "0:a:0", "-vn", "-sn", "-dn")
-		args = append(args, o.filterArgs()...)
+		args = append(args, o.filterArgs(0)...)
 		args = append(args, "-ac", "1", "-ar", strconv.Itoa(o.SampleRate),
 			"-f", "f32le", "-c:a", "pcm_f32le", "-flush_packets", "1", pipe)
 		ars[i] = newAudioReader(nil, o.SampleRate, chunk, 0)

@@ -131,6 +131,10 @@ func TestWAVLayouts(t *testing.T) {
 		{"32-bit integer", 48000, 32, 1, false},
 		{"32-bit float", 48000, 32, 1, true},
 		{"6 channels", 48000, 16, 6, false},
+		// More channels than ffmpeg has a layout for (a multitrack
+		// recorder): no default mixdown matrix exists.
+		{"10 channels", 48000, 16, 10, false},
+		{"64 channels", 16000, 16, 64, false},
 		{"stereo 24-bit", 44100, 24, 2, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
