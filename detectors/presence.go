@@ -47,7 +47,35 @@ type FacePresence struct {
 	multi    int
 	sizes    []float64 // face height per frame with a face (px), sub-sampled
 	fps      float64
+	// gaps holds the last frame intervals, for the source's typical one: a
+	// source slower than the analysis rate (a 2-fps meeting bot) delivers
+	// every frame, each standing for its whole interval.
+	gaps  [presenceGaps]float64
+	ngaps int
 }
+
+// presenceGaps frame intervals make the typical one (their median).
+const presenceGaps = 9
+
+// presenceMaxCredit (s) is the most one frame is credited with: a longer
+// interval is a gap in the picture, not a face seen.
+const presenceMaxCredit = 1.0
+
+// interval is the frames' typical interval: the nominal analysis one, or
+// the source's own when that is longer.
+func (d *FacePresence) interval() float64 {
+	iv := 1 / math.Max(d.fps, 1)
+	if n := min(d.ngaps, presenceGaps); n > 0 {
+		g := append([]float64(nil), d.gaps[:n]...)
+		sort.Float64s(g)
+		iv = max(iv, g[n/2])
+	}
+	return iv
+}
+
+// credit is the most time one frame stands for: two typical intervals (a
+// frame or two may be missing), at most presenceMaxCredit.
+func (d *FacePresence) credit() float64 { return min(2*d.interval(), presenceMaxCredit) }
 
 // NewFacePresence returns the face presence detector.
 func NewFacePresence() *FacePresence { return &FacePresence{lastT: -1} }
@@ -80,15 +108,17 @@ func (d *FacePresence) Observe(f *VideoFrame) error {
 
 // account credits the time since the previous frame to that frame's state.
 func (d *FacePresence) account(now float64) {
-	if d.lastT < 0 || !d.lastFace {
+	if d.lastT < 0 {
 		return
 	}
 	dt := now - d.lastT
-	if maxDt := 2.0 / math.Max(d.fps, 1); dt > maxDt {
-		dt = maxDt
+	if dt <= 0 {
+		return
 	}
-	if dt > 0 {
-		d.cov.add(d.lastT, dt)
+	d.gaps[d.ngaps%presenceGaps] = dt
+	d.ngaps++
+	if d.lastFace {
+		d.cov.add(d.lastT, min(dt, d.credit()))
 	}
 }
 
@@ -99,7 +129,7 @@ func (d *FacePresence) Coverage() Coverage { return d.cov }
 func (d *FacePresence) Finish() Result {
 	// The last frame stands for one frame interval.
 	if d.lastFace && d.fps > 0 {
-		d.cov.add(d.lastT, 1/d.fps)
+		d.cov.add(d.lastT, min(d.interval(), presenceMaxCredit))
 	}
 	r := Result{Signal: d.Name(), Modality: Video, Informational: true}
 	if d.frames == 0 {
