@@ -137,10 +137,9 @@ func (s *server) login(c echo.Context) error {
 
 // beginLogin reports whether a login of account from addr is refused for
 // too many failures (or because a full throttle cannot count it), and for
-// how long. When it is not, the attempt is
-// counted as a failure of both until endLogin: the check and the count are
-// one step, so a burst of concurrent guesses gets no more tries than a
-// sequence.
+// how long. When it is not, the attempt is counted as a failure of both
+// until endLogin: the check and the count are one step, so a burst of
+// concurrent guesses gets no more tries than a sequence.
 func (s *server) beginLogin(account, addr string) (time.Duration, bool) {
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
