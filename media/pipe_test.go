@@ -31,9 +31,23 @@ func TestDecodeVideoFromPipe(t *testing.T) {
 	stream, err := os.ReadFile(ab)
 	require.NoError(t, err)
 
-	vr, w, err := media.Tools{}.DecodeVideo(context.Background(), "ivf", media.DefaultVideoOptions())
+	vr, n := decodeLive(t, stream, media.DefaultVideoOptions(), func(f media.Frame) {
+		require.Equal(t, 640, f.Image.Cols())
+		require.Equal(t, 480, f.Image.Rows())
+	})
+	require.InDelta(t, 30, n, 2, "3 s at 10 fps")
+	require.NoError(t, vr.Close())
+	require.NoError(t, vr.Close())
+}
+
+// decodeLive writes stream (IVF) into a live decoder with opts, calls each
+// for every frame to the end, and returns the reader (closed when the test
+// ends) and the number of frames.
+func decodeLive(t *testing.T, stream []byte, opts media.VideoOptions, each func(media.Frame)) (*media.VideoReader, int) {
+	t.Helper()
+	vr, w, err := media.Tools{}.DecodeVideo(context.Background(), "ivf", opts)
 	require.NoError(t, err)
-	defer vr.Close()
+	t.Cleanup(func() { vr.Close() })
 	go func() {
 		_, _ = w.Write(stream)
 		_ = w.Close()
@@ -42,16 +56,12 @@ func TestDecodeVideoFromPipe(t *testing.T) {
 	for {
 		f, err := vr.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return vr, n
 		}
 		require.NoError(t, err)
-		require.Equal(t, 640, f.Image.Cols())
-		require.Equal(t, 480, f.Image.Rows())
+		each(f)
 		n++
 	}
-	require.InDelta(t, 30, n, 2, "3 s at 10 fps")
-	require.NoError(t, vr.Close())
-	require.NoError(t, vr.Close())
 }
 
 func TestDecodeAudioFromPipe(t *testing.T) {
@@ -165,24 +175,10 @@ func TestDecodeVideoOddWidth(t *testing.T) {
 			testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s="+tt.size+":r=25:d=1", "-c:v", "libvpx", "-deadline", "realtime", path)
 			stream, err := os.ReadFile(path)
 			require.NoError(t, err)
-			vr, w, err := media.Tools{}.DecodeVideo(context.Background(), "ivf", tt.opts)
-			require.NoError(t, err)
-			defer vr.Close()
-			go func() {
-				_, _ = w.Write(stream)
-				_ = w.Close()
-			}()
-			n := 0
-			for {
-				f, err := vr.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				require.NoError(t, err)
+			_, n := decodeLive(t, stream, tt.opts, func(f media.Frame) {
 				require.Equal(t, tt.wantW, f.Image.Cols())
 				require.Equal(t, tt.wantH, f.Image.Rows())
-				n++
-			}
+			})
 			require.InDelta(t, 10, n, 2, "1 s at 10 fps")
 		})
 	}

@@ -133,25 +133,36 @@ func TestBadOffer(t *testing.T) {
 	}
 }
 
+// vp8Offer returns a complete offer (every candidate gathered) of a peer
+// that sends one VP8 track, and the peer's Close (deferred by the caller,
+// so that it runs before the test's goroutine check).
+func vp8Offer(t *testing.T) (string, func() error) {
+	t.Helper()
+	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	require.NoError(t, err)
+	tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "offer")
+	require.NoError(t, err)
+	_, err = pc.AddTrack(tr)
+	require.NoError(t, err)
+	offer, err := pc.CreateOffer(nil)
+	require.NoError(t, err)
+	gathered := webrtc.GatheringCompletePromise(pc)
+	require.NoError(t, pc.SetLocalDescription(offer))
+	<-gathered
+	return pc.LocalDescription().SDP, pc.Close
+}
+
 // An offer whose request has gone is not answered: Publish returns the
 // context's error and leaves nothing running.
 func TestPublishCancelled(t *testing.T) {
 	defer test.CheckRoutines(t)()
 	ep, err := whip.NewEndpoint(whip.Config{})
 	require.NoError(t, err)
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
-	require.NoError(t, err)
-	defer pc.Close()
-	tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "gone")
-	require.NoError(t, err)
-	_, err = pc.AddTrack(tr)
-	require.NoError(t, err)
-	offer, err := pc.CreateOffer(nil)
-	require.NoError(t, err)
-	require.NoError(t, pc.SetLocalDescription(offer))
+	offer, closePeer := vp8Offer(t)
+	defer closePeer()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	pub, _, err := ep.Publish(ctx, pc.LocalDescription().SDP, t.TempDir())
+	pub, _, err := ep.Publish(ctx, offer, t.TempDir())
 	require.ErrorIs(t, err, context.Canceled)
 	require.Nil(t, pub)
 }
@@ -327,20 +338,9 @@ func TestPublicIPsReplaceHostCandidates(t *testing.T) {
 	defer test.CheckRoutines(t)()
 	ep, err := whip.NewEndpoint(whip.Config{PublicIPs: []string{"203.0.113.7"}})
 	require.NoError(t, err)
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
-	require.NoError(t, err)
-	defer pc.Close()
-	tr, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "nat")
-	require.NoError(t, err)
-	_, err = pc.AddTrack(tr)
-	require.NoError(t, err)
-	offer, err := pc.CreateOffer(nil)
-	require.NoError(t, err)
-	gathered := webrtc.GatheringCompletePromise(pc)
-	require.NoError(t, pc.SetLocalDescription(offer))
-	<-gathered
-
-	pub, answer, err := ep.Publish(context.Background(), pc.LocalDescription().SDP, t.TempDir())
+	offer, closePeer := vp8Offer(t)
+	defer closePeer()
+	pub, answer, err := ep.Publish(context.Background(), offer, t.TempDir())
 	require.NoError(t, err)
 	defer pub.Close()
 	var v4 int
