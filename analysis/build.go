@@ -322,14 +322,14 @@ func summary(rep *report.Report, out models.Output) string {
 }
 
 // unscreenedNote says, after a verdict, which stream of the recording was
-// there but could not be screened (too little face or speech), so that a
-// verdict from the voice alone is not read as one about the face too.
+// there but gave the score nothing (no face or no speech measured), so that
+// a verdict from the voice alone is not read as one about the face too.
 func unscreenedNote(rep *report.Report) string {
 	cov := rep.Coverage
 	switch {
-	case rep.Analysis.Video != nil && cov.FaceSeconds < models.MinCoverageSeconds:
+	case rep.Analysis.Video != nil && !rep.Video.Measured && !rep.AV.Measured:
 		return fmt.Sprintf(" The face was not screened (a face was found for %.1f s of %.1f s of video): this rests on the voice alone.", cov.FaceSeconds, cov.DurationSeconds)
-	case rep.Analysis.Audio != nil && cov.SpeechSeconds < models.MinCoverageSeconds:
+	case rep.Analysis.Audio != nil && !rep.Audio.Measured && !rep.AV.Measured:
 		return fmt.Sprintf(" The voice was not screened (speech was heard for %.1f s): this rests on the face alone.", cov.SpeechSeconds)
 	}
 	return ""

@@ -38,27 +38,30 @@ func TestSummaryAgreesWithVerdict(t *testing.T) {
 	}
 }
 
-// A recording with a video (or audio) stream in which too little face (or
-// speech) was found says so after its verdict: the verdict rests on the
-// other stream alone.
+// A recording with a video (or audio) stream that gave the score nothing
+// (no face or no speech measured) says so after its verdict: the verdict
+// rests on the other stream alone.
 func TestSummaryNamesTheUnscreenedStream(t *testing.T) {
 	a := 64
 	video, audio := &report.VideoInput{}, &report.AudioInput{}
 	for _, tc := range []struct {
-		name         string
-		v            *report.VideoInput
-		au           *report.AudioInput
-		face, speech float64
-		want         string
+		name                string
+		v                   *report.VideoInput
+		au                  *report.AudioInput
+		face, speech        float64
+		vMeas, aMeas, avMes bool
+		want                string
 	}{
-		{"both screened", video, audio, 6, 5, "Authenticity 64/100 (genuine). No signal showed signs of manipulation."},
-		{"no face found in the video", video, audio, 0, 3.2, "Authenticity 64/100 (genuine). No signal showed signs of manipulation. The face was not screened (a face was found for 0.0 s of 6.0 s of video): this rests on the voice alone."},
-		{"silent video", video, audio, 6, 0.5, "Authenticity 64/100 (genuine). No signal showed signs of manipulation. The voice was not screened (speech was heard for 0.5 s): this rests on the face alone."},
-		{"audio-only file", nil, audio, 0, 5, "Authenticity 64/100 (genuine). No signal showed signs of manipulation."},
-		{"video-only file", video, nil, 6, 0, "Authenticity 64/100 (genuine). No signal showed signs of manipulation."},
+		{"both screened", video, audio, 6, 5, true, true, true, "Authenticity 64/100 (genuine). No signal showed signs of manipulation."},
+		{"no face found in the video", video, audio, 0, 3.2, false, true, false, "Authenticity 64/100 (genuine). No signal showed signs of manipulation. The face was not screened (a face was found for 0.0 s of 6.0 s of video): this rests on the voice alone."},
+		{"little face, but measured", video, audio, 2.4, 5, true, true, false, "Authenticity 64/100 (genuine). No signal showed signs of manipulation."},
+		{"silent video", video, audio, 6, 0.5, true, false, false, "Authenticity 64/100 (genuine). No signal showed signs of manipulation. The voice was not screened (speech was heard for 0.5 s): this rests on the face alone."},
+		{"audio-only file", nil, audio, 0, 5, false, true, false, "Authenticity 64/100 (genuine). No signal showed signs of manipulation."},
+		{"video-only file", video, nil, 6, 0, true, false, false, "Authenticity 64/100 (genuine). No signal showed signs of manipulation."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := &report.Report{Authenticity: &a, Verdict: models.Genuine,
+				Video: report.Modality{Measured: tc.vMeas}, Audio: report.Modality{Measured: tc.aMeas}, AV: report.Modality{Measured: tc.avMes},
 				Coverage: report.Coverage{DurationSeconds: 6, FaceSeconds: tc.face, SpeechSeconds: tc.speech},
 				Analysis: report.Analysis{Video: tc.v, Audio: tc.au}}
 			assert.Equal(t, tc.want, summary(rep, models.Output{}))
