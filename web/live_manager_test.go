@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -191,4 +192,20 @@ func TestLivePublicErrorHidesPaths(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, m.publicError(errors.New(tc.in), sess))
 	}
+}
+
+// A relative data folder is made absolute, so that the server's paths in
+// error messages are recognised and replaced (publicError, the jobs' error
+// text) rather than every "data" in them.
+func TestRelativeDataDirIsMadeAbsolute(t *testing.T) {
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	rel, err := filepath.Rel(wd, t.TempDir())
+	require.NoError(t, err)
+	require.False(t, filepath.IsAbs(rel))
+	app, err := New(context.Background(), testConfig(t, rel))
+	require.NoError(t, err)
+	defer app.Close()
+	assert.True(t, filepath.IsAbs(app.files.Root), app.files.Root)
+	assert.True(t, filepath.IsAbs(app.srv.live.dir), app.srv.live.dir)
 }
