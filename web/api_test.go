@@ -437,7 +437,7 @@ func TestCheckCSRFUploadRoutesReadNothing(t *testing.T) {
 // (nothing stored, no temporary file left), while one that arrives slowly
 // but steadily, for longer than that timeout in all, is accepted.
 func TestUploadIdleTimeout(t *testing.T) {
-	const idle = 400 * time.Millisecond
+	const idle = 1500 * time.Millisecond // pauses of a quarter of it: margin for a loaded machine
 	ta := startApp(t, func(c *Config) { c.UploadIdleTimeout = idle; c.Analyzer = &fakeAnalyzer{} })
 	clip, err := os.ReadFile(shortClip(t))
 	require.NoError(t, err)
