@@ -41,17 +41,17 @@ const (
 	lsLagMin  = -0.5
 	lsLagMax  = 0.5
 	lsLagStep = 0.010
-	// A mouth crop that hardly changes from frame to frame is not a
+	// A mouth crop that hardly changes while the voice speaks is not a
 	// talking mouth: the mouth is covered or out of the picture, or the
 	// face found is not the speaker's (a false detection; a face whose
 	// forehead the picture cuts off can give one). The change is the mean
 	// absolute difference of consecutive normalised crops (frames at most
-	// lsMotionGap apart); its median over the recording is at least 0.19
-	// on every dev video with lip sync measured, and 0.11 on a genuine
-	// talking head whose tracked "face" was her ear and hair. Below
-	// lsMinMouthMotion (with at least lsMinMotionPairs pairs) the absence
-	// of sync is no evidence of a foreign voice, and lip sync is not
-	// measured.
+	// lsMotionGap apart, both while the voice speaks, so that a candidate
+	// who mostly listens is not taken for a still mouth). Below
+	// lsMinMouthMotion, its median over the recording (with at least
+	// lsMinMotionPairs pairs), the absence of sync is no evidence of a
+	// foreign voice, and lip sync is not measured. Dev figures in
+	// docs/detectors-av.md.
 	lsMinMouthMotion = 0.15
 	lsMinMotionPairs = 20
 	lsMotionGap      = 0.21 // s: 1.5 frames at the lowest rate accepted
@@ -140,10 +140,6 @@ type LipSync struct {
 	vSmall  int // frames whose face was too small
 	vFirstT float64
 	vLastT  float64
-	// The mouth crop's frame-to-frame change (see lsMinMouthMotion).
-	prevCrop  []float64 // previous usable frame's normalised crop; nil after a gap
-	prevCropT float64
-	motion    lsMotionHist
 
 	// Audio side: used only by ObserveAudio.
 	vad      *VAD
@@ -171,6 +167,9 @@ type lsTracks struct {
 	frames   []lsFrame
 	videoEnd float64 // time of the last frame appended
 	videoAny bool
+	// motion counts the mouth crop's change between consecutive frames
+	// while the voice speaks (see lsMinMouthMotion).
+	motion lsMotionHist
 
 	aStart  float64   // time of audio hop 0
 	hopBase int       // absolute index of rms[0]
@@ -250,7 +249,6 @@ func (d *LipSync) Observe(f *VideoFrame) error {
 				copy(fr.crop[:], b)
 				ok = true
 				d.vFaces++
-				d.noteMotion(&fr)
 			}
 		}
 	}
@@ -273,19 +271,15 @@ func (d *LipSync) Observe(f *VideoFrame) error {
 	return nil
 }
 
-// noteMotion adds the change of fr's mouth crop from the previous usable
-// frame's (when it is at most lsMotionGap older) to the motion histogram.
-// Called under vmu.
-func (d *LipSync) noteMotion(fr *lsFrame) {
-	cur := lsNormCrop(&fr.crop)
-	if d.prevCrop != nil && fr.t-d.prevCropT <= lsMotionGap {
-		var sum float64
-		for i, v := range cur {
-			sum += math.Abs(v - d.prevCrop[i])
-		}
-		d.motion.add(sum / float64(len(cur)))
+// lsCropChange is the mean absolute difference of two frames' normalised
+// mouth crops.
+func lsCropChange(a, b *lsFrame) float64 {
+	na, nb := lsNormCrop(&a.crop), lsNormCrop(&b.crop)
+	var sum float64
+	for i := range na {
+		sum += math.Abs(na[i] - nb[i])
 	}
-	d.prevCrop, d.prevCropT = cur, fr.t
+	return sum / float64(len(na))
 }
 
 // lsMotionHist counts the mouth crop's frame-to-frame changes in bins of
@@ -496,13 +490,20 @@ func (d *LipSync) computeWindow(start, end float64) {
 	// too (closed mouth, quiet voice).
 	dt := lsMedianStep(sel)
 	var speechFace float64
+	var prev *lsFrame // the previous frame, when it was speaking
 	for _, f := range sel {
-		if t.speechAt(f.t) {
-			speechFace += dt
-			if f.t >= t.countedTo { // windows overlap: count once
-				t.speechFS += dt
+		if !t.speechAt(f.t) {
+			prev = nil
+			continue
+		}
+		speechFace += dt
+		if f.t >= t.countedTo { // windows overlap: count once
+			t.speechFS += dt
+			if prev != nil && f.t-prev.t <= lsMotionGap {
+				t.motion.add(lsCropChange(prev, f))
 			}
 		}
+		prev = f
 	}
 	t.countedTo = end
 	if speechFace < lsMinWindowSpeech || 1/dt < lsMinFPS {
@@ -831,7 +832,6 @@ func (d *LipSync) Finish() Result {
 	d.vmu.Lock()
 	frames, faces, small := d.vFrames, d.vFaces, d.vSmall
 	span := d.vLastT - d.vFirstT
-	motion := d.motion
 	d.vmu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -840,12 +840,13 @@ func (d *LipSync) Finish() Result {
 	}
 	d.finished = true
 	d.processReady(true)
-	d.result = d.summarise(frames, faces, small, span, motion)
+	d.result = d.summarise(frames, faces, small, span)
 	return d.result
 }
 
-func (d *LipSync) summarise(frames, faces, small int, span float64, motion lsMotionHist) Result {
+func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
 	t := &d.tr
+	motion := &t.motion
 	nm := func(reason string) Result { return NotMeasured(LipSyncSignal, AV, reason) }
 	switch {
 	case frames == 0:
@@ -865,7 +866,7 @@ func (d *LipSync) summarise(frames, faces, small int, span float64, motion lsMot
 		}
 		return nm(fmt.Sprintf("too little speech with a visible mouth (%.1f s; lip sync needs %.0f s%s)", t.speechFS, lsMinSpeechFace, why))
 	case motion.n >= lsMinMotionPairs && motion.median() < lsMinMouthMotion:
-		return nm(fmt.Sprintf("the mouth region hardly changed from frame to frame (median change %.2f; talking faces change by %.2f or more): the mouth may be covered or out of the picture, or the face found is not the speaker's", motion.median(), lsMinMouthMotion))
+		return nm(fmt.Sprintf("the mouth region hardly changed while the voice spoke (median change %.2f between frames; talking mouths change by %.2f or more): the mouth may be covered or out of the picture, or the face found is not the speaker's", motion.median(), lsMinMouthMotion))
 	}
 	curve := make([]float64, len(d.acc.curve))
 	for i, v := range d.acc.curve {
