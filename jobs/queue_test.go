@@ -167,6 +167,22 @@ func (r *recorder) Deliver(ctx context.Context, hook store.Webhook, eventID, eve
 	return nil
 }
 
+// subscribe registers a webhook and returns the recorder its deliveries
+// reach (pass it as Config.Deliverer).
+func (e *env) subscribe(t *testing.T) *recorder {
+	t.Helper()
+	_, err := e.st.CreateWebhook(context.Background(), store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
+	require.NoError(t, err)
+	return &recorder{}
+}
+
+// waitEvents waits until n events were delivered and returns their types.
+func (r *recorder) waitEvents(t *testing.T, n int) []string {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(r.events()) == n }, 10*time.Second, 20*time.Millisecond)
+	return r.events()
+}
+
 func (r *recorder) events() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -257,9 +273,7 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
-	rec := &recorder{}
-	_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
-	require.NoError(t, err)
+	rec := e.subscribe(t)
 	fa := &fakeAnalyzer{fail: 100}
 	q := e.queue(t, Config{Analyzer: fa, MaxAttempts: 2, Deliverer: rec})
 	require.NoError(t, q.Start(ctx))
@@ -267,8 +281,7 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	assert.Equal(t, 2, iv.Attempts)
 	assert.Contains(t, iv.Error, "after 2 attempts")
 	assert.NotContains(t, iv.Error, e.files.Root, "no server path in the stored error")
-	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
-	assert.Equal(t, []string{EventInterviewFailed}, rec.events())
+	assert.Equal(t, []string{EventInterviewFailed}, rec.waitEvents(t, 1))
 	time.Sleep(200 * time.Millisecond)
 	assert.EqualValues(t, 2, fa.calls.Load(), "no third attempt")
 }
@@ -334,9 +347,7 @@ func TestOrphanedJobPastItsAttemptsFails(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
-	rec := &recorder{}
-	_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
-	require.NoError(t, err)
+	rec := e.subscribe(t)
 	q1 := e.queue(t, Config{Analyzer: &fakeAnalyzer{}, MaxAttempts: 2})
 	require.NoError(t, q1.EnqueueAnalysis(ctx, id))
 	require.NoError(t, q1.Close())
@@ -352,8 +363,7 @@ func TestOrphanedJobPastItsAttemptsFails(t *testing.T) {
 	require.NoError(t, q2.Start(ctx))
 	iv := e.waitStatus(t, id, store.StatusFailed, 30*time.Second)
 	assert.Contains(t, iv.Error, "the server stopped during each of them")
-	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
-	assert.Equal(t, []string{EventInterviewFailed}, rec.events())
+	assert.Equal(t, []string{EventInterviewFailed}, rec.waitEvents(t, 1))
 	assert.Zero(t, fa.calls.Load(), "not analysed a third time")
 }
 
@@ -366,13 +376,11 @@ func TestFinishedBeforeACrashPublishesAgain(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
-	_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
-	require.NoError(t, err)
-	rec := &recorder{}
+	rec := e.subscribe(t)
 	q1 := e.queue(t, Config{Analyzer: &fakeAnalyzer{}, Deliverer: rec})
 	require.NoError(t, q1.Start(ctx))
 	e.waitStatus(t, id, store.StatusDone, 30*time.Second)
-	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	rec.waitEvents(t, 1)
 	require.NoError(t, q1.Close())
 	// As if the server had stopped while the analysis job still ran.
 	db, err := store.OpenSQLiteDB(e.files.QueuePath())
@@ -384,8 +392,7 @@ func TestFinishedBeforeACrashPublishesAgain(t *testing.T) {
 	fa := &fakeAnalyzer{}
 	q2 := e.queue(t, Config{Analyzer: fa, Deliverer: rec})
 	require.NoError(t, q2.Start(ctx))
-	require.Eventually(t, func() bool { return len(rec.events()) == 2 }, 10*time.Second, 20*time.Millisecond)
-	assert.Equal(t, []string{EventInterviewCompleted, EventInterviewCompleted}, rec.events())
+	assert.Equal(t, []string{EventInterviewCompleted, EventInterviewCompleted}, rec.waitEvents(t, 2))
 	var first, again Event
 	rec.mu.Lock()
 	require.NoError(t, json.Unmarshal(rec.bodies[0], &first))
@@ -410,9 +417,7 @@ func TestLastAttemptThatCannotStoreFails(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
-	rec := &recorder{}
-	_, err := e.st.CreateWebhook(ctx, store.Webhook{URL: "https://hooks.example.com/x", Secret: "s"})
-	require.NoError(t, err)
+	rec := e.subscribe(t)
 	fa := &fakeAnalyzer{}
 	q := e.queue(t, Config{Analyzer: fa, MaxAttempts: 2, Deliverer: rec, Store: finishFails{e.st}})
 	require.NoError(t, q.Start(ctx))
@@ -420,8 +425,7 @@ func TestLastAttemptThatCannotStoreFails(t *testing.T) {
 	assert.Equal(t, 2, iv.Attempts)
 	assert.Contains(t, iv.Error, "could not store")
 	assert.NotContains(t, iv.Error, e.files.Root, "no server path in the stored error")
-	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, 10*time.Second, 20*time.Millisecond)
-	assert.Equal(t, []string{EventInterviewFailed}, rec.events())
+	assert.Equal(t, []string{EventInterviewFailed}, rec.waitEvents(t, 1))
 	assert.EqualValues(t, 2, fa.calls.Load())
 }
 
