@@ -168,3 +168,60 @@ func (f Files) CleanTmp() error {
 	}
 	return errors.Join(errs...)
 }
+
+// CleanOrphans removes recordings (media/ID.EXT) and evidence folders
+// (evidence/ID/) whose interview no longer exists, as exists reports: files
+// a delete could not remove, or a recording moved in just before a crash
+// stopped its row from being stored. Entries that do not name an interview
+// are left alone. It returns the IDs whose files it removed. Call it only
+// while no upload or analysis runs (at start-up, holding the data folder's
+// lock).
+func (f Files) CleanOrphans(exists func(id string) (bool, error)) ([]string, error) {
+	var removed []string
+	var errs []error
+	sweep := func(dir string, idOf func(fs.DirEntry) string) {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			return
+		}
+		for _, e := range ents {
+			id := idOf(e)
+			if !validID.MatchString(id) {
+				continue
+			}
+			ok, err := exists(id)
+			if err != nil {
+				errs = append(errs, err)
+				return // the store cannot tell: remove nothing more
+			}
+			if ok {
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			removed = append(removed, id)
+		}
+	}
+	sweep(f.MediaDir(), func(e fs.DirEntry) string {
+		if e.IsDir() {
+			return ""
+		}
+		ext := filepath.Ext(e.Name())
+		if !validExt.MatchString(ext) {
+			return ""
+		}
+		return e.Name()[:len(e.Name())-len(ext)]
+	})
+	sweep(f.EvidenceRoot(), func(e fs.DirEntry) string {
+		if !e.IsDir() {
+			return ""
+		}
+		return e.Name()
+	})
+	return removed, errors.Join(errs...)
+}

@@ -102,6 +102,22 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.files.CleanTmp(); err != nil {
 		a.log.Warn("could not empty the upload folder", "err", err)
 	}
+	// Nor analysing yet: recordings and evidence whose interview is gone
+	// (a delete that could not remove them, a crash between moving an
+	// upload in and storing its row) are removed now.
+	removed, err := a.files.CleanOrphans(func(id string) (bool, error) {
+		_, err := st.Interview(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if len(removed) > 0 {
+		a.log.Info("removed the files of deleted interviews", "interviews", removed)
+	}
+	if err != nil {
+		a.log.Warn("could not remove the files of deleted interviews", "err", err)
+	}
 	srv, err := newServer(cfg, a.log.With("component", "http"), st, q, a.files, metrics, guard)
 	if err != nil {
 		return nil, errors.Join(err, q.Close(), st.Close())

@@ -209,3 +209,36 @@ func TestRelativeDataDirIsMadeAbsolute(t *testing.T) {
 	assert.True(t, filepath.IsAbs(app.files.Root), app.files.Root)
 	assert.True(t, filepath.IsAbs(app.srv.live.dir), app.srv.live.dir)
 }
+
+// At start-up, the recordings and evidence of interviews that no longer
+// exist (a crash between moving an upload in and storing its row, a delete
+// that could not remove them) are removed; those of stored interviews stay.
+func TestStartupRemovesOrphanedFiles(t *testing.T) {
+	dir := t.TempDir()
+	app, err := New(context.Background(), testConfig(t, dir))
+	require.NoError(t, err)
+	files := app.files
+	kept := store.NewID()
+	keptMedia, err := files.MediaName(kept, ".mp4")
+	require.NoError(t, err)
+	require.NoError(t, app.Store().CreateInterview(context.Background(), store.Interview{ID: kept, MediaFile: keptMedia, Status: store.StatusDone}))
+	require.NoError(t, app.Close())
+
+	orphan := store.NewID()
+	write := func(rel string) string {
+		p := filepath.Join(dir, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o750))
+		require.NoError(t, os.WriteFile(p, []byte("x"), 0o600))
+		return p
+	}
+	keptFile := write(keptMedia)
+	orphanFile := write(filepath.Join("media", orphan+".webm"))
+	orphanEvidence := write(filepath.Join("evidence", orphan, "face-1.jpg"))
+
+	app2, err := New(context.Background(), testConfig(t, dir))
+	require.NoError(t, err)
+	defer app2.Close()
+	assert.FileExists(t, keptFile)
+	assert.NoFileExists(t, orphanFile)
+	assert.NoFileExists(t, orphanEvidence)
+}
