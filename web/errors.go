@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -101,6 +102,11 @@ func (s *server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, code, msg := classify(err)
+	if clientGone(err, c) {
+		// The client hung up (a WHIP publisher that gave up, a closed
+		// tab): nobody reads the answer, and it is no server fault.
+		status, code, msg = statusClientClosed, "client_closed", "the request was cancelled"
+	}
 	log := s.log.With("method", c.Request().Method, "path", c.Request().URL.Path, "status", status)
 	if status >= 500 {
 		log.Error("request failed", "err", err)
@@ -122,6 +128,16 @@ func (s *server) handleError(err error, c echo.Context) {
 	if werr != nil {
 		log.Warn("could not write the error response", "err", werr)
 	}
+}
+
+// statusClientClosed is the status logged and counted for a request
+// whose client went away before it was answered (nginx's 499).
+const statusClientClosed = 499
+
+// clientGone reports whether err is the request's own context ending
+// because the client closed the connection.
+func clientGone(err error, c echo.Context) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(c.Request().Context().Err(), context.Canceled)
 }
 
 type errorView struct {
