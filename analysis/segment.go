@@ -246,7 +246,7 @@ func (p *FramePreparer) PrepareInto(f media.Frame, t float64, gray *gocv.Mat) *d
 	gocv.CvtColor(f.Image, gray, gocv.ColorBGRToGray)
 	faces := p.tracker.Track(*gray, t)
 	if len(faces) > 0 {
-		pts, err := p.landmarks.Fit(*gray, faces[0].Rect)
+		pts, err := p.landmarks.Fit(*gray, faces[0].Box)
 		if err != nil {
 			p.fitsFailed++
 		} else {
@@ -255,8 +255,8 @@ func (p *FramePreparer) PrepareInto(f media.Frame, t float64, gray *gocv.Mat) *d
 		// The tracker moves the box of a face it did not re-detect in
 		// this frame with the landmarks.
 		bounds := image.Rect(0, 0, gray.Cols(), gray.Rows())
-		if r := p.tracker.Follow(faces[0].TrackID, faces[0].Landmarks, bounds); !r.Empty() {
-			faces[0].Rect = r
+		if b := p.tracker.Follow(faces[0].TrackID, faces[0].Landmarks); !b.Intersect(bounds).Empty() {
+			faces[0].Box, faces[0].Rect = b, b.Intersect(bounds)
 		}
 	}
 	return &detectors.VideoFrame{

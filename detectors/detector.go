@@ -85,7 +85,17 @@ func NotMeasured(signal string, m Modality, reason string) Result {
 
 // Face is one tracked face in a frame, in frame pixel coordinates.
 type Face struct {
-	Rect    image.Rectangle
+	// Rect is the face's box clipped to the frame: always inside it, so
+	// that detectors can crop it.
+	Rect image.Rectangle
+	// Box is the tracker's whole box, which may reach beyond the frame
+	// when the picture cuts the face off (most often a forehead above the
+	// top edge, which the tracker looks for).
+	// The landmark fit and lip sync's mouth region (a fraction of the box,
+	// Sub) use it, so that they sit on the face rather than on the part
+	// the frame shows; the other detectors measure Rect. Use Whole, which
+	// also serves Faces made without a Box.
+	Box     image.Rectangle
 	TrackID int
 	// Detected is false when the box was carried over from earlier frames
 	// because the cascade missed the face in this one.
@@ -97,6 +107,14 @@ type Face struct {
 	// face of every frame; nil for other faces. They are approximate on
 	// profile views: check Profile before trusting the far side.
 	Landmarks []image.Point
+}
+
+// Whole returns the face's whole box (Box), or Rect when Box is empty.
+func (f Face) Whole() image.Rectangle {
+	if f.Box.Empty() {
+		return f.Rect
+	}
+	return f.Box
 }
 
 // VideoFrame is one analysed frame with what the pipeline computed once for

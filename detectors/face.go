@@ -3,6 +3,7 @@ package detectors
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 	"os"
 	"sort"
@@ -31,6 +32,7 @@ type FaceTracker struct {
 	frontal, profile         gocv.CascadeClassifier // Haar
 	fastFrontal, fastProfile gocv.CascadeClassifier // LBP (or Haar copies)
 	small, roi, flipped      gocv.Mat
+	padded                   gocv.Mat
 	tracks                   []*track
 	nextID                   int
 	lastScan                 float64
@@ -66,6 +68,15 @@ const (
 	// landmarks carry its box in between. Three keeps a 10-fps analysis
 	// within 0.2 s of a detection.
 	redetectEvery = 3
+	// scanPadTop: the whole-frame scan also looks this far (a share of
+	// the frame's height) above the frame, on its top row repeated
+	// upwards. A candidate sitting close to the camera has a face whose
+	// forehead the picture cuts off; the cascades need the forehead and
+	// miss such a face, and can track a false "face" on an ear or the
+	// hair instead. maxOutside is how much of a face box's height (or
+	// width) may lie outside the frame for it to count.
+	scanPadTop = 0.3
+	maxOutside = 0.35
 )
 
 // NewFaceTracker loads the cascades named in fm.
@@ -78,6 +89,7 @@ func NewFaceTracker(fm models.FaceModels) (*FaceTracker, error) {
 		small:       gocv.NewMat(),
 		roi:         gocv.NewMat(),
 		flipped:     gocv.NewMat(),
+		padded:      gocv.NewMat(),
 		lastScan:    -1e9,
 	}
 	fastF, fastP := fm.FastFrontal, fm.FastProfile
@@ -152,11 +164,12 @@ func (t *FaceTracker) Track(gray gocv.Mat, now float64) []Face {
 
 // Follow hands the tracker the landmarks fitted on face id in the frame of
 // the last Track call (nil when the fit failed), and returns the face's
-// box for that frame. When the tracker skipped that face's re-detection,
-// the box moves and scales with the landmarks since the previous frame;
-// otherwise it is unchanged. A face never followed is re-detected every
-// frame.
-func (t *FaceTracker) Follow(id int, pts []image.Point, bounds image.Rectangle) image.Rectangle {
+// whole box (Face.Box, which may reach beyond the frame) for that frame;
+// empty for an unknown id. When the tracker skipped that face's
+// re-detection, the box moves and scales with the landmarks since the
+// previous frame; otherwise it is unchanged. A face never followed is
+// re-detected every frame.
+func (t *FaceTracker) Follow(id int, pts []image.Point) image.Rectangle {
 	for _, tr := range t.tracks {
 		if tr.id != id {
 			continue
@@ -179,7 +192,7 @@ func (t *FaceTracker) Follow(id int, pts []image.Point, bounds image.Rectangle) 
 		} else {
 			tr.pts = append(tr.pts[:0], pts...)
 		}
-		return tr.rect().Intersect(bounds)
+		return tr.rect()
 	}
 	return image.Rectangle{}
 }
@@ -200,7 +213,9 @@ func spread(pts []image.Point) (cx, cy, s float64) {
 }
 
 // Detect finds faces in one gray frame without tracking (for single
-// frames, e.g. evidence crops), largest first.
+// frames, e.g. evidence crops), largest first. A box may reach above the
+// frame (a face whose forehead the picture cuts off): clip it before
+// cropping.
 func (t *FaceTracker) Detect(gray gocv.Mat) []image.Rectangle {
 	rects, _ := t.scan(gray, false)
 	sort.SliceStable(rects, func(i, j int) bool {
@@ -227,15 +242,45 @@ func (t *FaceTracker) scan(gray gocv.Mat, fast bool) ([]image.Rectangle, bool) {
 	minSide := min(t.small.Rows(), t.small.Cols())
 	ms := max(20, int(float64(minSide)*minFaceFrac))
 	rects, isProfile := t.detectIn(t.small, frontal, profile, image.Pt(ms, ms), image.Pt(0, 0), 3)
+	// Faces that the top edge cuts off: a second scan on the frame padded
+	// upwards, keeping only the boxes that reach above the frame. Faces
+	// inside the frame come from the first scan alone, so that the padding
+	// does not change them (it changes how the cascades group their
+	// candidates).
+	pad := int(float64(t.small.Rows())*scanPadTop + 0.5)
+	gocv.CopyMakeBorder(t.small, &t.padded, pad, 0, 0, 0, gocv.BorderReplicate, color.RGBA{})
+	cut, cutProfile := t.detectIn(t.padded, frontal, profile, image.Pt(ms, ms), image.Pt(0, 0), 3)
+	found := len(rects)
+	for _, r := range cut {
+		r = r.Sub(image.Pt(0, pad))
+		if r.Min.Y < 0 && float64(-r.Min.Y) <= maxOutside*float64(r.Dy()) && !overlapsAny(r, rects[:found]) {
+			rects = append(rects, r)
+		}
+	}
+	if found == 0 {
+		isProfile = cutProfile && len(rects) > 0
+	}
 	return scaleRects(rects, scale, image.Point{}), isProfile
 }
 
 // redetect looks for one face of about box's size around box, with the
 // accurate cascades.
 func (t *FaceTracker) redetect(gray gocv.Mat, box image.Rectangle, bounds image.Rectangle) (image.Rectangle, bool, bool) {
+	// A face whose forehead the top edge cuts off (a tenth of its box or
+	// more above the frame) is looked for in its whole neighbourhood: the
+	// part inside the frame is scaled and the rows above it are filled by
+	// repeating its top row, as in scan. Any other face is looked for in
+	// the part of its neighbourhood that the frame holds: padding changes
+	// what the cascades find near the edges, and on a dev video a box that
+	// the landmarks had carried a few pixels past the edge grew on padded
+	// rows into a false box half again its size.
 	area := Grow(box, 0.45, bounds)
 	if area.Dx() < 16 || area.Dy() < 16 {
 		return image.Rectangle{}, false, false
+	}
+	above := 0
+	if -box.Min.Y*10 >= box.Dy() {
+		above = int(float64(box.Dy())*0.45+0.5) - box.Min.Y // rows of the neighbourhood above the frame
 	}
 	scale := 1.0
 	if box.Dx() > roiFace {
@@ -246,6 +291,12 @@ func (t *FaceTracker) redetect(gray gocv.Mat, box image.Rectangle, bounds image.
 	gocv.Resize(region, &t.roi, size, 0, 0, gocv.InterpolationArea)
 	region.Close()
 	gocv.EqualizeHist(t.roi, &t.roi)
+	if above > 0 {
+		top := int(float64(above)/scale + 0.5)
+		gocv.CopyMakeBorder(t.roi, &t.padded, top, 0, 0, 0, gocv.BorderReplicate, color.RGBA{})
+		t.roi, t.padded = t.padded, t.roi
+		area.Min.Y -= int(float64(top) * scale)
+	}
 	face := float64(box.Dx()) / scale
 	minS, maxS := int(face*0.7), int(face*1.45)+1
 	minS = max(minS, 16)
@@ -260,7 +311,11 @@ func (t *FaceTracker) redetect(gray gocv.Mat, box image.Rectangle, bounds image.
 			best = r
 		}
 	}
-	return scaleRects([]image.Rectangle{best}, scale, area.Min)[0], prof, true
+	r := scaleRects([]image.Rectangle{best}, scale, area.Min)[0]
+	if in := r.Intersect(bounds); float64(in.Dy()) < (1-maxOutside)*float64(r.Dy()) || float64(in.Dx()) < (1-maxOutside)*float64(r.Dx()) {
+		return image.Rectangle{}, false, false
+	}
+	return r, prof, true
 }
 
 // detectIn runs frontal, then profile in both directions when the frontal
@@ -400,7 +455,7 @@ func (t *FaceTracker) faces(now float64, bounds image.Rectangle) []Face {
 		if r.Empty() {
 			continue
 		}
-		out = append(out, Face{Rect: r, TrackID: tr.id, Detected: tr.lastSeen == now, Profile: tr.profile})
+		out = append(out, Face{Rect: r, Box: tr.rect(), TrackID: tr.id, Detected: tr.lastSeen == now, Profile: tr.profile})
 	}
 	return out
 }
@@ -417,6 +472,7 @@ func (t *FaceTracker) Close() error {
 	t.small.Close()
 	t.roi.Close()
 	t.flipped.Close()
+	t.padded.Close()
 	return nil
 }
 

@@ -65,12 +65,13 @@ func trackClipWith(t *testing.T, path string, lm *detectors.Landmarker) []detect
 			continue
 		}
 		if lm != nil {
-			pts, err := lm.Fit(gray, faces[0].Rect)
+			pts, err := lm.Fit(gray, faces[0].Box)
 			if err != nil {
 				pts = nil
 			}
 			faces[0].Landmarks = pts
-			faces[0].Rect = tracker.Follow(faces[0].TrackID, pts, image.Rect(0, 0, gray.Cols(), gray.Rows()))
+			b := tracker.Follow(faces[0].TrackID, pts)
+			faces[0].Box, faces[0].Rect = b, b.Intersect(image.Rect(0, 0, gray.Cols(), gray.Rows()))
 		}
 		out = append(out, faces[0])
 	}
@@ -126,7 +127,6 @@ func TestFaceFollowMovesBox(t *testing.T) {
 	defer tracker.Close()
 	gray := corpusGrayFrame(t, "519.mp4")
 	defer gray.Close()
-	bounds := image.Rect(0, 0, gray.Cols(), gray.Rows())
 	// Two detections make the track; pretend landmarks at the box corners.
 	var face detectors.Face
 	for i := range 2 {
@@ -138,7 +138,7 @@ func TestFaceFollowMovesBox(t *testing.T) {
 	require.False(t, face.Rect.Empty())
 	r := face.Rect
 	pts := []image.Point{r.Min, {r.Max.X, r.Min.Y}, r.Max, {r.Min.X, r.Max.Y}}
-	require.Equal(t, r, tracker.Follow(face.TrackID, pts, bounds), "a re-detected face keeps its box")
+	require.Equal(t, r, tracker.Follow(face.TrackID, pts), "a re-detected face keeps its box")
 
 	// The next frame skips the cascade: the box follows the landmarks.
 	faces := tracker.Track(gray, 0.2)
@@ -149,7 +149,7 @@ func TestFaceFollowMovesBox(t *testing.T) {
 	for i, p := range pts {
 		moved[i] = p.Add(shift)
 	}
-	got := tracker.Follow(face.TrackID, moved, bounds)
+	got := tracker.Follow(face.TrackID, moved)
 	require.InDelta(t, r.Min.X+shift.X, got.Min.X, 1)
 	require.InDelta(t, r.Min.Y+shift.Y, got.Min.Y, 1)
 	require.InDelta(t, r.Dx(), got.Dx(), 1)
@@ -163,10 +163,10 @@ func TestFaceFollowMovesBox(t *testing.T) {
 		d := p.Sub(c)
 		wide[i] = c.Add(image.Pt(d.X*12/10, d.Y*12/10))
 	}
-	scaled := tracker.Follow(face.TrackID, wide, bounds)
+	scaled := tracker.Follow(face.TrackID, wide)
 	require.InDelta(t, float64(got.Dx())*1.2, scaled.Dx(), 2)
 
-	require.Equal(t, image.Rectangle{}, tracker.Follow(face.TrackID+100, pts, bounds), "unknown track")
+	require.Equal(t, image.Rectangle{}, tracker.Follow(face.TrackID+100, pts), "unknown track")
 }
 
 // A real interview-like clip: one face, found in nearly every frame, with a
@@ -246,4 +246,50 @@ func TestFaceTrackerMissingModels(t *testing.T) {
 	require.ErrorIs(t, err, models.ErrFaceModelsMissing)
 	_, err = detectors.NewFaceTracker(models.FaceModels{Frontal: t.TempDir(), Profile: "/nonexistent.xml"})
 	require.ErrorIs(t, err, models.ErrFaceModelsMissing)
+}
+
+// A candidate close to the camera: the picture cuts off her forehead (a
+// genuine dev talking head, LivePortrait's d6, cropped to its lower 300 of
+// 480 rows). The cascades need the forehead; the tracker scans a frame
+// padded upwards and finds her face, whose whole box (Box) reaches above
+// the frame while Rect stays inside it. Before, it found nothing in most
+// frames and tracked a false "face" on her ear and hair in the rest.
+func TestFaceTrackingForeheadCutOff(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "close.mp4")
+	testutil.FFmpeg(t, "-i", testutil.CorpusItem(t, "video", "genuine", "driving/d6.mp4"), "-t", "5",
+		"-vf", "crop=480:300:0:180", "-an", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", path)
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	lm, err := detectors.NewLandmarker(fm.Landmarks)
+	require.NoError(t, err)
+	defer lm.Close()
+	faces := trackClipWith(t, path, lm)
+	require.Greater(t, len(faces), 40)
+	bounds := image.Rect(0, 0, 480, 300)
+	found, above, fitted := 0, 0, 0
+	for i, f := range faces {
+		if f.Rect.Empty() {
+			continue
+		}
+		found++
+		require.True(t, f.Rect.In(bounds), "frame %d: Rect %v inside the frame", i, f.Rect)
+		require.Equal(t, f.Box.Intersect(bounds), f.Rect, "frame %d", i)
+		// Her face is in the middle of the picture, about 230 px high;
+		// the ear and hair are at the sides.
+		cx := (f.Box.Min.X + f.Box.Max.X) / 2
+		require.InDelta(t, 240, cx, 60, "frame %d: box %v on the face", i, f.Box)
+		require.Greater(t, f.Box.Dy(), 170, "frame %d: box %v", i, f.Box)
+		if f.Box.Min.Y < 0 {
+			above++
+		}
+		if f.Landmarks != nil {
+			fitted++
+			// The landmarks of the mouth sit in the lower half of the picture.
+			mouth := f.Landmarks[detectors.LandmarkOuterLips[0]]
+			require.Greater(t, mouth.Y, 150, "frame %d: mouth landmark %v", i, mouth)
+		}
+	}
+	require.Greater(t, float64(found)/float64(len(faces)), 0.9, "her face is found in nearly every frame")
+	require.Greater(t, above, found/2, "the box reaches above the frame")
+	require.Greater(t, fitted, found*3/4, "landmarks fitted on the whole box")
 }

@@ -237,7 +237,7 @@ func (d *LipSync) Observe(f *VideoFrame) error {
 			d.vSmall++
 		} else {
 			bounds := image.Rect(0, 0, f.Gray.Cols(), f.Gray.Rows())
-			r := Grow(Sub(face.Rect, RegionMouth, bounds), 0.1, bounds)
+			r := Grow(Sub(face.Whole(), RegionMouth, bounds), 0.1, bounds)
 			if r.Dx() >= lsCropW && r.Dy() >= lsCropH {
 				reg := f.Gray.Region(r)
 				gocv.Resize(reg, &d.small, image.Pt(lsCropW, lsCropH), 0, 0, gocv.InterpolationArea)
