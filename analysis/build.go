@@ -144,7 +144,7 @@ func (r *run) build(elapsed time.Duration) *report.Report {
 func (r *run) damagedReason() string {
 	var parts []string
 	for _, sf := range r.shortfalls() {
-		if sf.want >= 2 && sf.got < 0.5*sf.want {
+		if sf.want >= 2 && sf.got < 0.5*sf.want && !sf.stopped {
 			parts = append(parts, fmt.Sprintf("only %.1f s of the %.1f s of %s", sf.got, sf.want, sf.kind))
 		}
 	}
@@ -244,7 +244,16 @@ func timeline(dur float64, results []detectors.Result, face, speech detectors.Co
 type shortfall struct {
 	kind      string // "video" or "sound"
 	got, want float64
+	// stopped marks a video whose pictures end early in a file that is
+	// otherwise whole (its sound decoded to the end and ffmpeg reported
+	// no problem): a still picture, or a camera that stopped sending
+	// frames, which a recorder keeps on screen. That is not damage.
+	stopped bool
 }
+
+// short reports whether less was decoded than the stream promised, beyond
+// rounding and a last second that a cut can lose.
+func (sf shortfall) short() bool { return sf.want > 0 && sf.got < 0.9*sf.want-1 }
 
 // shortfalls lists the streams that were decoded at all, with how much.
 func (r *run) shortfalls() []shortfall {
@@ -256,21 +265,29 @@ func (r *run) shortfalls() []shortfall {
 		return dur
 	}
 	var out []shortfall
-	if r.info.HasVideo() && r.frames > 0 {
-		out = append(out, shortfall{"video", r.lastPTS, want(r.info.Video.Duration)})
-	}
+	soundWhole := false
 	if r.info.HasAudio() && r.audioSecond > 0 {
-		out = append(out, shortfall{"sound", r.audioSecond, want(r.info.Audio.Duration)})
+		sound := shortfall{kind: "sound", got: r.audioSecond, want: want(r.info.Audio.Duration)}
+		soundWhole = !sound.short()
+		out = append(out, sound)
+	}
+	if r.info.HasVideo() && r.frames > 0 {
+		video := shortfall{kind: "video", got: r.lastPTS, want: want(r.info.Video.Duration)}
+		video.stopped = video.short() && soundWhole && r.warnings == 0
+		out = append([]shortfall{video}, out...)
 	}
 	return out
 }
 
 // shortfallNotes says when less was decoded than a stream promised (a
-// truncated or damaged file).
+// truncated or damaged file), or when the pictures stopped early.
 func (r *run) shortfallNotes() []string {
 	var notes []string
 	for _, sf := range r.shortfalls() {
-		if sf.want > 0 && sf.got < 0.9*sf.want-1 {
+		switch {
+		case sf.stopped:
+			notes = append(notes, fmt.Sprintf("the video shows no new picture after %.1f s of its %.1f s (a still picture, or a camera that stopped sending frames): only the pictures up to then were screened", sf.got, sf.want))
+		case sf.short():
 			notes = append(notes, fmt.Sprintf("only %.1f s of the %.1f s of %s could be decoded (truncated or damaged file?)", sf.got, sf.want, sf.kind))
 		}
 	}

@@ -171,6 +171,12 @@ func TestPartialInput(t *testing.T) {
 	// not damage.
 	shortSound := filepath.Join(dir, "short-sound.mp4")
 	testutil.FFmpeg(t, "-i", face, "-i", speech, "-map", "0:v", "-map", "1:a", "-t", "12", "-c:v", "copy", "-c:a", "aac", "-af", "atrim=0:3", shortSound)
+	// One picture of a face and 8 s of speech (the camera was off, or a
+	// recorder kept a still on screen): the video stream lasts as long
+	// as the sound but holds a single frame.
+	picture, still := filepath.Join(dir, "picture.mkv"), filepath.Join(dir, "still.mkv")
+	testutil.FFmpeg(t, "-i", face, "-frames:v", "1", "-an", "-c:v", "libx264", "-preset", "ultrafast", picture)
+	testutil.FFmpeg(t, "-i", picture, "-i", speech, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", still)
 	huge := filepath.Join(dir, "8k.mp4")
 	testutil.FFmpeg(t, "-i", face, "-t", "1", "-vf", "scale=7680:4320,fps=5", "-c:v", "libx264", "-preset", "ultrafast", huge)
 
@@ -216,6 +222,15 @@ func TestPartialInput(t *testing.T) {
 			for _, n := range rep.Analysis.Notes {
 				require.NotContains(t, n, "could be decoded")
 			}
+		}, ""},
+		{"a still picture with sound", still, func(t *testing.T, rep *report.Report) {
+			require.Equal(t, 1, rep.Analysis.FramesAnalyzed)
+			require.NotContains(t, rep.VerdictReason, "damaged", "a still picture is not a damaged file")
+			require.NotContains(t, rep.Summary, "the rest was not seen")
+			require.Greater(t, rep.Coverage.SpeechSeconds, 3.0)
+			notes := strings.Join(rep.Analysis.Notes, "\n")
+			require.Contains(t, notes, "the video shows no new picture after 0.0 s")
+			require.NotContains(t, notes, "could be decoded")
 		}, ""},
 		{"8K resolution", huge, func(t *testing.T, rep *report.Report) {
 			require.Equal(t, 7680, rep.Analysis.Video.Width)
