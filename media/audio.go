@@ -80,10 +80,22 @@ const DCHighPass = 20.0
 // from, and ffmpeg refused it, failing the whole decode, video included.
 const maxMixChannels = 8
 
+// finiteExpr replaces a NaN or infinite sample by silence (aeval, every
+// channel). Floating-point PCM can carry them (a broken export); one NaN
+// entering the high-pass or the resampler's filters turns every later
+// sample into NaN, so a recording went silent from its first bad sample on.
+const finiteExpr = "aeval=exprs='if(isnan(val(ch))+isinf(val(ch)),0,val(ch))':c=same"
+
 // filterArgs returns the ffmpeg audio filter arguments for o, for a source
-// of the given number of channels (0: not known).
-func (o AudioOptions) filterArgs(channels int) []string {
+// of the given codec and number of channels ("" and 0: not known).
+// Only floating-point PCM sources get finiteExpr: a decoder of a
+// compressed or integer format does not produce NaN, and the expression
+// costs about 10 s of CPU per hour of 48-kHz mono sound, per output.
+func (o AudioOptions) filterArgs(codec string, channels int) []string {
 	var filters []string
+	if strings.HasPrefix(codec, "pcm_f") {
+		filters = append(filters, finiteExpr)
+	}
 	if channels > maxMixChannels {
 		// The mean of all channels, as for identical ones the downmix of
 		// a known layout gives.
@@ -127,7 +139,7 @@ func audioOutput(info *Info, opts AudioOptions, pipe string) ([]string, *AudioRe
 		args = append(args, "-rematrix_maxval", "1")
 	}
 	args = append(args, "-map", "0:"+strconv.Itoa(info.Audio.Index), "-vn", "-sn", "-dn")
-	args = append(args, opts.filterArgs(info.Audio.Channels)...)
+	args = append(args, opts.filterArgs(info.Audio.Codec, info.Audio.Channels)...)
 	args = append(args, "-ac", "1", "-ar", strconv.Itoa(rate),
 		"-f", "f32le", "-c:a", "pcm_f32le", pipe)
 	start := info.Audio.Offset
@@ -189,7 +201,7 @@ func (t Tools) DecodeAudioStreams(ctx context.Context, format string, opts []Aud
 			pipe = "pipe:" + strconv.Itoa(i+2) // fds 3, 4, …
 		}
 		args = append(args, "-map", "0:a:0", "-vn", "-sn", "-dn")
-		args = append(args, o.filterArgs(0)...)
+		args = append(args, o.filterArgs("", 0)...)
 		args = append(args, "-ac", "1", "-ar", strconv.Itoa(o.SampleRate),
 			"-f", "f32le", "-c:a", "pcm_f32le", "-flush_packets", "1", pipe)
 		ars[i] = newAudioReader(nil, o.SampleRate, chunk, 0)

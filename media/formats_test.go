@@ -279,3 +279,40 @@ func TestAudioDCOffsetRemoved(t *testing.T) {
 		assert.InDelta(t, 0.2/math.Sqrt2, rms, 0.01)
 	})
 }
+
+// A floating-point WAV with NaN and infinite samples (a broken export): the
+// bad samples become silence and the sound after them comes through. Before,
+// the first NaN entered the high-pass and the resampler and every later
+// sample was NaN, read as silence: the voice was lost from 1 s on.
+func TestAudioNonFiniteSamples(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nan.wav")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i",
+		"aevalsrc='if(between(t,1,1.0001),0/0,if(between(t,2,2.0001),1/0,0.3*sin(2*PI*300*t)))':s=48000:d=4",
+		"-c:a", "pcm_f32le", path)
+	info, err := media.Tools{}.Probe(context.Background(), path)
+	require.NoError(t, err)
+	for _, rate := range []int{media.VoiceRate, 0} { // resampled, and at the source's rate
+		ar, err := media.Tools{}.OpenAudio(context.Background(), info, media.AudioOptions{SampleRate: rate, HighPass: media.DCHighPass})
+		require.NoError(t, err)
+		var sq float64
+		var n, late int
+		for {
+			c, err := ar.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			require.NoError(t, err)
+			for i, s := range c.Samples {
+				require.False(t, math.IsNaN(float64(s)) || math.IsInf(float64(s), 0), "sample %d", n)
+				if c.Start.Seconds()+float64(i)/float64(c.Rate) > 2.5 {
+					sq += float64(s) * float64(s)
+					late++
+				}
+				n++
+			}
+		}
+		require.NoError(t, ar.Close())
+		require.Positive(t, late)
+		assert.InDelta(t, 0.3/math.Sqrt2, math.Sqrt(sq/float64(late)), 0.01, "rate %d: the tone after the bad samples keeps its level", rate)
+	}
+}
