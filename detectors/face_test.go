@@ -293,3 +293,24 @@ func TestFaceTrackingForeheadCutOff(t *testing.T) {
 	require.Greater(t, above, found/2, "the box reaches above the frame")
 	require.Greater(t, fitted, found*3/4, "landmarks fitted on the whole box")
 }
+
+// BenchmarkFaceScan times the whole-frame scan, which the tracker runs on
+// every frame while it knows no face (here a faceless 640×360 frame, so
+// every call scans) and every 2 s otherwise.
+func BenchmarkFaceScan(b *testing.B) {
+	fm, err := models.LocateFaceModels("")
+	require.NoError(b, err)
+	tracker, err := detectors.NewFaceTracker(fm)
+	require.NoError(b, err)
+	defer tracker.Close()
+	img := gocv.NewMatWithSize(360, 640, gocv.MatTypeCV8U)
+	defer img.Close()
+	gocv.RandU(&img, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 0, 0, 0))
+	gocv.GaussianBlur(img, &img, image.Pt(15, 15), 0, 0, gocv.BorderDefault)
+	b.ResetTimer()
+	for i := range b.N {
+		if faces := tracker.Track(img, float64(i)*10); len(faces) > 0 {
+			b.Fatalf("a face in noise: %v", faces[0].Rect)
+		}
+	}
+}
