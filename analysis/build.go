@@ -265,15 +265,18 @@ func (r *run) shortfalls() []shortfall {
 		return dur
 	}
 	var out []shortfall
-	soundWhole := false
+	var sound *shortfall
 	if r.info.HasAudio() && r.audioSecond > 0 {
-		sound := shortfall{kind: "sound", got: r.audioSecond, want: want(r.info.Audio.Duration)}
-		soundWhole = !sound.short()
-		out = append(out, sound)
+		out = append(out, shortfall{kind: "sound", got: r.audioSecond, want: want(r.info.Audio.Duration)})
+		sound = &out[0]
 	}
 	if r.info.HasVideo() && r.frames > 0 {
 		video := shortfall{kind: "video", got: r.lastPTS, want: want(r.info.Video.Duration)}
-		video.stopped = video.short() && soundWhole && r.warnings == 0
+		// Stopped, not damaged: the sound has a stated length, decoded
+		// to it, and ran on to about where the pictures should have
+		// ended; and ffmpeg reported no problem.
+		video.stopped = video.short() && sound != nil && sound.want > 0 && !sound.short() &&
+			sound.got >= 0.9*video.want-1 && r.warnings == 0
 		out = append([]shortfall{video}, out...)
 	}
 	return out

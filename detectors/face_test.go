@@ -70,8 +70,9 @@ func trackClipWith(t *testing.T, path string, lm *detectors.Landmarker) []detect
 				pts = nil
 			}
 			faces[0].Landmarks = pts
-			b := tracker.Follow(faces[0].TrackID, pts)
-			faces[0].Box, faces[0].Rect = b, b.Intersect(image.Rect(0, 0, gray.Cols(), gray.Rows()))
+			if b := tracker.Follow(faces[0].TrackID, pts); !b.Intersect(image.Rect(0, 0, gray.Cols(), gray.Rows())).Empty() {
+				faces[0].Box, faces[0].Rect = b, b.Intersect(image.Rect(0, 0, gray.Cols(), gray.Rows()))
+			}
 		}
 		out = append(out, faces[0])
 	}
@@ -273,7 +274,7 @@ func TestFaceTrackingForeheadCutOff(t *testing.T) {
 		}
 		found++
 		require.True(t, f.Rect.In(bounds), "frame %d: Rect %v inside the frame", i, f.Rect)
-		require.Equal(t, f.Box.Intersect(bounds), f.Rect, "frame %d", i)
+		require.True(t, f.Rect.In(f.Box), "frame %d: Rect %v is part of Box %v", i, f.Rect, f.Box)
 		// Her face is in the middle of the picture, about 230 px high;
 		// the ear and hair are at the sides.
 		cx := (f.Box.Min.X + f.Box.Max.X) / 2

@@ -135,9 +135,31 @@ func (s *server) handleError(err error, c echo.Context) {
 const statusClientClosed = 499
 
 // clientGone reports whether err is the request's own context ending
-// because the client closed the connection.
+// because the client closed the connection, and nothing else: an error
+// that joins the cancellation with another failure (a clean-up that could
+// not undo what the request had stored) is still the server's.
 func clientGone(err error, c echo.Context) bool {
-	return errors.Is(err, context.Canceled) && errors.Is(c.Request().Context().Err(), context.Canceled)
+	return onlyCanceled(err) && errors.Is(c.Request().Context().Err(), context.Canceled)
+}
+
+// onlyCanceled reports whether every error that err joins or wraps ends in
+// context.Canceled.
+func onlyCanceled(err error) bool {
+	switch e := err.(type) {
+	case nil:
+		return false
+	case interface{ Unwrap() []error }:
+		errs := e.Unwrap()
+		for _, x := range errs {
+			if !onlyCanceled(x) {
+				return false
+			}
+		}
+		return len(errs) > 0
+	case interface{ Unwrap() error }:
+		return onlyCanceled(e.Unwrap())
+	}
+	return err == context.Canceled
 }
 
 type errorView struct {

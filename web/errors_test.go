@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -27,6 +28,8 @@ func TestHandleErrorClientGone(t *testing.T) {
 		{"client hung up", true, fmt.Errorf("whip: publish: %w", context.Canceled), statusClientClosed, false},
 		{"cancelled by the server, client still there", false, fmt.Errorf("whip: publish: %w", context.Canceled), http.StatusInternalServerError, true},
 		{"other failure after a hang-up", true, fmt.Errorf("disk full"), http.StatusInternalServerError, true},
+		{"a clean-up that failed after a hang-up", true, fmt.Errorf("store: %w", errors.Join(context.Canceled, errors.New("rename failed"))), http.StatusInternalServerError, true},
+		{"cancellations only, joined", true, errors.Join(context.Canceled, fmt.Errorf("enqueue: %w", context.Canceled)), statusClientClosed, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
