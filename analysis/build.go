@@ -245,9 +245,10 @@ type shortfall struct {
 	kind      string // "video" or "sound"
 	got, want float64
 	// stopped marks a video whose pictures end early in a file that is
-	// otherwise whole (its sound decoded to the end and ffmpeg reported
-	// no problem): a still picture, or a camera that stopped sending
-	// frames, which a recorder keeps on screen. That is not damage.
+	// otherwise whole (its sound decoded to its stated end, past where
+	// the pictures should have ended, and ffmpeg reported no problem): a
+	// still picture, or a camera that stopped sending frames, which a
+	// recorder keeps on screen. That is not damage.
 	stopped bool
 }
 
@@ -265,17 +266,17 @@ func (r *run) shortfalls() []shortfall {
 		return dur
 	}
 	var out []shortfall
-	var sound *shortfall
+	var sound shortfall // zero when no sound was decoded
 	if r.info.HasAudio() && r.audioSecond > 0 {
-		out = append(out, shortfall{kind: "sound", got: r.audioSecond, want: want(r.info.Audio.Duration)})
-		sound = &out[0]
+		sound = shortfall{kind: "sound", got: r.audioSecond, want: want(r.info.Audio.Duration)}
+		out = append(out, sound)
 	}
 	if r.info.HasVideo() && r.frames > 0 {
 		video := shortfall{kind: "video", got: r.lastPTS, want: want(r.info.Video.Duration)}
 		// Stopped, not damaged: the sound has a stated length, decoded
 		// to it, and ran on to about where the pictures should have
 		// ended; and ffmpeg reported no problem.
-		video.stopped = video.short() && sound != nil && sound.want > 0 && !sound.short() &&
+		video.stopped = video.short() && sound.want > 0 && !sound.short() &&
 			sound.got >= 0.9*video.want-1 && r.warnings == 0
 		out = append([]shortfall{video}, out...)
 	}
