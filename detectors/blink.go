@@ -97,6 +97,7 @@ type Blinks struct {
 
 	physioClock
 	faceFrames, smallFaces, profileFrames int
+	cutFrames                             int // eye band outside the picture (no landmarks)
 	lmFrames, proxyFrames                 int // openness from landmarks / from the contrast proxy
 }
 
@@ -125,8 +126,9 @@ func (d *Blinks) Observe(f *VideoFrame) error {
 		return nil
 	}
 	d.faceFrames++
+	whole := face.Whole()
 	switch {
-	case face.Rect.Dy() < blinkMinFace:
+	case whole.Dy() < blinkMinFace:
 		d.smallFaces++
 		d.endStretch()
 		return nil
@@ -141,7 +143,7 @@ func (d *Blinks) Observe(f *VideoFrame) error {
 		d.track, d.useLM = face.TrackID, useLM
 		d.half = max(2, int(math.Round(blinkHalfSec*fps)))
 		d.side = max(1, int(math.Round(blinkSideSec*fps)))
-		d.box = physioBox(face.Rect)
+		d.box = physioBox(whole)
 	}
 	var eye float64
 	if useLM {
@@ -153,15 +155,21 @@ func (d *Blinks) Observe(f *VideoFrame) error {
 		eye = ear
 		d.lmFrames++
 	} else {
-		nb := physioBox(face.Rect)
+		nb := physioBox(whole)
 		for i := range d.box {
 			d.box[i] += blinkBoxGain * (nb[i] - d.box[i])
 		}
-		pix, err := d.patch.load(f.Gray, physioRect(d.box))
+		pix, inside, err := d.patch.load(f.Gray, physioRect(d.box))
 		if err != nil {
 			return err
 		}
-		eye = blinkContrast(pix, blinkPatchW, physioScaleRect(blinkEyeBand, blinkPatchW, blinkPatchH))
+		band, ok := physioRegionInside(physioScaleRect(blinkEyeBand, blinkPatchW, blinkPatchH), inside)
+		if !ok {
+			d.cutFrames++
+			d.endStretch()
+			return nil
+		}
+		eye = blinkContrast(pix, blinkPatchW, band)
 		if eye <= 0 {
 			d.endStretch()
 			return nil
@@ -441,6 +449,8 @@ func (d *Blinks) reason(seconds float64) string {
 		return fmt.Sprintf("the face is smaller than the %d px needed to see the eyes", blinkMinFace)
 	case d.profileFrames*2 > d.faceFrames:
 		return "the face was mostly seen in profile, where the eyes cannot be measured"
+	case d.cutFrames*2 > d.faceFrames:
+		return "the picture cut off the eyes"
 	default:
 		return fmt.Sprintf("the eyes were measurable for only %.1f s; a blink rate needs at least %.0f s", seconds, blinkMinSeconds)
 	}

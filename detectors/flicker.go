@@ -140,7 +140,7 @@ func (d *Flicker) Observe(f *VideoFrame) error {
 		return nil
 	}
 	d.faceFrames++
-	if face.Rect.Dy() < flickerMinFace {
+	if face.Whole().Dy() < flickerMinFace {
 		d.smallFaces++
 		d.hist = d.hist[:0]
 		return nil
@@ -178,13 +178,16 @@ func (d *Flicker) Observe(f *VideoFrame) error {
 // when the face or the ring is too small to measure.
 func (d *Flicker) features(f *VideoFrame, face Face) (feat flickerFeat, ok bool, err error) {
 	bounds := image.Rect(0, 0, f.Image.Cols(), f.Image.Rows())
-	inner := Sub(face.Rect, RegionInnerFace, bounds)
-	grown := Grow(face.Rect, flickerCtxGrow, bounds)
+	// The inner face and the ring are placed on the whole box and cut to
+	// the frame: on a face the picture cuts off, they are the parts of it
+	// that the frame shows.
+	inner := Sub(face.Whole(), RegionInnerFace, bounds)
+	grown := Grow(face.Whole(), flickerCtxGrow, bounds)
 	if inner.Dx() < 8 || inner.Dy() < 8 || grown.Dx() < 8 || grown.Dy() < 8 {
 		return feat, false, nil
 	}
 	feat.t = f.Time
-	pix, err := d.face.load(f.Image, inner)
+	pix, _, err := d.face.load(f.Image, inner)
 	if err != nil {
 		return feat, false, err
 	}
@@ -194,7 +197,7 @@ func (d *Flicker) features(f *VideoFrame, face Face) (feat flickerFeat, ok bool,
 	feat.faceChroma, feat.faceLuma = flickerChroma(bgr)
 	feat.faceThumb, feat.faceTex = flickerLuma(pix, n, nil)
 
-	pix, err = d.ctx.load(f.Image, grown)
+	pix, _, err = d.ctx.load(f.Image, grown)
 	if err != nil {
 		return feat, false, err
 	}

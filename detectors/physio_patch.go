@@ -67,19 +67,64 @@ func newPhysioPatch(w, h int) physioPatch {
 }
 
 // load resizes rectangle r of src (area interpolation, so region means are
-// kept) into the patch and returns its pixels. The slice aliases the
-// patch's memory and is valid until the next load or close.
-func (p *physioPatch) load(src gocv.Mat, r image.Rectangle) ([]uint8, error) {
-	r = r.Intersect(image.Rect(0, 0, src.Cols(), src.Rows()))
-	if r.Dx() < 2 || r.Dy() < 2 {
-		return nil, fmt.Errorf("%w: empty region %v", ErrPhysioFrame, r)
+// kept) into the patch and returns its pixels, and the rectangle of the
+// patch that holds pixels of the frame. The slice aliases the patch's
+// memory and is valid until the next load or close.
+//
+// r may reach beyond the frame (a face box whose forehead the picture cuts
+// off): the whole of r is still mapped onto the patch, so that fractions
+// of the patch are fractions of r, and the part outside the frame is left
+// black. inside is then smaller than the patch; callers measure only
+// there. It is empty when the frame's part maps to less than a pixel.
+func (p *physioPatch) load(src gocv.Mat, r image.Rectangle) (pix []uint8, inside image.Rectangle, err error) {
+	in := r.Intersect(image.Rect(0, 0, src.Cols(), src.Rows()))
+	if in.Dx() < 2 || in.Dy() < 2 {
+		return nil, image.Rectangle{}, fmt.Errorf("%w: empty region %v", ErrPhysioFrame, r)
 	}
-	roi := src.Region(r)
-	gocv.Resize(roi, &p.mat, p.size, 0, 0, gocv.InterpolationArea)
-	if err := roi.Close(); err != nil {
-		return nil, err
+	roi := src.Region(in)
+	defer roi.Close()
+	full := image.Rectangle{Max: p.size}
+	if in == r {
+		gocv.Resize(roi, &p.mat, p.size, 0, 0, gocv.InterpolationArea)
+		pix, err = p.mat.DataPtrUint8()
+		return pix, full, err
 	}
-	return p.mat.DataPtrUint8()
+	sx, sy := float64(p.size.X)/float64(r.Dx()), float64(p.size.Y)/float64(r.Dy())
+	inside = image.Rect(
+		int(math.Round(float64(in.Min.X-r.Min.X)*sx)), int(math.Round(float64(in.Min.Y-r.Min.Y)*sy)),
+		int(math.Round(float64(in.Max.X-r.Min.X)*sx)), int(math.Round(float64(in.Max.Y-r.Min.Y)*sy)),
+	).Intersect(full)
+	if p.mat.Rows() != p.size.Y || p.mat.Cols() != p.size.X || p.mat.Type() != src.Type() {
+		if err := p.mat.Close(); err != nil {
+			return nil, image.Rectangle{}, err
+		}
+		p.mat = gocv.NewMatWithSize(p.size.Y, p.size.X, src.Type())
+	}
+	p.mat.SetTo(gocv.NewScalar(0, 0, 0, 0))
+	if !inside.Empty() {
+		// A region of the patch of the target size: resize writes into it
+		// in place.
+		dst := p.mat.Region(inside)
+		gocv.Resize(roi, &dst, inside.Size(), 0, 0, gocv.InterpolationArea)
+		if err := dst.Close(); err != nil {
+			return nil, image.Rectangle{}, err
+		}
+	}
+	pix, err = p.mat.DataPtrUint8()
+	return pix, inside, err
+}
+
+// physioMinInside is the share of a measured region of the face box that
+// must lie inside the frame (patch rectangle inside of load); a frame
+// where less of it does is skipped as cut off.
+const physioMinInside = 0.9
+
+// physioRegionInside returns region r of a patch cut down to inside, and
+// whether enough of it (physioMinInside) was left.
+func physioRegionInside(r, inside image.Rectangle) (image.Rectangle, bool) {
+	in := r.Intersect(inside)
+	area := func(q image.Rectangle) float64 { return float64(q.Dx()) * float64(q.Dy()) }
+	return in, !r.Empty() && area(in) >= physioMinInside*area(r)
 }
 
 func (p *physioPatch) close() error { return p.mat.Close() }

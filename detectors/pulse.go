@@ -116,6 +116,7 @@ type Pulse struct {
 
 	physioClock
 	faceFrames, smallFaces int
+	cutFaces               int     // frames whose forehead or a cheek lay outside the picture
 	longestSec             float64 // longest stable stretch
 	lowFPS                 int     // windows skipped for frame rate
 	lowFPSValue            float64
@@ -140,7 +141,8 @@ func (d *Pulse) Observe(f *VideoFrame) error {
 		return nil
 	}
 	d.faceFrames++
-	if face.Rect.Dx() < pulseMinFace || face.Rect.Dy() < pulseMinFace {
+	whole := face.Whole()
+	if whole.Dx() < pulseMinFace || whole.Dy() < pulseMinFace {
 		d.smallFaces++
 		d.endStretch()
 		return nil
@@ -149,27 +151,38 @@ func (d *Pulse) Observe(f *VideoFrame) error {
 	if face.TrackID != d.segTrack || (len(d.seg) > 0 && f.Time-d.lastT > gap) {
 		d.endStretch()
 		d.segTrack, d.segStart = face.TrackID, f.Time
-		d.box = physioBox(face.Rect)
+		d.box = physioBox(whole)
 	}
-	nb := physioBox(face.Rect)
+	nb := physioBox(whole)
 	for i := range d.box {
 		d.box[i] += pulseBoxGain * (nb[i] - d.box[i])
 	}
-	pix, err := d.patch.load(f.Image, physioRect(d.box))
+	pix, inside, err := d.patch.load(f.Image, physioRect(d.box))
 	if err != nil {
 		return err
+	}
+	// On a face the picture cuts off, each region is measured on its part
+	// inside the frame; a frame where too little of one is left is skipped.
+	var regs [len(pulseRegions)]image.Rectangle
+	for i, reg := range pulseRegions {
+		var ok bool
+		if regs[i], ok = physioRegionInside(physioScaleRect(reg, pulsePatch, pulsePatch), inside); !ok {
+			d.cutFaces++
+			d.endStretch()
+			return nil
+		}
 	}
 	s := pulseSample{t: f.Time}
 	bounds := image.Rect(0, 0, f.Image.Cols(), f.Image.Rows())
 	grown := Grow(physioRect(d.box), 0.5, bounds)
-	bpix, err := d.bgPatch.load(f.Image, grown)
+	bpix, _, err := d.bgPatch.load(f.Image, grown)
 	if err != nil {
 		return err
 	}
 	s.bg = physioRingMean(bpix, pulseBGPatch, grown, physioRect(d.box))
-	for i, reg := range pulseRegions {
+	for i, reg := range regs {
 		var frac float64
-		s.c[i], frac = physioSkinMean(pix, pulsePatch, physioScaleRect(reg, pulsePatch, pulsePatch), pulseMinSkin)
+		s.c[i], frac = physioSkinMean(pix, pulsePatch, reg, pulseMinSkin)
 		d.skinAcc += frac / 3
 	}
 	d.skinN++
@@ -398,6 +411,8 @@ func (d *Pulse) reason() string {
 		return fmt.Sprintf("the frame rate (%.1f fps) is below the %.0f fps a pulse measurement needs", d.lowFPSValue, pulseMinFPS)
 	case d.smallFaces*2 > d.faceFrames:
 		return fmt.Sprintf("the face is smaller than the %d px a pulse measurement needs", pulseMinFace)
+	case d.cutFaces*2 > d.faceFrames:
+		return "the picture cut off the forehead or a cheek, where the pulse is measured"
 	default:
 		return fmt.Sprintf("the face was never stable for the %.0f s a pulse measurement needs (longest %.1f s)", pulseMinSec, d.longestSec)
 	}
