@@ -10,6 +10,8 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrInvalid means a value cannot be stored (bad role, empty e-mail…).
 	ErrInvalid = errors.New("invalid value")
+	// ErrLimit means a per-owner limit on stored rows is reached.
+	ErrLimit = errors.New("limit reached")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("store closed")
 )

@@ -104,7 +104,7 @@ func optJSON(b json.RawMessage) (any, error) {
 }
 
 // CreateLiveSession implements LiveSessions.
-func (s *SQLite) CreateLiveSession(ctx context.Context, ls LiveSession) error {
+func (s *SQLite) CreateLiveSession(ctx context.Context, ls LiveSession, maxWaiting int) error {
 	if !validID.MatchString(ls.ID) {
 		return ErrBadID
 	}
@@ -118,12 +118,25 @@ func (s *SQLite) CreateLiveSession(ctx context.Context, ls LiveSession) error {
 	if ls.OwnerID != 0 {
 		owner = ls.OwnerID
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO live_sessions (id, owner_id, candidate, title, token_hash, state, created_at)
-		VALUES (?, ?, ?, ?, ?, 'waiting', ?)`, ls.ID, owner, ls.Candidate, ls.Title, ls.TokenHash, ms(ls.CreatedAt))
+	// One statement, so that two concurrent creations cannot both pass
+	// the count.
+	res, err := s.db.ExecContext(ctx, `INSERT INTO live_sessions (id, owner_id, candidate, title, token_hash, state, created_at)
+		SELECT ?1, ?2, ?3, ?4, ?5, 'waiting', ?6
+		WHERE ?7 <= 0 OR ?2 IS NULL
+			OR (SELECT COUNT(*) FROM live_sessions WHERE owner_id = ?2 AND state = 'waiting') < ?7`,
+		ls.ID, owner, ls.Candidate, ls.Title, ls.TokenHash, ms(ls.CreatedAt), maxWaiting)
 	if isUnique(err) {
 		return fmt.Errorf("live session %s: %w", ls.ID, ErrExists)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("%w: %d live sessions waiting for a publisher", ErrLimit, maxWaiting)
+	}
+	return nil
 }
 
 // LiveSession implements LiveSessions.

@@ -20,7 +20,7 @@ func TestLiveSessionLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	now := time.Now()
 	ls := LiveSession{ID: NewID(), OwnerID: u.ID, Candidate: "Ada", Title: "Round 1", TokenHash: []byte("hash-1"), CreatedAt: now}
-	require.NoError(t, s.CreateLiveSession(ctx, ls))
+	require.NoError(t, s.CreateLiveSession(ctx, ls, 0))
 
 	for _, tc := range []struct {
 		name string
@@ -33,7 +33,7 @@ func TestLiveSessionLifecycle(t *testing.T) {
 		{"bad id", LiveSession{ID: "../x", TokenHash: []byte("h")}, ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.ErrorIs(t, s.CreateLiveSession(ctx, tc.ls), tc.err)
+			require.ErrorIs(t, s.CreateLiveSession(ctx, tc.ls, 0), tc.err)
 		})
 	}
 
@@ -97,7 +97,7 @@ func TestAbandonLiveSessions(t *testing.T) {
 	for i, st := range []LiveState{LiveWaiting, LiveLive, LiveEnding, LiveEnded} {
 		id := NewID()
 		ids[st] = id
-		require.NoError(t, s.CreateLiveSession(ctx, LiveSession{ID: id, TokenHash: []byte(id), CreatedAt: base.Add(time.Duration(i) * time.Minute)}))
+		require.NoError(t, s.CreateLiveSession(ctx, LiveSession{ID: id, TokenHash: []byte(id), CreatedAt: base.Add(time.Duration(i) * time.Minute)}, 0))
 		switch st {
 		case LiveLive:
 			require.NoError(t, s.SetLiveState(ctx, id, LiveLive, base, LiveWaiting))
@@ -129,4 +129,52 @@ func TestAbandonLiveSessions(t *testing.T) {
 	require.Len(t, list, 3)
 	assert.Equal(t, ids[LiveEnded], list[0].ID, "newest first")
 	assert.Equal(t, ids[LiveLive], list[2].ID)
+}
+
+// An owner may keep at most maxWaiting sessions waiting for a publisher;
+// sessions that went live, other owners and sessions without an owner do
+// not count, and concurrent creations cannot overshoot the limit.
+func TestLiveSessionWaitingLimit(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	a, err := s.CreateUser(ctx, "a@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	b, err := s.CreateUser(ctx, "b@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	mk := func(owner int64) LiveSession {
+		id := NewID()
+		return LiveSession{ID: id, OwnerID: owner, TokenHash: []byte(id)}
+	}
+	first := mk(a.ID)
+	require.NoError(t, s.CreateLiveSession(ctx, first, 2))
+	require.NoError(t, s.CreateLiveSession(ctx, mk(a.ID), 2))
+	err = s.CreateLiveSession(ctx, mk(a.ID), 2)
+	require.ErrorIs(t, err, ErrLimit)
+	assert.Contains(t, err.Error(), "2 live sessions waiting")
+	require.NoError(t, s.CreateLiveSession(ctx, mk(b.ID), 2), "another owner")
+	require.NoError(t, s.CreateLiveSession(ctx, mk(0), 2), "no owner")
+	require.NoError(t, s.CreateLiveSession(ctx, mk(a.ID), 0), "no limit")
+	require.ErrorIs(t, s.CreateLiveSession(ctx, mk(a.ID), 3), ErrLimit)
+
+	// A session that went live no longer waits.
+	require.NoError(t, s.SetLiveState(ctx, first.ID, LiveLive, time.Now(), LiveWaiting))
+	require.NoError(t, s.CreateLiveSession(ctx, mk(a.ID), 3))
+	require.ErrorIs(t, s.CreateLiveSession(ctx, mk(a.ID), 3), ErrLimit)
+
+	// Concurrent creations: exactly the limit succeeds.
+	c, err := s.CreateUser(ctx, "c@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	errs := make(chan error, 12)
+	for range cap(errs) {
+		go func() { errs <- s.CreateLiveSession(ctx, mk(c.ID), 5) }()
+	}
+	ok := 0
+	for range cap(errs) {
+		if err := <-errs; err == nil {
+			ok++
+		} else {
+			require.ErrorIs(t, err, ErrLimit)
+		}
+	}
+	assert.Equal(t, 5, ok)
 }

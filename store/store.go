@@ -293,8 +293,10 @@ type Interviews interface {
 // sessions_live.go). "Sessions" above are browser logins.
 type LiveSessions interface {
 	// CreateLiveSession stores s in state waiting; ErrExists when its ID or
-	// token hash is taken, ErrInvalid for a malformed ID or an empty hash.
-	CreateLiveSession(ctx context.Context, s LiveSession) error
+	// token hash is taken, ErrInvalid for a malformed ID or an empty hash,
+	// ErrLimit when its owner already has maxWaiting sessions waiting
+	// (maxWaiting ≤ 0 or no owner: no limit).
+	CreateLiveSession(ctx context.Context, s LiveSession, maxWaiting int) error
 	LiveSession(ctx context.Context, id string) (LiveSession, error)
 	// LiveSessionByInterview returns the session whose recording became
 	// interview id, or ErrNotFound.

@@ -113,6 +113,10 @@ type LiveConfig struct {
 	// MaxSessions caps the sessions receiving media at once; further
 	// publishers get 503.
 	MaxSessions int
+	// MaxWaiting caps the sessions one user keeps waiting for a publisher
+	// (created, not yet joined); creating another is refused with 429
+	// until one starts or is ended.
+	MaxWaiting int
 	// FPS and Width are the rate and largest width of the frames analysed
 	// live (the recording keeps every frame at full size).
 	FPS   float64
@@ -152,6 +156,7 @@ type LiveConfig struct {
 func DefaultLiveConfig() LiveConfig {
 	return LiveConfig{
 		MaxSessions:       8,
+		MaxWaiting:        20,
 		FPS:               8,
 		Width:             640,
 		FullBand:          true,
@@ -183,6 +188,9 @@ func (c *LiveConfig) validate() []string {
 		if a, err := netip.ParseAddr(ip); err != nil || a.Zone() != "" {
 			errs = append(errs, fmt.Sprintf("public IP %q is not an IP address (without a zone)", ip))
 		}
+	}
+	if c.MaxWaiting < 1 {
+		errs = append(errs, "live sessions waiting per user: at least 1")
 	}
 	if c.MaxSessions < 1 || c.MaxSessions > 256 {
 		errs = append(errs, "live sessions at once must be in [1, 256]")

@@ -70,6 +70,8 @@ func classify(err error) (int, string, string) {
 		return pick(http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, ErrConflict), errors.Is(err, store.ErrExists):
 		return pick(http.StatusConflict, "conflict", "conflict")
+	case errors.Is(err, store.ErrLimit):
+		return pick(http.StatusTooManyRequests, "too_many", "limit reached")
 	case errors.Is(err, ErrTooLarge), errors.As(err, &mbe):
 		return pick(http.StatusRequestEntityTooLarge, "too_large", "upload too large")
 	case errors.Is(err, ErrUnsupported), errors.Is(err, media.ErrNotMedia):

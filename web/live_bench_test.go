@@ -159,6 +159,7 @@ func runLiveLoad(b *testing.B, ivf, ogg string, n int, d time.Duration, mod func
 	la := startLiveApp(b, "", true, func(c *Config) {
 		c.Analyzer = &fakeAnalyzer{}
 		c.Live.MaxSessions = max(c.Live.MaxSessions, n)
+		c.Live.MaxWaiting = max(c.Live.MaxWaiting, n)
 		mod(c)
 		cfg = *c
 	})

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -53,4 +55,31 @@ func TestLiveMaxDurationConfig(t *testing.T) {
 		require.ErrorIs(t, err, ErrConfig, "%v", d)
 		assert.Contains(t, err.Error(), "maximum call length")
 	}
+}
+
+// TestLiveMaxWaiting: a user may keep --live-max-waiting sessions waiting
+// for a publisher; another is refused with 429 and a message saying what
+// to do, and ending one frees its place. Other users are not affected.
+func TestLiveMaxWaiting(t *testing.T) {
+	la := startLiveApp(t, "", true, func(c *Config) { c.Live.MaxWaiting = 2 })
+	first := la.createSession(t, la.recTok, "One")
+	la.createSession(t, la.recTok, "Two")
+	code, _, body := la.req(t, http.MethodPost, "/api/v1/sessions", la.recTok, "application/json", `{"candidate": "Three"}`)
+	require.Equal(t, http.StatusTooManyRequests, code, body)
+	var e apiError
+	require.NoError(t, json.Unmarshal([]byte(body), &e))
+	assert.Equal(t, "too_many", e.Error)
+	assert.Equal(t, "you already have 2 live sessions waiting for a publisher, the limit; start or end one of them first", e.Message)
+	la.createSession(t, la.adminTok, "Another user's")
+
+	code, _, body = la.req(t, http.MethodDelete, "/api/v1/sessions/"+first.ID, la.recTok, "", "")
+	require.Equal(t, http.StatusAccepted, code, body)
+	la.waitEnded(t, first.ID, 10*time.Second)
+	la.createSession(t, la.recTok, "Three")
+
+	c := DefaultConfig()
+	c.DataDir = t.TempDir()
+	assert.Equal(t, 20, c.Live.MaxWaiting)
+	c.Live.MaxWaiting = 0
+	require.ErrorIs(t, c.Validate(), ErrConfig)
 }

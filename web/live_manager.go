@@ -112,7 +112,10 @@ func (m *liveManager) createSession(ctx context.Context, owner int64, candidate,
 	ls := store.LiveSession{ID: store.NewID(), OwnerID: owner, Candidate: candidate, Title: title, State: store.LiveWaiting, CreatedAt: time.Now()}
 	tok := m.tokens.token(ls.ID)
 	ls.TokenHash = HashToken(tok)
-	if err := m.store.CreateLiveSession(ctx, ls); err != nil {
+	if err := m.store.CreateLiveSession(ctx, ls, m.cfg.MaxWaiting); err != nil {
+		if errors.Is(err, store.ErrLimit) {
+			return store.LiveSession{}, "", userErr(err, "you already have %d live sessions waiting for a publisher, the limit; start or end one of them first", m.cfg.MaxWaiting)
+		}
 		return store.LiveSession{}, "", err
 	}
 	m.log.Info("live session created", "session", ls.ID, "owner", owner)

@@ -53,6 +53,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&udpPorts, "whip-udp-ports", "", "UDP port range of WebRTC media, MIN-MAX (default: any port)")
 	fs.StringVar(&publicIPs, "public-ip", "", "comma-separated addresses announced to WebRTC peers (a server behind 1:1 NAT)")
 	fs.IntVar(&lc.MaxSessions, "live-max-sessions", lc.MaxSessions, "live sessions receiving media at once")
+	fs.IntVar(&lc.MaxWaiting, "live-max-waiting", lc.MaxWaiting, "live sessions one user may keep waiting for a publisher")
 	fs.Float64Var(&lc.FPS, "live-fps", lc.FPS, "frames per second analysed live")
 	fs.IntVar(&lc.Width, "live-width", lc.Width, "largest width of the frames analysed live")
 	fs.BoolVar(&lc.FullBand, "live-full-band", lc.FullBand, "also analyse the call's sound at 48 kHz live (the band-limit signal); false: the 16-kHz voice only, less CPU")
