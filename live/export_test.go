@@ -3,6 +3,7 @@ package live
 import (
 	"time"
 
+	"github.com/bonafide-dev/bonafide/analysis"
 	"github.com/bonafide-dev/bonafide/media"
 )
 
@@ -50,4 +51,11 @@ func (s *Session) OpenSegments() (open, most int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.segs), s.maxOpen
+}
+
+// SetNewSegment replaces how the session makes a segment's detectors.
+func (s *Session) SetNewSegment(f func(analysis.Config) (*analysis.Segment, error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.newSegment = f
 }

@@ -189,6 +189,10 @@ type Session struct {
 	pub  *whip.Publication
 	emit func(Event)
 	now  func() time.Time // the clock (time.Now; tests replace it)
+	// newSegment makes a segment's detectors (analysis.NewSegment; tests
+	// replace it). It takes tens of milliseconds (cascades, models), so it
+	// runs without mu.
+	newSegment func(analysis.Config) (*analysis.Segment, error)
 
 	stop      chan struct{}
 	stopOnce  sync.Once
@@ -252,7 +256,7 @@ func Start(pub *whip.Publication, cfg Config, emit func(Event)) *Session {
 func newSession(pub *whip.Publication, cfg Config, emit func(Event)) *Session {
 	cfg.defaults()
 	return &Session{
-		cfg: cfg, pub: pub, emit: emit, now: time.Now,
+		cfg: cfg, pub: pub, emit: emit, now: time.Now, newSegment: analysis.NewSegment,
 		stop: make(chan struct{}), finished: make(chan struct{}),
 		segs: map[int]*segment{}, sides: map[string]*side{},
 		over: map[string]float64{}, alerting: map[string]bool{}, tally: map[models.Verdict]int{},
@@ -485,12 +489,27 @@ func (s *Session) acquire(kind string, t float64) (*segment, float64, error) {
 	}
 	sg := s.segs[k]
 	if sg == nil {
-		seg, err := analysis.NewSegment(s.cfg.Analysis)
+		// Made without the lock, so that the other sides' readers, the
+		// watermark and Stats do not wait for it; then the checks above
+		// that the others may have changed meanwhile are made again.
+		s.mu.Unlock()
+		seg, err := s.newSegment(s.cfg.Analysis)
+		s.mu.Lock()
 		if err != nil {
 			return nil, t, err
 		}
-		sg = &segment{seg: seg, start: float64(k) * s.segLen(), end: float64(k+1) * s.segLen(), fed: map[string]bool{}}
-		s.segs[k] = sg
+		switch sg = s.segs[k]; {
+		case k < sd.reached || k < s.floor:
+			seg.Close()
+			sd.idleSince = now
+			s.stats.LateDropped++
+			return nil, t, nil
+		case sg != nil: // another side made it first
+			seg.Close()
+		default:
+			sg = &segment{seg: seg, start: float64(k) * s.segLen(), end: float64(k+1) * s.segLen(), fed: map[string]bool{}}
+			s.segs[k] = sg
+		}
 	}
 	sg.users++
 	sg.fed[sd.kind] = true

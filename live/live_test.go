@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -534,4 +535,86 @@ func TestFirstSampleAfterSilence(t *testing.T) {
 	last := scores[len(scores)-1]
 	require.Equal(t, 6.0, last.Start)
 	require.Empty(t, last.Missing, "the frame joined the audio of its segment")
+}
+
+// Making a segment's detectors takes tens of milliseconds (cascades,
+// models): the session's lock is free meanwhile, so Stats and the other
+// side's samples go on; when both sides make the same segment at once, one
+// is kept and the other closed; a segment completed meanwhile drops the
+// sample.
+func TestSegmentMadeWithoutLock(t *testing.T) {
+	var rec recorder
+	s, clk := bareSession(t, &rec)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var letGo sync.Once
+	free := func() { letGo.Do(func() { close(release) }) }
+	var made atomic.Int32
+	s.SetNewSegment(func(cfg analysis.Config) (*analysis.Segment, error) {
+		if made.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+		return analysis.NewSegment(cfg)
+	})
+	clk.set(0.5)
+	video := make(chan bool)
+	go func() {
+		ok, err := s.Feed("video", 0.5)
+		assert.NoError(t, err)
+		video <- ok
+	}()
+	<-entered
+	// Deadlock guards only: with the lock held they would never return.
+	within := func(what string, f func()) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { f(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			free() // so that the test can end
+			t.Fatalf("%s waited for a segment being made", what)
+		}
+	}
+	within("Stats", func() { s.Stats() })
+	within("the audio side", func() {
+		ok, err := s.Feed("audio", 0.5)
+		assert.NoError(t, err)
+		assert.True(t, ok)
+	})
+	open, _ := s.OpenSegments()
+	require.Equal(t, 1, open, "the audio side made segment 0")
+	free()
+	require.True(t, <-video, "the video side joins the audio side's segment 0")
+	open, _ = s.OpenSegments()
+	require.Equal(t, 1, open, "its own copy was closed, not kept")
+	require.Equal(t, int32(2), made.Load())
+
+	// A segment completed while a side was making it: the sample is late.
+	entered, release = make(chan struct{}), make(chan struct{})
+	letGo = sync.Once{}
+	made.Store(0)
+	clk.set(2.5)
+	go func() {
+		ok, err := s.Feed("video", 2.5) // makes segment 1, held
+		assert.NoError(t, err)
+		video <- ok
+	}()
+	<-entered
+	within("the audio side", func() {
+		clk.set(4.5)
+		ok, err := s.Feed("audio", 4.5) // makes segment 2
+		assert.NoError(t, err)
+		assert.True(t, ok)
+		s.EndSide("audio")
+	})
+	within("the watermark", func() {
+		clk.set(10)
+		s.Watermark() // video idle since 0.5 s: moved on, segment 1 completes
+	})
+	free()
+	require.False(t, <-video, "segment 1 completed while it was made")
+	assert.Equal(t, 1, s.Stats().LateDropped)
+	s.EndSide("video")
+	assert.Equal(t, []float64{0, 4}, starts(rec.scores()))
 }
