@@ -130,3 +130,45 @@ func TestStreamDurations(t *testing.T) {
 		})
 	}
 }
+
+// A video of one picture gives that picture: the frame-rate filter would
+// otherwise round its end (1/25 s) down to no output frame at all, and the
+// recording would be "nothing decoded". Longer videos are sampled as
+// before, without an extra frame at the end.
+func TestSingleFrameVideo(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"one.mp4", []string{"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "1", "-c:v", "libx264"}, 1},
+		{"one.webm", []string{"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "1", "-c:v", "libvpx"}, 1},
+		{"one-with-sound.mkv", []string{"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-f", "lavfi", "-i", "sine=duration=3",
+			"-map", "0:v", "-map", "1:a", "-frames:v", "1", "-c:v", "libx264", "-c:a", "libopus"}, 1},
+		{"two-seconds.mp4", []string{"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=2", "-c:v", "libx264"}, 20},
+		{"three-frames.mp4", []string{"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "3", "-c:v", "libx264"}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.name)
+			testutil.FFmpeg(t, append(c.args, path)...)
+			var tools media.Tools
+			info, err := tools.Probe(context.Background(), path)
+			require.NoError(t, err)
+			vr, err := tools.OpenVideo(context.Background(), info, media.DefaultVideoOptions())
+			require.NoError(t, err)
+			defer vr.Close()
+			n := 0
+			for {
+				_, err := vr.Next()
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+				n++
+			}
+			require.Equal(t, c.want, n)
+		})
+	}
+}

@@ -111,7 +111,15 @@ func videoOutput(info *Info, opts VideoOptions, pipe string) ([]string, *VideoRe
 	filters := ""
 	sampled := info.Video.FPS == 0 || info.Video.FPS > opts.FPS*1.01 || info.Video.VariableFrameRate
 	if sampled {
-		filters = "fps=" + strconv.FormatFloat(opts.FPS, 'f', -1, 64) + ","
+		filters = "fps=" + strconv.FormatFloat(opts.FPS, 'f', -1, 64)
+		// The filter emits the frames up to the end rounded to the nearest
+		// output tick: a video shorter than half a tick (a single picture
+		// of 1/25 s) would give none. Such a short stream keeps its last
+		// frame; longer ones are sampled exactly as before.
+		if shortVideo(info, opts.FPS) {
+			filters += ":eof_action=pass"
+		}
+		filters += ","
 	}
 	// Scale in YUV, then convert to BGR unscaled: swscale's unscaled
 	// converter is SIMD, and half the cost of converting while scaling.
@@ -123,6 +131,16 @@ func videoOutput(info *Info, opts VideoOptions, pipe string) ([]string, *VideoRe
 	r := newVideoReader(opts, sampled, opts.Start)
 	r.width, r.height = w, h
 	return args, r
+}
+
+// shortVideo reports whether info's video is one picture, or lasts less
+// than two frames at fps by its own or the container's stated length.
+func shortVideo(info *Info, fps float64) bool {
+	d := info.Video.Duration
+	if d <= 0 {
+		d = info.Duration
+	}
+	return info.Video.Frames == 1 || (d > 0 && d.Seconds() < 2/fps)
 }
 
 // DecodeVideo starts an ffmpeg that reads a live stream in the given
