@@ -141,20 +141,20 @@ func (t *FaceTracker) Track(gray gocv.Mat, now float64) []Face {
 	// Scan for new faces now and then, or every frame while none is known.
 	if len(rects)+followed == 0 || now-t.lastScan >= scanInterval {
 		t.lastScan = now
-		cands, prof := t.scan(gray, true)
+		cands, candProfile := t.scan(gray, true)
 		known := rects
 		for _, tr := range t.tracks {
 			if tr.pending {
 				known = append(known[:len(known):len(known)], tr.rect())
 			}
 		}
-		for _, c := range cands {
+		for i, c := range cands {
 			if overlapsAny(c, known) {
 				continue
 			}
 			// Confirm with the accurate cascade around the candidate.
 			if r, p, ok := t.redetect(gray, c, bounds); ok && !overlapsAny(r, known) {
-				rects, profiles = append(rects, r), append(profiles, p || prof)
+				rects, profiles = append(rects, r), append(profiles, p || candProfile[i])
 			}
 		}
 	}
@@ -225,8 +225,9 @@ func (t *FaceTracker) Detect(gray gocv.Mat) []image.Rectangle {
 }
 
 // scan searches the whole frame, down-scaled, with the fast cascades (or the
-// accurate ones when fast is false) and returns boxes in gray's coordinates.
-func (t *FaceTracker) scan(gray gocv.Mat, fast bool) ([]image.Rectangle, bool) {
+// accurate ones when fast is false) and returns boxes in gray's coordinates,
+// and for each whether only a profile cascade found it.
+func (t *FaceTracker) scan(gray gocv.Mat, fast bool) ([]image.Rectangle, []bool) {
 	frontal, profile := &t.frontal, &t.profile
 	if fast {
 		frontal, profile = &t.fastFrontal, &t.fastProfile
@@ -255,14 +256,18 @@ func (t *FaceTracker) scan(gray gocv.Mat, fast bool) ([]image.Rectangle, bool) {
 	gocv.CopyMakeBorder(t.small, &t.padded, pad, 0, 0, 0, gocv.BorderReplicate, color.RGBA{})
 	big := max(ms, t.small.Rows()/4)
 	found := len(rects)
+	profiles := make([]bool, found, found+2)
+	for i := range profiles {
+		profiles[i] = isProfile
+	}
 	for _, r := range frontal.DetectMultiScaleWithParams(t.padded, 1.1, 3, 0, image.Pt(big, big), image.Point{}) {
 		r = r.Sub(image.Pt(0, pad))
 		if r.Min.Y < 0 && float64(-r.Min.Y) <= maxOutside*float64(r.Dy()) && !overlapsAny(r, rects[:found]) {
-			rects = append(rects, r)
+			rects, profiles = append(rects, r), append(profiles, false) // the frontal cascade found it
 		}
 	}
 	sortRects(rects[found:])
-	return scaleRects(rects, scale, image.Point{}), isProfile
+	return scaleRects(rects, scale, image.Point{}), profiles
 }
 
 // redetect looks for one face of about box's size around box, with the
