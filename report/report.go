@@ -91,8 +91,13 @@ func (v *ModelValidation) statement() string {
 	if v.ManipulatedCalledManipulated == nil || v.GenuineCalledManipulated == nil {
 		return s
 	}
-	s += fmt.Sprintf(" In cross-validation on %d labelled recordings (each scored by a model that had not seen its source), it called %s of the manipulated ones \"manipulated\" and %s of the genuine ones",
-		v.Items, percent(*v.ManipulatedCalledManipulated), percent(*v.GenuineCalledManipulated))
+	genuine := percent(*v.GenuineCalledManipulated) + " of the genuine ones"
+	if *v.GenuineCalledManipulated == 0 {
+		// Not one in a sample of a hundred or so is not "never".
+		genuine = "none of the genuine ones (which does not mean it never raises a false alarm)"
+	}
+	s += fmt.Sprintf(" In cross-validation on %d labelled recordings (each scored by a model that had not seen its source), it called %s of the manipulated ones \"manipulated\" and %s",
+		v.Items, percent(*v.ManipulatedCalledManipulated), genuine)
 	if v.ManipulatedCalledGenuine != nil {
 		s += fmt.Sprintf(", and let %s of the manipulated ones through as \"genuine\"", percent(*v.ManipulatedCalledGenuine))
 	}

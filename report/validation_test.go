@@ -30,7 +30,7 @@ func TestModelValidation(t *testing.T) {
 		{name: "an older weights file without the genuine rate", cv: &models.CVMetrics{Groups: map[string]models.CVGroup{"overall": {N: 10,
 			FPRAtManipulated: f(0), RecallAtManipulated: f(0.5)}}},
 			want: `A screening aid, not proof. In cross-validation on 10 labelled recordings (each scored by a model that had not seen its source), ` +
-				`it called 50 % of the manipulated ones "manipulated" and 0 % of the genuine ones. ` +
+				`it called 50 % of the manipulated ones "manipulated" and none of the genuine ones (which does not mean it never raises a false alarm). ` +
 				`"Genuine" means nothing suspicious was found, not that the recording is verified.`},
 		{name: "rates undefined", cv: &models.CVMetrics{Groups: map[string]models.CVGroup{"overall": {N: 4}}},
 			want: "A screening aid, not proof."},
