@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -118,15 +119,24 @@ func TestUnusableInput(t *testing.T) {
 	truncated := filepath.Join(dir, "truncated.mp4")
 	require.NoError(t, os.WriteFile(truncated, b[:len(b)/2], 0o644))
 
-	// One frame: the 10-fps sampling keeps none of it.
-	oneFrame := filepath.Join(dir, "one-frame.mp4")
-	testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1", "-frames:v", "1", "-c:v", "libx264", "-preset", "ultrafast", oneFrame)
+	// A whole MP4 whose every frame is garbage: its media data box
+	// overwritten with the noise, its index intact.
+	at := bytes.Index(b, []byte("mdat"))
+	require.Greater(t, at, 4)
+	end := at - 4 + int(binary.BigEndian.Uint32(b[at-4:at]))
+	require.Less(t, end, len(b))
+	garbled := filepath.Join(dir, "garbled.mp4")
+	g := bytes.Clone(b)
+	for i := at + 4; i < end; i++ {
+		g[i] = noise[i%len(noise)]
+	}
+	require.NoError(t, os.WriteFile(garbled, g, 0o644))
 
 	for _, tc := range []struct {
 		name, path, want string
 	}{
 		{"missing", filepath.Join(dir, "nope.mp4"), "file not found"},
-		{"nothing decoded", oneFrame, "no video frame and no audio sample could be decoded"},
+		{"nothing decoded", garbled, "no video frame and no audio sample could be decoded"},
 		{"directory", dir, "directory"},
 		{"zero bytes", empty, "empty"},
 		{"text file", text, "not a media file"},
