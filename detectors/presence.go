@@ -159,8 +159,18 @@ func (d *FacePresence) Finish() Result {
 		Explanation: fmt.Sprintf("A face was visible in %.0f%% of the analysed frames (%.1f s), typically %.0f px tall.",
 			100*frac, d.cov.Seconds, median),
 	}
+	if multi := float64(d.multi) / float64(d.withFace); multi >= presenceSeveralFaces {
+		// A call recording in gallery view shows the interviewer too: say
+		// whose face the signals describe.
+		r.Summary.Explanation += fmt.Sprintf(" In %.0f%% of those frames more than one face was found (another person, or a false detection); every face signal measures the one seen most often.",
+			100*multi)
+	}
 	return r
 }
+
+// presenceSeveralFaces is the share of frames with a face from which the
+// explanation says that several were found.
+const presenceSeveralFaces = 0.1
 
 // Close implements VideoDetector.
 func (d *FacePresence) Close() error { return nil }
