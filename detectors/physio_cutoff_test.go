@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"fmt"
 	"image"
 	"math"
 	"testing"
@@ -66,8 +67,19 @@ func TestPhysioPatchLoadCutOff(t *testing.T) {
 			assert.InDelta(t, c.firstRow, float64(pix[c.ch*(inside.Min.Y*20+inside.Min.X)]), 1)
 		})
 	}
-	t.Run("outside the frame", func(t *testing.T) {
-		_, _, err := p.load(bgr, image.Rect(0, -40, 40, -1))
+	t.Run("almost out of the frame", func(t *testing.T) {
+		// A box the tracker carried almost out of the picture: 1 row in.
+		for _, r := range []image.Rectangle{image.Rect(0, -39, 40, 1), image.Rect(0, -40, 40, -1)} {
+			pix, inside, err := p.load(bgr, r)
+			require.NoError(t, err, "%v", r)
+			require.True(t, inside.Empty(), "%v: %v", r, inside)
+			for i, v := range pix {
+				require.Zero(t, v, "%v: byte %d", r, i)
+			}
+		}
+	})
+	t.Run("a degenerate rectangle", func(t *testing.T) {
+		_, _, err := p.load(bgr, image.Rect(0, 5, 40, 6))
 		require.ErrorIs(t, err, ErrPhysioFrame)
 	})
 }
@@ -115,6 +127,7 @@ func TestPulseForeheadCutOff(t *testing.T) {
 		reason string // empty: measured
 	}{
 		{"a third of the face above the picture", image.Rect(100, -40, 220, 80), "cut off the forehead"},
+		{"a box carried almost out of the picture", image.Rect(100, -118, 220, 1), "cut off the forehead"},
 		{"a sliver above", image.Rect(100, -5, 220, 115), ""},
 	}
 	for i, c := range cases {
@@ -152,11 +165,15 @@ func TestBlinksForeheadCutOff(t *testing.T) {
 		t.Logf("score %.3f values %+v", res.Summary.Score, res.Summary.Values)
 		assert.Equal(t, 13.0, findingValue(t, res.Summary, "blinks"), "%+v", res.Windows)
 	})
-	t.Run("cut off through the eyes", func(t *testing.T) {
-		box := image.Rect(100, -42, 220, 78)
-		rect, edit := cutOff(box, w, h)
-		res := physioSynth{w: w, h: h, fps: 10, frames: 400, face: rect, paint: blinkPainter(box, blinking, 22), edit: edit}.run(t, NewBlinks())[0]
-		assert.False(t, res.Measured(), "%+v", res.Summary)
-		assert.Contains(t, res.NotMeasurable, "cut off the eyes")
-	})
+	for i, box := range []image.Rectangle{
+		image.Rect(100, -42, 220, 78), // cut off through the eyes
+		image.Rect(100, -118, 220, 1), // a box carried almost out of the picture
+	} {
+		t.Run(fmt.Sprintf("cut off at %d", box.Min.Y), func(t *testing.T) {
+			rect, edit := cutOff(box, w, h)
+			res := physioSynth{w: w, h: h, fps: 10, frames: 400, face: rect, paint: blinkPainter(box, blinking, uint64(22+i)), edit: edit}.run(t, NewBlinks())[0]
+			assert.False(t, res.Measured(), "%+v", res.Summary)
+			assert.Contains(t, res.NotMeasurable, "cut off the eyes")
+		})
+	}
 }

@@ -75,25 +75,29 @@ func newPhysioPatch(w, h int) physioPatch {
 // off): the whole of r is still mapped onto the patch, so that fractions
 // of the patch are fractions of r, and the part outside the frame is left
 // black. inside is then smaller than the patch; callers measure only
-// there. It is empty when the frame's part maps to less than a pixel.
+// there. It is empty, and the patch all black, when less than 2 pixels
+// of r's height or width lie inside the frame (a box the tracker carried
+// almost out of the picture); r itself must be at least 2×2.
 func (p *physioPatch) load(src gocv.Mat, r image.Rectangle) (pix []uint8, inside image.Rectangle, err error) {
-	in := r.Intersect(image.Rect(0, 0, src.Cols(), src.Rows()))
-	if in.Dx() < 2 || in.Dy() < 2 {
+	if r.Dx() < 2 || r.Dy() < 2 {
 		return nil, image.Rectangle{}, fmt.Errorf("%w: empty region %v", ErrPhysioFrame, r)
 	}
-	roi := src.Region(in)
-	defer roi.Close()
+	in := r.Intersect(image.Rect(0, 0, src.Cols(), src.Rows()))
 	full := image.Rectangle{Max: p.size}
 	if in == r {
+		roi := src.Region(in)
+		defer roi.Close()
 		gocv.Resize(roi, &p.mat, p.size, 0, 0, gocv.InterpolationArea)
 		pix, err = p.mat.DataPtrUint8()
 		return pix, full, err
 	}
 	sx, sy := float64(p.size.X)/float64(r.Dx()), float64(p.size.Y)/float64(r.Dy())
-	inside = image.Rect(
-		int(math.Round(float64(in.Min.X-r.Min.X)*sx)), int(math.Round(float64(in.Min.Y-r.Min.Y)*sy)),
-		int(math.Round(float64(in.Max.X-r.Min.X)*sx)), int(math.Round(float64(in.Max.Y-r.Min.Y)*sy)),
-	).Intersect(full)
+	if in.Dx() >= 2 && in.Dy() >= 2 {
+		inside = image.Rect(
+			int(math.Round(float64(in.Min.X-r.Min.X)*sx)), int(math.Round(float64(in.Min.Y-r.Min.Y)*sy)),
+			int(math.Round(float64(in.Max.X-r.Min.X)*sx)), int(math.Round(float64(in.Max.Y-r.Min.Y)*sy)),
+		).Intersect(full)
+	}
 	if p.mat.Rows() != p.size.Y || p.mat.Cols() != p.size.X || p.mat.Type() != src.Type() {
 		if err := p.mat.Close(); err != nil {
 			return nil, image.Rectangle{}, err
@@ -104,6 +108,8 @@ func (p *physioPatch) load(src gocv.Mat, r image.Rectangle) (pix []uint8, inside
 	if !inside.Empty() {
 		// A region of the patch of the target size: resize writes into it
 		// in place.
+		roi := src.Region(in)
+		defer roi.Close()
 		dst := p.mat.Region(inside)
 		gocv.Resize(roi, &dst, inside.Size(), 0, 0, gocv.InterpolationArea)
 		if err := dst.Close(); err != nil {

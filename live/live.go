@@ -491,17 +491,21 @@ func (s *Session) acquire(kind string, t float64) (*segment, float64, error) {
 	if sg == nil {
 		// Made without the lock, so that the other sides' readers, the
 		// watermark and Stats do not wait for it; then the checks above
-		// that the others may have changed meanwhile are made again.
+		// that the others may have changed meanwhile are made again. The
+		// side is busy meanwhile, not idle: the watermark must not take
+		// it for silent.
+		sd.idleSince = time.Time{}
 		s.mu.Unlock()
 		seg, err := s.newSegment(s.cfg.Analysis)
 		s.mu.Lock()
 		if err != nil {
+			sd.idleSince = s.now()
 			return nil, t, err
 		}
 		switch sg = s.segs[k]; {
 		case k < sd.reached || k < s.floor:
 			seg.Close()
-			sd.idleSince = now
+			sd.idleSince = s.now()
 			s.stats.LateDropped++
 			return nil, t, nil
 		case sg != nil: // another side made it first

@@ -590,7 +590,9 @@ func TestSegmentMadeWithoutLock(t *testing.T) {
 	require.Equal(t, 1, open, "its own copy was closed, not kept")
 	require.Equal(t, int32(2), made.Load())
 
-	// A segment completed while a side was making it: the sample is late.
+	// A segment completed while a side was making it (the other side ran
+	// MaxOpenSegments ahead, forcing the oldest complete): the sample is
+	// late.
 	entered, release = make(chan struct{}), make(chan struct{})
 	letGo = sync.Once{}
 	made.Store(0)
@@ -602,19 +604,55 @@ func TestSegmentMadeWithoutLock(t *testing.T) {
 	}()
 	<-entered
 	within("the audio side", func() {
-		clk.set(4.5)
-		ok, err := s.Feed("audio", 4.5) // makes segment 2
-		assert.NoError(t, err)
-		assert.True(t, ok)
-		s.EndSide("audio")
-	})
-	within("the watermark", func() {
-		clk.set(10)
-		s.Watermark() // video idle since 0.5 s: moved on, segment 1 completes
+		for _, at := range []float64{4.5, 6.5, 8.5, 10.5} { // segments 2–5
+			clk.set(at)
+			ok, err := s.Feed("audio", at)
+			assert.NoError(t, err)
+			assert.True(t, ok)
+		}
 	})
 	free()
-	require.False(t, <-video, "segment 1 completed while it was made")
-	assert.Equal(t, 1, s.Stats().LateDropped)
+	require.False(t, <-video, "segment 1 was completed while it was made")
+	st := s.Stats()
+	assert.Equal(t, 1, st.LateDropped)
+	assert.Equal(t, 2, st.ForcedSegments, "segments 0 and 2")
+	assert.Zero(t, st.Silences)
 	s.EndSide("video")
-	assert.Equal(t, []float64{0, 4}, starts(rec.scores()))
+	s.EndSide("audio")
+	assert.Equal(t, []float64{0, 4, 6, 8, 10}, starts(rec.scores()))
+}
+
+// A side making a new segment is busy, not idle: a watermark tick meanwhile
+// does not take it for silent (only the side that really is idle).
+func TestWatermarkSparesSideMakingSegment(t *testing.T) {
+	var rec recorder
+	s, clk := bareSession(t, &rec)
+	clk.set(0.5)
+	for _, side := range []string{"video", "audio"} {
+		ok, err := s.Feed(side, 0.5)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	s.SetNewSegment(func(cfg analysis.Config) (*analysis.Segment, error) {
+		close(entered)
+		<-release
+		return analysis.NewSegment(cfg)
+	})
+	video := make(chan bool)
+	go func() {
+		clk.set(2.5)
+		ok, err := s.Feed("video", 2.5) // makes segment 1, held
+		assert.NoError(t, err)
+		video <- ok
+	}()
+	<-entered
+	clk.set(10)
+	s.Watermark() // both sides last delivered at 0.5 s; video is busy
+	close(release)
+	require.True(t, <-video)
+	assert.Equal(t, 1, s.Stats().Silences, "the audio side alone was silent")
+	s.EndSide("video")
+	s.EndSide("audio")
+	assert.Equal(t, []float64{0, 2}, starts(rec.scores()))
 }
