@@ -13,7 +13,8 @@ import (
 
 // The physiological detectors close every Mat they allocate, on every path:
 // a measurable face, no face, a face too small, a face whose box reaches
-// above the frame (the padded patch) and a track switch.
+// above the frame (the padded patch), one carried almost out of it and a
+// track switch.
 func TestPhysioMatLeak(t *testing.T) {
 	before := gocv.MatProfile.Count()
 	face := image.Rect(100, 60, 220, 180)
@@ -27,9 +28,12 @@ func TestPhysioMatLeak(t *testing.T) {
 				f.Faces = nil
 			case i%100 >= 80:
 				f.Faces[0].Rect = image.Rect(140, 100, 180, 140)
-			case i%100 >= 70:
+			case i%100 >= 75:
 				f.Faces[0].Box = image.Rect(100, -20, 220, 100)
 				f.Faces[0].Rect = image.Rect(100, 0, 220, 100)
+			case i%100 >= 70: // carried almost out of the picture
+				f.Faces[0].Box = image.Rect(100, -118, 220, 1)
+				f.Faces[0].Rect = image.Rect(100, 0, 220, 1)
 			case i >= 130:
 				f.Faces[0].TrackID = 2
 			}
