@@ -156,19 +156,7 @@ func TestSingleFrameVideo(t *testing.T) {
 			var tools media.Tools
 			info, err := tools.Probe(context.Background(), path)
 			require.NoError(t, err)
-			vr, err := tools.OpenVideo(context.Background(), info, media.DefaultVideoOptions())
-			require.NoError(t, err)
-			defer vr.Close()
-			n := 0
-			for {
-				_, err := vr.Next()
-				if err == io.EOF {
-					break
-				}
-				require.NoError(t, err)
-				n++
-			}
-			require.Equal(t, c.want, n)
+			require.Equal(t, c.want, countFrames(t, tools, info))
 		})
 	}
 }
