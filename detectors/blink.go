@@ -57,7 +57,7 @@ var blinkEyeBand = [4]float64{RegionLeftEye[0], 0.31, RegionRightEye[2], 0.47}
 // scores without their confidence (which grows with length, and length
 // must not leak into it), so the score itself must not claim more than a
 // short clip shows, nor more than the clips the model was trained on could
-// show (the dev corpus measures eyes for at most about 30 s): beyond
+// show (the dev corpus measures eyes for at most 33 s): beyond
 // blinkEvidenceSeconds the count is scaled to that span, so a person
 // measured at 3 a minute scores 0.14 whether the recording lasts one
 // minute or an hour (counted whole, an hour scored 1). A detector that
@@ -75,8 +75,15 @@ const (
 	blinkMaxConfidence = 0.3
 	blinkNormalLow     = 6.0
 	blinkNormalHigh    = 40.0
-	// blinkEvidenceSeconds is the most measured time a score counts.
+	// blinkEvidenceSeconds is the most measured time a score counts. No
+	// blink in that time scores 0.501 (p = e^−3 just under blinkP): a
+	// shorter span would no longer call a recording without any blink
+	// unusual.
 	blinkEvidenceSeconds = 30.0
+	// blinkCueScore is the score from which the explanation calls a low
+	// count a cue (p ≈ 12 %); below it, a short recording is too short to
+	// tell and a long one's rate is not low enough.
+	blinkCueScore = 0.3
 )
 
 // blinkSample is one frame's eye openness.
@@ -435,13 +442,13 @@ func blinkExplain(rate float64, n int, seconds float64) string {
 	if n == 1 {
 		times = "time"
 	}
-	chance := blinkScore(n, seconds) < 0.5
+	cue := blinkScore(n, seconds) >= blinkCueScore
 	switch {
-	case rate < blinkNormalLow && chance && seconds <= blinkEvidenceSeconds:
+	case rate < blinkNormalLow && !cue && seconds <= blinkEvidenceSeconds:
 		return fmt.Sprintf("The person blinked %d %s in %.0f s (%.1f per minute), fewer than the usual %.0f–%.0f a minute, but %.0f s is too short to tell that from chance.",
 			n, times, seconds, rate, blinkNormalLow, blinkNormalHigh, seconds)
-	case rate < blinkNormalLow && chance:
-		return fmt.Sprintf("The person blinked %d %s in %.0f s (%.1f per minute), fewer than the usual %.0f–%.0f a minute, but not so rarely that it is a cue: people watching a screen blink less.",
+	case rate < blinkNormalLow && !cue:
+		return fmt.Sprintf("The person blinked %d %s in %.0f s (%.1f per minute), fewer than the usual %.0f–%.0f a minute, but not so few that it is a cue: people watching a screen blink less.",
 			n, times, seconds, rate, blinkNormalLow, blinkNormalHigh)
 	case rate < blinkNormalLow:
 		return fmt.Sprintf("The person blinked %d %s in %.0f s (%.1f per minute; people usually blink %.0f–%.0f times a minute), which is unusually rare; this is a weak cue.",

@@ -179,8 +179,13 @@ func TestBlinkScore(t *testing.T) {
 	assert.InDelta(t, blinkScore(4, 60), blinkScore(40, 600), 1e-12)
 	assert.InDelta(t, blinkScore(0, 60), blinkScore(0, 6000), 1e-12)
 	assert.Contains(t, blinkExplain(60.0/13, 1, 13), "too short to tell")
-	assert.Contains(t, blinkExplain(3, 30, 600), "not so rarely that it is a cue")
+	assert.Contains(t, blinkExplain(3, 30, 600), "not so few that it is a cue")
 	assert.Contains(t, blinkExplain(0, 0, 600), "unusually rare")
+	// One blink in ten minutes scores 0.477: rare, whatever the length.
+	assert.Contains(t, blinkExplain(0.1, 1, 600), "unusually rare")
+	assert.Contains(t, blinkExplain(60.0/20, 1, 20), "too short to tell")
+	// No blink at all over the counted span stays at 0.5 or above.
+	assert.Greater(t, blinkScore(0, 3600), 0.5)
 	assert.Contains(t, blinkExplain(64.6, 17, 15.8), "does not count towards the score")
 	assert.InDelta(t, 1, poissonCDF(50, 3), 1e-12)
 	assert.InDelta(t, 0.5, poissonCDF(1440, 1440), 0.02, "a long recording at exactly the low rate")

@@ -53,7 +53,7 @@ def main():
             continue
         loop = os.path.join(out, "loop", os.path.splitext(r["path"])[0] + ".mkv")
         os.makedirs(os.path.dirname(loop), exist_ok=True)
-        if not os.path.exists(loop):
+        if stale(loop, length):
             run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1",
                  "-i", os.path.join(corpus, r["path"]), "-t", "%g" % length,
                  "-map", "0", "-c", "copy", loop + ".tmp.mkv"])
@@ -76,7 +76,7 @@ def main():
                  "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18",
                  "-pix_fmt", "yuv420p", short + ".tmp.mkv"])
             os.replace(short + ".tmp.mkv", short)
-        if not os.path.exists(long_):
+        if stale(long_, length):
             run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-stream_loop", "-1",
                  "-i", short, "-t", "%g" % length, "-c", "copy", long_ + ".tmp.mkv"])
             os.replace(long_ + ".tmp.mkv", long_)
@@ -96,6 +96,12 @@ def main():
             w.writeheader()
             w.writerows(items)
         print("%d items in %s" % (len(items), os.path.join(out, which, "manifest.csv")))
+
+
+def stale(path, length):
+    """Whether path must be made (again): missing, or made for another
+    LENGTH (every corpus item is shorter than a loop)."""
+    return not os.path.exists(path) or abs(float(probe(path)) - length) > 1
 
 
 def run(cmd):
