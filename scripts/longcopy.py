@@ -20,6 +20,13 @@ copied whole, every stream as it is, and repeated to LENGTH seconds:
     OUT/loop/<path>.mkv    the item looped (a cut at each restart), with
                            the corpus's labels
 
+Loops repeat themselves, which lip sync's chance level cannot cope with,
+so the genuine videos with a genuine voice are also joined end to end, in
+the manifest's order of their paths, every third one in the same film
+(640×360, 25 fps, 48-kHz mono; each clip keeps its own sync):
+
+    OUT/montage/genuine_<i>.mkv   three montages of about a minute each
+
 Compare the copies with the same model:
 
     python3 scripts/longcopy.py ../shared/corpus /tmp/long 180
@@ -27,6 +34,7 @@ Compare the copies with the same model:
     go run ./cmd/bonafide eval --manifest /tmp/long/long/manifest.csv --items
     go run ./cmd/bonafide eval --manifest ../shared/corpus/manifest.csv --items
     go run ./cmd/bonafide eval --manifest /tmp/long/loop/manifest.csv --items
+    go run ./cmd/bonafide eval --manifest /tmp/long/montage/manifest.csv --items
 
 The copies are derived from the corpus: keep them outside the repository.
 Standard library and ffmpeg only.
@@ -90,12 +98,45 @@ def main():
                 c["kind"] = "genuine-video"
             c["duration_s"] = probe(path)
             copies[which].append(c)
+    copies["montage"] = montages(corpus, out, everything)
     for which, items in copies.items():
         with open(os.path.join(out, which, "manifest.csv"), "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=fields)
             w.writeheader()
             w.writerows(items)
         print("%d items in %s" % (len(items), os.path.join(out, which, "manifest.csv")))
+
+
+def montages(corpus, out, everything):
+    """Joins the genuine videos with a genuine voice into three montages."""
+    rows = sorted((r for r in everything if r["modality"] == "video" and
+                   r["video_label"] == "genuine" and r["audio_label"] == "genuine"),
+                  key=lambda r: r["path"])
+    items = []
+    for i in range(3):
+        group = rows[i::3]
+        dst = os.path.join(out, "montage", "video", "genuine_%d.mkv" % i)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if not os.path.exists(dst):
+            args, graph = [], []
+            for j, r in enumerate(group):
+                args += ["-i", os.path.join(corpus, r["path"])]
+                graph.append("[%d:v:0]scale=640:360:force_original_aspect_ratio=decrease,"
+                             "pad=640:360:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25,format=yuv420p[v%d];"
+                             "[%d:a:0]aresample=48000,aformat=channel_layouts=mono[a%d]" % (j, j, j, j))
+            graph.append("".join("[v%d][a%d]" % (j, j) for j in range(len(group))) +
+                         "concat=n=%d:v=1:a=1[v][a]" % len(group))
+            run(["ffmpeg", "-nostdin", "-v", "error", "-y"] + args +
+                ["-filter_complex", ";".join(graph), "-map", "[v]", "-map", "[a]",
+                 "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-c:a", "flac",
+                 dst + ".tmp.mkv"])
+            os.replace(dst + ".tmp.mkv", dst)
+        c = dict(group[0])
+        c.update(path=os.path.relpath(dst, os.path.join(out, "montage")), kind="genuine-montage",
+                 source="montage of " + " ".join(r["path"] for r in group),
+                 duration_s=probe(dst))
+        items.append(c)
+    return items
 
 
 def stale(path, length):
