@@ -41,28 +41,13 @@ func TestScoresDoNotGrowWithLength(t *testing.T) {
 			testutil.FFmpeg(t, "-i", testutil.CorpusItem(t, "video", tc.kind, tc.source),
 				"-filter_complex", "[0:v:0]scale=w='min(640,iw)':h=-2,split[f][b];[b]reverse[r];[f][r]concat=n=2:v=1:a=0[v]",
 				"-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", pingpong)
-			reports := map[int]*report.Report{}
-			for _, seconds := range []int{24, 120} {
-				clip := filepath.Join(dir, fmt.Sprintf("%ds.mkv", seconds))
-				testutil.FFmpeg(t, "-stream_loop", "-1", "-i", pingpong, "-t", fmt.Sprint(seconds), "-c", "copy", clip)
-				rep, err := analysis.Analyze(context.Background(), clip, analysis.Config{FaceModels: fm})
-				require.NoError(t, err)
-				reports[seconds] = rep
-			}
-			short, long := reports[24], reports[120]
+			short, long := analyseLooped(t, fm, pingpong, 24, 120, "mkv", "-c", "copy")
 			require.NotNil(t, short.Authenticity)
 			require.NotNil(t, long.Authenticity)
 			t.Logf("authenticity %d s: %d (%s), %d s: %d (%s)", 24, *short.Authenticity, short.Verdict, 120, *long.Authenticity, long.Verdict)
 			blinks := signal(t, long, "video.blinks")
 			require.True(t, blinks.Measured, "blinks measured over 2 minutes: %s", blinks.Reason)
-			for _, s := range long.Video.Signals {
-				before := signal(t, short, s.Name)
-				if !s.Measured || !before.Measured || s.Informational {
-					continue
-				}
-				t.Logf("%s: %.3f → %.3f", s.Name, before.Score, s.Score)
-				assert.LessOrEqual(t, s.Score, before.Score+0.1, "%s grew with length: %s", s.Name, s.Explanation)
-			}
+			assertNoGrowth(t, short, long.Video.Signals)
 			assert.Less(t, blinks.Score, 0.36, "blinks: %s", blinks.Explanation)
 			assert.GreaterOrEqual(t, *long.Authenticity, *short.Authenticity-10, "the same behaviour watched five times as long")
 			assert.NotEqual(t, models.Manipulated, long.Verdict, "a genuine recording")
@@ -80,18 +65,35 @@ func TestVoiceScoresDoNotGrowWithLength(t *testing.T) {
 	fm, err := models.LocateFaceModels("")
 	require.NoError(t, err)
 	src := testutil.CorpusItem(t, "audio", "genuine", "1034-121119-0000.flac")
-	dir := t.TempDir()
-	reports := map[int]*report.Report{}
-	for _, seconds := range []int{16, 120} {
-		clip := filepath.Join(dir, fmt.Sprintf("%ds.flac", seconds))
-		testutil.FFmpeg(t, "-stream_loop", "-1", "-i", src, "-t", fmt.Sprint(seconds), "-c:a", "flac", clip)
+	short, long := analyseLooped(t, fm, src, 16, 120, "flac", "-c:a", "flac")
+	measured := assertNoGrowth(t, short, long.Audio.Signals)
+	assert.GreaterOrEqual(t, measured, 5, "the voice signals are measured on both")
+	require.NotNil(t, long.Authenticity)
+	assert.NotEqual(t, models.Manipulated, long.Verdict, "a genuine voice")
+}
+
+// analyseLooped repeats src to shortSec and to longSec seconds (ffmpeg's
+// -stream_loop, encoded with codec into files ending in ext) and analyses
+// both.
+func analyseLooped(t *testing.T, fm models.FaceModels, src string, shortSec, longSec int, ext string, codec ...string) (short, long *report.Report) {
+	t.Helper()
+	analyse := func(seconds int) *report.Report {
+		clip := filepath.Join(t.TempDir(), fmt.Sprintf("%ds.%s", seconds, ext))
+		args := append([]string{"-stream_loop", "-1", "-i", src, "-t", fmt.Sprint(seconds)}, codec...)
+		testutil.FFmpeg(t, append(args, clip)...)
 		rep, err := analysis.Analyze(context.Background(), clip, analysis.Config{FaceModels: fm})
 		require.NoError(t, err)
-		reports[seconds] = rep
+		return rep
 	}
-	short, long := reports[16], reports[120]
-	measured := 0
-	for _, s := range long.Audio.Signals {
+	return analyse(shortSec), analyse(longSec)
+}
+
+// assertNoGrowth checks that no scored signal of the long recording scores
+// more than 0.1 above the same signal of the short one, and returns how many
+// were measured on both.
+func assertNoGrowth(t *testing.T, short *report.Report, long []report.Signal) (measured int) {
+	t.Helper()
+	for _, s := range long {
 		before := signal(t, short, s.Name)
 		if !s.Measured || !before.Measured || s.Informational {
 			continue
@@ -100,7 +102,5 @@ func TestVoiceScoresDoNotGrowWithLength(t *testing.T) {
 		t.Logf("%s: %.3f → %.3f", s.Name, before.Score, s.Score)
 		assert.LessOrEqual(t, s.Score, before.Score+0.1, "%s grew with length: %s", s.Name, s.Explanation)
 	}
-	assert.GreaterOrEqual(t, measured, 5, "the voice signals are measured on both")
-	require.NotNil(t, long.Authenticity)
-	assert.NotEqual(t, models.Manipulated, long.Verdict, "a genuine voice")
+	return measured
 }
