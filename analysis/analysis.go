@@ -310,6 +310,9 @@ func (r *run) runAudio(ctx context.Context, ar *media.AudioReader, voice, report
 	for {
 		c, err := ar.Next()
 		if err != nil {
+			if sec := ar.OppositePhase(); voice && sec > 0 {
+				r.note("the two sound channels carried the sound in opposite phase for %.1f s (a miswired microphone or an inverted channel), where their usual mix cancels the voice; their difference was analysed there instead", sec)
+			}
 			if voice {
 				r.mu.Lock()
 				r.audioSecond = float64(decoded) / float64(ar.Rate())

@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,4 +40,24 @@ func TestHighPassDoesNotClipLoudRecordings(t *testing.T) {
 	rep, err := analysis.Analyze(context.Background(), loud, analysis.Config{FaceModels: fm})
 	require.NoError(t, err)
 	require.Zero(t, rep.Analysis.DecodeWarnings, "%v", rep.Analysis.Notes)
+}
+
+// A voice recorded on the two channels in opposite phase (a miswired
+// microphone; the same genuine reading as above, right channel inverted)
+// is clear on headphones, but its usual mix is silence: the analysis heard
+// no speech and could not judge the voice. It is now analysed on the
+// channels' difference, and the report says so.
+func TestOppositePhaseStereoHasSpeech(t *testing.T) {
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	clip := testutil.CorpusItem(t, "audio", "genuine", "1363-135842-0000")
+	stereo := filepath.Join(t.TempDir(), "antiphase.flac")
+	testutil.FFmpeg(t, "-i", clip, "-af", "pan=stereo|c0=c0|c1=-1*c0", "-c:a", "flac", stereo)
+	rep, err := analysis.Analyze(context.Background(), stereo, analysis.Config{FaceModels: fm})
+	require.NoError(t, err)
+	require.Greater(t, rep.Coverage.SpeechSeconds, 3.0, "5.3 s of reading")
+	require.True(t, rep.Audio.Measured)
+	require.True(t, signal(t, rep, "audio.pitchformant").Measured)
+	require.NotEmpty(t, rep.Analysis.Notes)
+	require.Contains(t, strings.Join(rep.Analysis.Notes, "\n"), "opposite phase")
 }

@@ -28,6 +28,12 @@ type AudioOptions struct {
 	// high-pass applied before the mix to mono; the analysis asks for
 	// DCHighPass. Zero delivers the samples as decoded.
 	HighPass float64
+	// Channels, for DecodeAudio and DecodeAudioStreams, is how many the
+	// stream carries when the caller knows (a live Ogg stream it writes
+	// itself); 2 lets the reader mix them (see sideSwitch). 0: not known,
+	// ffmpeg mixes whatever it decodes. OpenAudio ignores it and uses the
+	// probed count.
+	Channels int
 }
 
 // Chunk is a run of mono samples, nominally in [-1, 1] (a high-pass may
@@ -51,9 +57,17 @@ type AudioReader struct {
 	n       int64 // samples delivered so far
 	err     error
 	closed  bool
+
+	// Stereo sources (channels 2) are mixed here: see mix.
+	channels              int
+	midEnergy, sideEnergy float64 // smoothed mean squares of (L±R)/√2
+	side                  bool    // delivering (L−R)/√2
+	sideSamples           int64
 }
 
-// OpenAudio starts decoding info's audio stream, downmixed to mono. It
+// OpenAudio starts decoding info's audio stream, downmixed to mono (stereo
+// by the reader, which does not let a voice in opposite phase cancel: see
+// sideSwitch). It
 // returns ErrNoAudio when there is none.
 func (t Tools) OpenAudio(ctx context.Context, info *Info, opts AudioOptions) (*AudioReader, error) {
 	if !info.HasAudio() {
@@ -140,22 +154,29 @@ func audioOutput(info *Info, opts AudioOptions, pipe string) ([]string, *AudioRe
 	}
 	args = append(args, "-map", "0:"+strconv.Itoa(info.Audio.Index), "-vn", "-sn", "-dn")
 	args = append(args, opts.filterArgs(info.Audio.Codec, info.Audio.Channels)...)
-	args = append(args, "-ac", "1", "-ar", strconv.Itoa(rate),
+	// Stereo is delivered as it is and mixed by the reader (see
+	// AudioReader.mix); every other layout is mixed by ffmpeg.
+	channels := 1
+	if info.Audio.Channels == 2 {
+		channels = 2
+	}
+	args = append(args, "-ac", strconv.Itoa(channels), "-ar", strconv.Itoa(rate),
 		"-f", "f32le", "-c:a", "pcm_f32le", pipe)
 	start := info.Audio.Offset
 	if opts.Start > 0 {
 		start = opts.Start
 	}
-	return args, newAudioReader(nil, rate, chunk, start)
+	return args, newAudioReader(nil, rate, chunk, channels, start)
 }
 
-func newAudioReader(p *process, rate, chunk int, start time.Duration) *AudioReader {
+func newAudioReader(p *process, rate, chunk, channels int, start time.Duration) *AudioReader {
 	r := &AudioReader{
-		p:       p,
-		rate:    rate,
-		raw:     make([]byte, 4*chunk),
-		samples: make([]float32, chunk),
-		start:   start,
+		p:        p,
+		rate:     rate,
+		channels: channels,
+		raw:      make([]byte, 4*channels*chunk),
+		samples:  make([]float32, chunk),
+		start:    start,
 	}
 	if p != nil {
 		r.out = p.outs[0]
@@ -202,9 +223,13 @@ func (t Tools) DecodeAudioStreams(ctx context.Context, format string, opts []Aud
 		}
 		args = append(args, "-map", "0:a:0", "-vn", "-sn", "-dn")
 		args = append(args, o.filterArgs("", 0)...)
-		args = append(args, "-ac", "1", "-ar", strconv.Itoa(o.SampleRate),
+		channels := 1
+		if o.Channels == 2 {
+			channels = 2
+		}
+		args = append(args, "-ac", strconv.Itoa(channels), "-ar", strconv.Itoa(o.SampleRate),
 			"-f", "f32le", "-c:a", "pcm_f32le", "-flush_packets", "1", pipe)
-		ars[i] = newAudioReader(nil, o.SampleRate, chunk, 0)
+		ars[i] = newAudioReader(nil, o.SampleRate, chunk, channels, 0)
 	}
 	p, err := startFFmpegOutputs(ctx, t.ffmpeg(), args, true, len(opts)-1, nil, nil)
 	if err != nil {
@@ -230,7 +255,7 @@ func (r *AudioReader) Next() (Chunk, error) {
 		return Chunk{}, io.ErrClosedPipe
 	}
 	n, err := io.ReadFull(r.out, r.raw)
-	n /= 4
+	n /= 4 * r.channels
 	if n == 0 {
 		werr := r.p.wait()
 		if werr == nil && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) {
@@ -244,12 +269,12 @@ func (r *AudioReader) Next() (Chunk, error) {
 		}
 		return Chunk{}, r.err
 	}
-	for i := 0; i < n; i++ {
-		v := math.Float32frombits(binary.LittleEndian.Uint32(r.raw[4*i:]))
-		if v != v { // NaN from a broken decoder
-			v = 0
+	if r.channels == 2 {
+		r.mix(n)
+	} else {
+		for i := 0; i < n; i++ {
+			r.samples[i] = sample(r.raw[4*i:])
 		}
-		r.samples[i] = v
 	}
 	c := Chunk{
 		Start:   r.start + time.Duration(float64(r.n)/float64(r.rate)*float64(time.Second)),
@@ -258,6 +283,76 @@ func (r *AudioReader) Next() (Chunk, error) {
 	}
 	r.n += int64(n)
 	return c, nil
+}
+
+// sample decodes one little-endian float32; NaN (from a broken decoder)
+// becomes 0.
+func sample(b []byte) float32 {
+	v := math.Float32frombits(binary.LittleEndian.Uint32(b))
+	if v != v {
+		return 0
+	}
+	return v
+}
+
+// Stereo mixing (AudioReader.mix). The usual mix, (L+R)/√2 as ffmpeg's,
+// cancels a voice recorded on the two channels in opposite phase (a
+// miswired microphone or cable, or a channel inverted on purpose): a
+// listener on headphones hears it clearly, the analysis heard nothing and
+// reported no speech. So the reader also forms the difference (L−R)/√2
+// and delivers it instead of the mix while it carries clearly more energy
+// (sideSwitch, 6 dB), until it no longer does (sideReturn, 3 dB: the
+// hysteresis keeps a borderline recording from switching back and forth).
+// Energies are smoothed over about sideSmooth seconds, so a channel
+// inverted mid-recording is followed within half a second. A recording in
+// phase has almost nothing in the difference, and two speakers on their
+// own channels put as much in the mix as in the difference, so both keep
+// the mix. sideFloor (−80 dBFS) keeps near-silence from switching.
+const (
+	sideSwitch = 4.0
+	sideReturn = 2.0
+	sideSmooth = 0.3 // s
+	sideFloor  = 1e-8
+)
+
+// mix turns n stereo frames of raw into mono samples (see sideSwitch).
+func (r *AudioReader) mix(n int) {
+	const g = math.Sqrt2 / 2
+	var em, es float64
+	for i := 0; i < n; i++ {
+		l, rr := float64(sample(r.raw[8*i:])), float64(sample(r.raw[8*i+4:]))
+		m, s := (l+rr)*g, (l-rr)*g
+		em += m * m
+		es += s * s
+	}
+	a := 1.0
+	if r.n > 0 {
+		a = math.Min(1, float64(n)/(sideSmooth*float64(r.rate)))
+	}
+	r.midEnergy += a * (em/float64(n) - r.midEnergy)
+	r.sideEnergy += a * (es/float64(n) - r.sideEnergy)
+	switch {
+	case !r.side && r.sideEnergy > sideSwitch*r.midEnergy && r.sideEnergy > sideFloor:
+		r.side = true
+	case r.side && r.sideEnergy < sideReturn*r.midEnergy:
+		r.side = false
+	}
+	sign := 1.0
+	if r.side {
+		sign = -1
+		r.sideSamples += int64(n)
+	}
+	for i := 0; i < n; i++ {
+		l, rr := float64(sample(r.raw[8*i:])), float64(sample(r.raw[8*i+4:]))
+		r.samples[i] = float32((l + sign*rr) * g)
+	}
+}
+
+// OppositePhase returns how many seconds of a stereo recording so far were
+// delivered as the channels' difference because they carried the sound in
+// opposite phase (see sideSwitch); 0 for other layouts.
+func (r *AudioReader) OppositePhase() float64 {
+	return float64(r.sideSamples) / float64(r.rate)
 }
 
 // Warnings returns how many warning or error lines ffmpeg logged and the last

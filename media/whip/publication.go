@@ -469,9 +469,12 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 		return err
 	}
 	defer rec.Close()
-	opts := []media.AudioOptions{{SampleRate: media.VoiceRate, HighPass: media.DCHighPass}}
+	// WebRTC's Opus is always two channels (RFC 7587), as the Ogg stream
+	// written here says: the decoder's reader mixes them, so a voice sent
+	// in opposite phase on the two channels does not cancel.
+	opts := []media.AudioOptions{{SampleRate: media.VoiceRate, HighPass: media.DCHighPass, Channels: 2}}
 	if p.cfg.FullBand {
-		opts = append(opts, media.AudioOptions{SampleRate: 48000, HighPass: media.DCHighPass})
+		opts = append(opts, media.AudioOptions{SampleRate: 48000, HighPass: media.DCHighPass, Channels: 2})
 	}
 	ars, in, err := p.cfg.Tools.DecodeAudioStreams(context.Background(), "ogg", opts)
 	if err != nil {
