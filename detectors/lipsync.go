@@ -194,6 +194,9 @@ type lsTracks struct {
 	speechFS  float64 // seconds of speech with a usable face
 	countedTo float64 // speechFS counts frames before this time
 	measured  int     // windows measured
+	// stillWindows counts windows left out because the mouth hardly
+	// moved while the voice spoke.
+	stillWindows int
 }
 
 // lsAccum accumulates window lag curves for the whole-recording estimate.
@@ -498,7 +501,8 @@ func (d *LipSync) computeWindow(start, end float64) {
 	// shifted) and bias the comparison; the pauses carry sync information
 	// too (closed mouth, quiet voice).
 	dt := lsMedianStep(sel)
-	var speechFace float64
+	var speechFace, newSpeech float64
+	var changes, newChanges []float64
 	var prev *lsFrame // the previous frame, when it was speaking
 	for _, f := range sel {
 		if !t.speechAt(f.t) {
@@ -506,17 +510,42 @@ func (d *LipSync) computeWindow(start, end float64) {
 			continue
 		}
 		speechFace += dt
-		if f.t >= t.countedTo { // windows overlap: count once
-			t.speechFS += dt
-			if prev != nil && f.t-prev.t <= lsMotionGap {
-				t.motion.add(lsCropChange(prev, f))
+		fresh := f.t >= t.countedTo // windows overlap: count once
+		if fresh {
+			newSpeech += dt
+		}
+		if prev != nil && f.t-prev.t <= lsMotionGap {
+			c := lsCropChange(prev, f)
+			changes = append(changes, c)
+			if fresh {
+				newChanges = append(newChanges, c)
 			}
 		}
 		prev = f
 	}
-	t.countedTo = end
 	if speechFace < lsMinWindowSpeech || 1/dt < lsMinFPS {
+		t.countedTo = end
+		t.speechFS += newSpeech
+		for _, c := range newChanges {
+			t.motion.add(c)
+		}
 		return
+	}
+	// A window in which the mouth hardly moves while the voice speaks is
+	// left out (see lsMinMouthMotion): in a conversation it is mostly the
+	// other person speaking while the candidate listens, and counted, such
+	// windows made a genuine candidate who listens a third of the time
+	// "not measured" (the recording's median change fell below the gate)
+	// or, below that, diluted the sync. Its speech is not counted either,
+	// so the next window counts the part they share.
+	if len(changes) >= lsMinMotionPairs && lsMedian(changes) < lsMinMouthMotion {
+		t.stillWindows++
+		return
+	}
+	t.countedTo = end
+	t.speechFS += newSpeech
+	for _, c := range newChanges {
+		t.motion.add(c)
 	}
 	if len(sel) > lsMaxFrames {
 		thin := make([]*lsFrame, 0, lsMaxFrames)
@@ -875,6 +904,8 @@ func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
 		return nm(fmt.Sprintf("the face is too small to see the mouth (needs a face at least %d px tall)", lsMinFace))
 	case faces == 0:
 		return nm("no frontal face found: lip sync needs a visible mouth")
+	case t.measured == 0 && t.stillWindows > 0:
+		return nm(fmt.Sprintf("the mouth region hardly changed while the voice spoke (in each of %d windows with speech, talking mouths change by %.2f or more between frames): the mouth may be covered or out of the picture, or the face found is not the speaker's", t.stillWindows, lsMinMouthMotion))
 	case t.measured == 0 || t.speechFS < lsMinSpeechFace:
 		why := ""
 		if small > faces {

@@ -63,6 +63,26 @@ type lsSynth struct {
 	// stillMouth keeps the mouth half open and still while the voice
 	// speaks (a covered mouth, or a "face" that is not the speaker's).
 	stillMouth bool
+	// listening, when above 0, is the share of every 15 s in which another
+	// person (the interviewer) speaks while the face listens, mouth
+	// closed: the last listening·15 s of each 15 s.
+	listening float64
+}
+
+// lsTurn is the length of one exchange of a synthetic conversation.
+const lsTurn = 15.0
+
+// lsTurns keeps the syllables of s inside the interviewer's turns (their
+// true) or outside them (false).
+func lsTurns(s lsSyllables, listening float64, theirs bool) lsSyllables {
+	var out lsSyllables
+	for i, c := range s.at {
+		if (math.Mod(c, lsTurn) >= lsTurn*(1-listening)) == theirs {
+			out.at = append(out.at, c)
+			out.amp = append(out.amp, s.amp[i])
+		}
+	}
+	return out
 }
 
 // feedLS runs the synthetic recording through d the way the pipeline does:
@@ -76,6 +96,13 @@ func feedLS(t testing.TB, d *LipSync, s lsSynth) {
 	voice := mouth
 	if s.otherSeed != 0 {
 		voice = newLSSyllables(s.otherSeed, s.start+s.dur)
+	}
+	if s.listening > 0 {
+		mouth = lsTurns(mouth, s.listening, false)
+		voice = lsTurns(voice, s.listening, false)
+		other := lsTurns(newLSSyllables(99, s.start+s.dur), s.listening, true)
+		voice.at = append(voice.at, other.at...)
+		voice.amp = append(voice.amp, other.amp...)
 	}
 	var wg sync.WaitGroup
 	var verr, aerr error
@@ -235,6 +262,29 @@ func TestLipSyncSyntheticOtherVoice(t *testing.T) {
 	assert.Greater(t, findingValue(t, r.Summary, "sync_evidence_z"), 5.0)
 	assert.Greater(t, findingValue(t, r.Summary, "sync_correlation"), 0.5)
 	assert.Less(t, r.Summary.Score, 0.05)
+}
+
+// TestLipSyncConversation: the recording of an interview carries the
+// interviewer's voice too, while the candidate's face listens with the
+// mouth still. Lip sync leaves out the windows in which the mouth hardly
+// moves while the voice speaks and measures the rest. Before, the mouth
+// gate took the median change over the whole recording, so a candidate
+// who listened a third of the time or more made lip sync "not measured";
+// a foreign voice in the candidate's turns is still found.
+func TestLipSyncConversation(t *testing.T) {
+	for _, listening := range []float64{1.0 / 3, 0.5} {
+		r := runLSSynth(t, lsSynth{dur: 90, faceSize: 120, listening: listening})
+		require.True(t, r.Measured(), "listening %.2f: %s", listening, r.NotMeasurable)
+		sum := r.Summary
+		assert.Greater(t, findingValue(t, sum, "sync_evidence_z"), 5.0, "listening %.2f", listening)
+		assert.Less(t, sum.Score, 0.05, "listening %.2f", listening)
+		assert.GreaterOrEqual(t, findingValue(t, sum, "mouth_motion"), lsMinMouthMotion, "the listening windows are left out")
+
+		r = runLSSynth(t, lsSynth{dur: 90, faceSize: 120, listening: listening, otherSeed: 12})
+		require.True(t, r.Measured(), "listening %.2f, foreign voice: %s", listening, r.NotMeasurable)
+		assert.Greater(t, r.Summary.Score, 0.5, "listening %.2f, foreign voice", listening)
+		assert.Contains(t, r.Summary.Explanation, "may not belong to this face")
+	}
 }
 
 func TestLipSyncNotMeasurable(t *testing.T) {
