@@ -154,12 +154,7 @@ func audioOutput(info *Info, opts AudioOptions, pipe string) ([]string, *AudioRe
 	}
 	args = append(args, "-map", "0:"+strconv.Itoa(info.Audio.Index), "-vn", "-sn", "-dn")
 	args = append(args, opts.filterArgs(info.Audio.Codec, info.Audio.Channels)...)
-	// Stereo is delivered as it is and mixed by the reader (see
-	// AudioReader.mix); every other layout is mixed by ffmpeg.
-	channels := 1
-	if info.Audio.Channels == 2 {
-		channels = 2
-	}
+	channels := deliveredChannels(info.Audio.Channels)
 	args = append(args, "-ac", strconv.Itoa(channels), "-ar", strconv.Itoa(rate),
 		"-f", "f32le", "-c:a", "pcm_f32le", pipe)
 	start := info.Audio.Offset
@@ -167,6 +162,16 @@ func audioOutput(info *Info, opts AudioOptions, pipe string) ([]string, *AudioRe
 		start = opts.Start
 	}
 	return args, newAudioReader(nil, rate, chunk, channels, start)
+}
+
+// deliveredChannels is how many channels ffmpeg delivers for a source of
+// n: stereo as it is, mixed by the reader (see AudioReader.mix); any other
+// layout (and an unknown one, 0) mixed to mono by ffmpeg.
+func deliveredChannels(n int) int {
+	if n == 2 {
+		return 2
+	}
+	return 1
 }
 
 func newAudioReader(p *process, rate, chunk, channels int, start time.Duration) *AudioReader {
@@ -223,10 +228,7 @@ func (t Tools) DecodeAudioStreams(ctx context.Context, format string, opts []Aud
 		}
 		args = append(args, "-map", "0:a:0", "-vn", "-sn", "-dn")
 		args = append(args, o.filterArgs("", 0)...)
-		channels := 1
-		if o.Channels == 2 {
-			channels = 2
-		}
+		channels := deliveredChannels(o.Channels)
 		args = append(args, "-ac", strconv.Itoa(channels), "-ar", strconv.Itoa(o.SampleRate),
 			"-f", "f32le", "-c:a", "pcm_f32le", "-flush_packets", "1", pipe)
 		ars[i] = newAudioReader(nil, o.SampleRate, chunk, channels, 0)

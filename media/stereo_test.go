@@ -30,11 +30,17 @@ func readVoice(t *testing.T, path string) ([]float32, float64) {
 	ar, err := media.Tools{}.OpenAudio(ctx, info, media.AudioOptions{SampleRate: media.VoiceRate, HighPass: media.DCHighPass})
 	require.NoError(t, err)
 	defer ar.Close()
+	return drain(t, ar), ar.OppositePhase()
+}
+
+// drain reads ar to its end.
+func drain(t *testing.T, ar *media.AudioReader) []float32 {
+	t.Helper()
 	var out []float32
 	for {
 		c, err := ar.Next()
 		if errors.Is(err, io.EOF) {
-			return out, ar.OppositePhase()
+			return out
 		}
 		require.NoError(t, err)
 		out = append(out, c.Samples...)
@@ -134,15 +140,7 @@ func TestStereoMixLiveStream(t *testing.T) {
 			_, _ = w.Write(stream)
 			_ = w.Close()
 		}()
-		var got []float32
-		for {
-			c, err := ar.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			require.NoError(t, err)
-			got = append(got, c.Samples...)
-		}
+		got := drain(t, ar)
 		require.NoError(t, ar.Close())
 		assert.InDelta(t, tc.want, rms(got[media.VoiceRate/2:]), 0.02*a, "channels %d", tc.channels)
 	}
