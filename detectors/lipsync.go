@@ -846,9 +846,9 @@ func lsFinding(e lsEstimate, speechFace float64) Finding {
 	switch reason {
 	case "delay":
 		if lag > 0 {
-			expl = fmt.Sprintf("The voice follows the lip movements with a steady delay of about %.0f ms (correlation %.2f), more than natural speech or a call adds: this suggests voice processing latency (a voice changer?).", ms, peak)
+			expl = fmt.Sprintf("The voice follows the lip movements with a steady delay of about %.0f ms (correlation %.2f), more than natural speech or a call adds: this suggests voice processing latency (a voice changer?). A recording whose sound was saved out of step with its picture does this too: check whether the whole recording is out of sync.", ms, peak)
 		} else {
-			expl = fmt.Sprintf("The voice comes about %.0f ms before the matching lip movements (correlation %.2f), which natural speech does not do: the audio may have been shifted or edited.", -ms, peak)
+			expl = fmt.Sprintf("The voice comes about %.0f ms before the matching lip movements (correlation %.2f), which natural speech does not do: a real-time face swap delays the picture, or the audio was shifted or edited. A recording whose sound was saved out of step with its picture does this too: check whether the whole recording is out of sync.", -ms, peak)
 		}
 	case "mismatch":
 		expl = fmt.Sprintf("The lip movements do not match the voice at any delay within ±500 ms (best correlation %.2f, not clearly above the %.2f reached by chance): the audio may not belong to this face.", peak, nullMean)
