@@ -177,8 +177,9 @@ type lsTracks struct {
 	videoEnd float64 // time of the last frame appended
 	videoAny bool
 	// motion counts the mouth crop's change between consecutive frames
-	// while the voice speaks (see lsMinMouthMotion).
-	motion lsMotionHist
+	// while the voice speaks (see lsMinMouthMotion), in the windows kept;
+	// unjudged those of windows with too few pairs for their own gate.
+	motion, unjudged lsMotionHist
 
 	aStart  float64   // time of audio hop 0
 	hopBase int       // absolute index of rms[0]
@@ -502,7 +503,8 @@ func (d *LipSync) computeWindow(start, end float64) {
 	// too (closed mouth, quiet voice).
 	dt := lsMedianStep(sel)
 	var speechFace, newSpeech float64
-	var changes, newChanges []float64
+	var changes lsMotionHist
+	var newChanges []float64
 	var prev *lsFrame // the previous frame, when it was speaking
 	for _, f := range sel {
 		if !t.speechAt(f.t) {
@@ -516,20 +518,12 @@ func (d *LipSync) computeWindow(start, end float64) {
 		}
 		if prev != nil && f.t-prev.t <= lsMotionGap {
 			c := lsCropChange(prev, f)
-			changes = append(changes, c)
+			changes.add(c)
 			if fresh {
 				newChanges = append(newChanges, c)
 			}
 		}
 		prev = f
-	}
-	if speechFace < lsMinWindowSpeech || 1/dt < lsMinFPS {
-		t.countedTo = end
-		t.speechFS += newSpeech
-		for _, c := range newChanges {
-			t.motion.add(c)
-		}
-		return
 	}
 	// A window in which the mouth hardly moves while the voice speaks is
 	// left out (see lsMinMouthMotion): in a conversation it is mostly the
@@ -537,8 +531,10 @@ func (d *LipSync) computeWindow(start, end float64) {
 	// windows made a genuine candidate who listens a third of the time
 	// "not measured" (the recording's median change fell below the gate)
 	// or, below that, diluted the sync. Its speech is not counted either,
-	// so the next window counts the part they share.
-	if len(changes) >= lsMinMotionPairs && lsMedian(changes) < lsMinMouthMotion {
+	// so the next window counts the part they share. A window with too few
+	// pairs to judge is left to the recording-wide gate (t.unjudged).
+	judged := changes.n >= lsMinMotionPairs
+	if judged && changes.median() < lsMinMouthMotion {
 		t.stillWindows++
 		return
 	}
@@ -546,6 +542,12 @@ func (d *LipSync) computeWindow(start, end float64) {
 	t.speechFS += newSpeech
 	for _, c := range newChanges {
 		t.motion.add(c)
+		if !judged {
+			t.unjudged.add(c)
+		}
+	}
+	if speechFace < lsMinWindowSpeech || 1/dt < lsMinFPS {
+		return
 	}
 	if len(sel) > lsMaxFrames {
 		thin := make([]*lsFrame, 0, lsMaxFrames)
@@ -911,9 +913,12 @@ func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
 		if small > faces {
 			why = fmt.Sprintf("; the face is mostly smaller than %d px", lsMinFace)
 		}
+		if t.stillWindows > 0 {
+			why += fmt.Sprintf("; %d windows were left out because the mouth hardly moved while the voice spoke", t.stillWindows)
+		}
 		return nm(fmt.Sprintf("too little speech with a visible mouth (%.1f s; lip sync needs %.0f s%s)", t.speechFS, lsMinSpeechFace, why))
-	case motion.n >= lsMinMotionPairs && motion.median() < lsMinMouthMotion:
-		return nm(fmt.Sprintf("the mouth region hardly changed while the voice spoke (median change %.2f between frames; talking mouths change by %.2f or more): the mouth may be covered or out of the picture, or the face found is not the speaker's", motion.median(), lsMinMouthMotion))
+	case t.unjudged.n >= lsMinMotionPairs && t.unjudged.median() < lsMinMouthMotion:
+		return nm(fmt.Sprintf("the mouth region hardly changed while the voice spoke (median change %.2f between frames; talking mouths change by %.2f or more): the mouth may be covered or out of the picture, or the face found is not the speaker's", t.unjudged.median(), lsMinMouthMotion))
 	}
 	curve := make([]float64, len(d.acc.curve))
 	for i, v := range d.acc.curve {

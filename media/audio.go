@@ -287,11 +287,12 @@ func (r *AudioReader) Next() (Chunk, error) {
 	return c, nil
 }
 
-// sample decodes one little-endian float32; NaN (from a broken decoder)
-// becomes 0.
+// sample decodes one little-endian float32; NaN or an infinity (from a
+// broken decoder) becomes 0. One infinity would otherwise make the stereo
+// mix's smoothed energies NaN for good.
 func sample(b []byte) float32 {
 	v := math.Float32frombits(binary.LittleEndian.Uint32(b))
-	if v != v {
+	if v != v || math.IsInf(float64(v), 0) {
 		return 0
 	}
 	return v

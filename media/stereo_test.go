@@ -89,8 +89,9 @@ func TestStereoMix(t *testing.T) {
 			v := media.VoiceRate
 			assert.InDelta(t, tc.wantRMS, rms(got[v/2:2*v]), 0.01*a, "first half")
 			assert.InDelta(t, tc.wantRMS, rms(got[5*v/2:]), 0.01*a, "second half")
-			assert.GreaterOrEqual(t, side, tc.wantSide[0])
-			assert.LessOrEqual(t, side, tc.wantSide[1])
+			// (the decoded length may differ from 4 s by a few samples)
+			assert.GreaterOrEqual(t, side, tc.wantSide[0]-0.01)
+			assert.LessOrEqual(t, side, tc.wantSide[1]+0.01)
 		})
 	}
 }
