@@ -933,9 +933,17 @@ func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
 	}
 	sum := lsFinding(lsEvaluate(curve, surr), t.speechFS)
 	sum.Start, sum.End = d.windows[0].Start, d.windows[len(d.windows)-1].End
+	if t.stillWindows > 0 {
+		// Say so: in a call recording it is mostly the interviewer
+		// speaking, whose voice the voice signals pool with the
+		// candidate's (docs/evaluation.md, "Limits").
+		sum.Explanation += fmt.Sprintf(" In %d of the %d 10-s windows with speech the mouth hardly moved while a voice spoke (another person speaking, as the interviewer in a call recording, or a covered mouth); such windows are left out. The voice signals describe every voice heard together.",
+			t.stillWindows, t.stillWindows+t.measured)
+	}
 	sum.Values = append(sum.Values,
 		Measurement{Name: "mouth_motion", Value: round3(motion.median())},
 		Measurement{Name: "windows_measured", Value: float64(t.measured)},
+		Measurement{Name: "windows_mouth_still", Value: float64(t.stillWindows)},
 		Measurement{Name: "dropped_seconds", Value: round3(t.dropped), Unit: "s"})
 	return Result{Signal: LipSyncSignal, Modality: AV, Summary: &sum, Windows: d.windows}
 }

@@ -266,6 +266,8 @@ func TestLipSyncSyntheticOtherVoice(t *testing.T) {
 	assert.Greater(t, findingValue(t, r.Summary, "sync_evidence_z"), 5.0)
 	assert.Greater(t, findingValue(t, r.Summary, "sync_correlation"), 0.5)
 	assert.Less(t, r.Summary.Score, 0.05)
+	assert.Zero(t, findingValue(t, r.Summary, "windows_mouth_still"))
+	assert.NotContains(t, r.Summary.Explanation, "another person")
 }
 
 // TestLipSyncConversation: the recording of an interview carries the
@@ -283,6 +285,8 @@ func TestLipSyncConversation(t *testing.T) {
 		assert.Greater(t, findingValue(t, sum, "sync_evidence_z"), 5.0, "listening %.2f", listening)
 		assert.Less(t, sum.Score, 0.05, "listening %.2f", listening)
 		assert.GreaterOrEqual(t, findingValue(t, sum, "mouth_motion"), lsMinMouthMotion, "the listening windows are left out")
+		assert.Positive(t, findingValue(t, sum, "windows_mouth_still"))
+		assert.Contains(t, sum.Explanation, "another person speaking, as the interviewer", "and the report says so")
 
 		r = runLSSynth(t, lsSynth{dur: 90, faceSize: 120, listening: listening, otherSeed: 12})
 		require.True(t, r.Measured(), "listening %.2f, foreign voice: %s", listening, r.NotMeasurable)
