@@ -214,6 +214,13 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	return rep, nil
 }
 
+// OppositePhaseNote is the analysis note for sec seconds of stereo sound
+// whose channels carried the voice in opposite phase, where the reader
+// analysed their difference (media.AudioReader.OppositePhase).
+func OppositePhaseNote(sec float64) string {
+	return fmt.Sprintf("the two sound channels carried the sound in opposite phase for %.1f s (a miswired microphone or an inverted channel), where their usual mix cancels the voice; their difference was analysed there instead", sec)
+}
+
 func (r *run) note(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -311,7 +318,7 @@ func (r *run) runAudio(ctx context.Context, ar *media.AudioReader, voice, report
 		c, err := ar.Next()
 		if err != nil {
 			if sec := ar.OppositePhase(); voice && sec > 0 {
-				r.note("the two sound channels carried the sound in opposite phase for %.1f s (a miswired microphone or an inverted channel), where their usual mix cancels the voice; their difference was analysed there instead", sec)
+				r.note("%s", OppositePhaseNote(sec))
 			}
 			if voice {
 				r.mu.Lock()

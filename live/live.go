@@ -100,8 +100,12 @@ type Event struct {
 	// (muted, replaced, stalled), had not started yet, had ended, or every
 	// sample of it was dropped. Their signals say so as their reason.
 	Missing []string `json:"missing,omitempty"`
-	Alert   *Alert   `json:"alert,omitempty"`
-	Stats   *Stats   `json:"stats,omitempty"`
+	// Notes (score events) says what the analysis of this segment had to
+	// work around, as a report's analysis notes do (e.g. a voice sent on
+	// the two channels in opposite phase).
+	Notes []string `json:"notes,omitempty"`
+	Alert *Alert   `json:"alert,omitempty"`
+	Stats *Stats   `json:"stats,omitempty"`
 	// Tally (score events) counts the verdicts of every segment scored so
 	// far, this one included: one segment is wrong more often than the
 	// whole call, so the page shows the run of verdicts, not only the last.
@@ -170,6 +174,10 @@ type Stats struct {
 	// LateTracks counts tracks that arrived after Config.TrackWait; they
 	// are analysed from their arrival on.
 	LateTracks int `json:"late_tracks"`
+	// OppositePhaseSeconds is how much of the voice the live analysis took
+	// from the difference of the two sound channels, because they carried
+	// it in opposite phase and their mix cancels it (see Event.Notes).
+	OppositePhaseSeconds float64 `json:"opposite_phase_seconds,omitempty"`
 }
 
 // Session is live scoring of one Publication. Close is idempotent and waits
@@ -242,6 +250,10 @@ type segment struct {
 	start, end float64
 	users      int             // readers feeding it now (under Session.mu)
 	fed        map[string]bool // track kinds fed into it
+	// opposite is the seconds of its voice the audio reader took from the
+	// difference of the two channels, which were in opposite phase (under
+	// Session.mu).
+	opposite float64
 }
 
 // Start begins scoring pub's tracks; emit receives every event, from the
@@ -707,6 +719,7 @@ func (s *Session) runAudio(ar *media.AudioReader, offset float64, full bool) err
 	if full {
 		kind = fullBandSide
 	}
+	var opposite float64 // the reader's OppositePhase so far
 	for !s.stopped() {
 		c, err := ar.Next()
 		if err != nil {
@@ -727,6 +740,13 @@ func (s *Session) runAudio(ar *media.AudioReader, offset float64, full bool) err
 			sg.seg.ObserveFullBand(c)
 			s.release(kind, sg, 0, 0, t)
 			continue
+		}
+		if op := ar.OppositePhase(); op > opposite {
+			s.mu.Lock()
+			sg.opposite += op - opposite
+			s.stats.OppositePhaseSeconds += op - opposite
+			s.mu.Unlock()
+			opposite = op
 		}
 		sg.seg.ObserveVoice(c)
 		s.release(kind, sg, 0, float64(len(c.Samples))/float64(c.Rate), t)
@@ -761,6 +781,10 @@ func (s *Session) score(sg *segment) {
 			missing = append(missing, kind)
 		}
 	}
+	var notes []string
+	if sg.opposite > 0 {
+		notes = append(notes, analysis.OppositePhaseNote(sg.opposite))
+	}
 	s.mu.Unlock()
 	if !fullBand {
 		// Read by Results: no 48-kHz band was fed to this segment.
@@ -775,7 +799,7 @@ func (s *Session) score(sg *segment) {
 		Authenticity: out.Authenticity, Verdict: out.Verdict, VerdictReason: out.VerdictReason,
 		Modalities: out.Modalities, FaceSeconds: face.Seconds, SpeechSeconds: speech.Seconds,
 		LagSeconds: math.Max(0, now.Sub(s.base).Seconds()-sg.end),
-		Missing:    missing,
+		Missing:    missing, Notes: notes,
 	}
 	var alerts []Alert
 	s.mu.Lock()

@@ -3,6 +3,7 @@ package live_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -169,6 +170,10 @@ func liveScoresAndAlerts(t *testing.T, fullBand bool) {
 	st := sess.Stats()
 	require.Greater(t, st.FramesAnalyzed, 20)
 	require.Greater(t, st.AudioSeconds, 5.0)
+	require.Zero(t, st.OppositePhaseSeconds, "an ordinary voice is mixed as usual")
+	for _, e := range rec.scores() {
+		require.Empty(t, e.Notes)
+	}
 }
 
 // Closing the session while media still flows stops it promptly.
@@ -655,4 +660,44 @@ func TestWatermarkSparesSideMakingSegment(t *testing.T) {
 	s.EndSide("video")
 	s.EndSide("audio")
 	assert.Equal(t, []float64{0, 2}, starts(rec.scores()))
+}
+
+// A voice sent on the two channels in opposite phase (a miswired
+// microphone) is heard live: the reader analyses the channels' difference,
+// whose speech the segments measure, and each segment's score event says
+// so in its notes, as the full report of the recording does. Before, the
+// live path mixed the channels, the voice cancelled and every segment had
+// no speech and no note.
+func TestLiveOppositePhaseVoice(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	ogg := filepath.Join(t.TempDir(), "antiphase.ogg")
+	testutil.FFmpeg(t, "-i", clip, "-t", "8", "-vn",
+		"-af", "aresample=48000,aformat=channel_layouts=mono,pan=stereo|c0=c0|c1=-1*c0",
+		"-c:a", "libopus", "-b:a", "64k", "-page_duration", "20000", ogg)
+	pub, client := publish(t, whip.Config{}, whiptest.Options{Audio: ogg})
+	defer client.Close()
+	var rec recorder
+	sess := live.Start(pub, live.Config{Segment: 4 * time.Second}, rec.emit)
+	defer sess.Close()
+	select {
+	case <-client.Finished():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the publisher did not finish sending")
+	}
+	hangUp(t, client, pub, sess)
+
+	st := sess.Stats()
+	require.Greater(t, st.OppositePhaseSeconds, 4.0, "most of the 8 s came from the channels' difference")
+	speech, noted := 0.0, 0
+	for _, e := range rec.scores() {
+		speech += e.SpeechSeconds
+		if len(e.Notes) > 0 {
+			noted++
+			require.Len(t, e.Notes, 1)
+			require.Contains(t, e.Notes[0], "opposite phase")
+		}
+	}
+	require.Greater(t, speech, 3.0, "the voice is heard, not cancelled")
+	require.GreaterOrEqual(t, noted, 2, "every segment with the voice carries the note")
 }

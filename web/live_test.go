@@ -377,13 +377,14 @@ func TestLivePages(t *testing.T) {
 	require.NotNil(t, tok)
 	assert.True(t, liveTokenMatches(tok[1], ls.TokenHash), "the page's token publishes to this session")
 
-	// A reload shows the last score as stored, with the track it lacked.
+	// A reload shows the last score as stored, with the track it lacked and
+	// the analysis notes.
 	require.NoError(t, la.st.SetLiveState(t.Context(), id, store.LiveLive, time.Now(), store.LiveWaiting))
 	require.NoError(t, la.st.SaveLiveProgress(t.Context(), id,
-		json.RawMessage(`{"kind":"score","start":8,"end":16,"authenticity":61,"verdict":"genuine","missing":["audio"]}`), nil, 0))
+		json.RawMessage(`{"kind":"score","start":8,"end":16,"authenticity":61,"verdict":"genuine","missing":["audio"],"notes":["the two sound channels carried the sound in opposite phase for 3.5 s"]}`), nil, 0))
 	code, body = get(t, rec, la.base+page)
 	require.Equal(t, http.StatusOK, code)
-	contains(t, body, "No audio reached the analysis in this segment", "Seconds 8–16")
+	contains(t, body, "No audio reached the analysis in this segment", "Seconds 8–16", "Note: the two sound channels carried the sound in opposite phase for 3.5 s.")
 	require.NoError(t, la.st.SetLiveState(t.Context(), id, store.LiveWaiting, time.Now(), store.LiveLive))
 
 	code, body = get(t, admin, la.base+page)

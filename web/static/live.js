@@ -72,6 +72,10 @@
     var win = "Seconds " + Math.round(ev.start) + "–" + Math.round(ev.end) + ": face " + secs(ev.face_seconds) +
       ", speech " + secs(ev.speech_seconds) + "; scored " + secs(ev.lag_seconds) + " after the segment ended.";
     if (ev.verdict_reason) { win += " " + ev.verdict_reason; }
+    if (ev.notes && ev.notes.length) {
+      // What the analysis worked around (e.g. a voice in opposite phase).
+      win += " Note: " + ev.notes.join("; ") + ".";
+    }
     if (ev.missing && ev.missing.length) {
       // A muted, replaced or stalled track: say so before anything else.
       win = "No " + ev.missing.join(" and ") + " reached the analysis in this segment (a muted or stopped track?). " + win;
