@@ -96,6 +96,9 @@ type run struct {
 // wrapping media.ErrUnusableInput; a cancelled ctx returns ctx.Err().
 func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, error) {
 	cfg.defaults()
+	if err := cfg.Video.Region.Validate(); err != nil {
+		return nil, err
+	}
 	began := time.Now()
 	// Load the detectors and face models while ffprobe runs.
 	type setup struct {
@@ -152,6 +155,10 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	r := &run{cfg: cfg, info: info, seg: seg, prep: st.prep}
 	if ranged {
 		r.note("only %.1f s from %.1f s were analysed", info.Duration.Seconds(), cfg.Start.Seconds())
+	}
+	if reg := cfg.Video.Region; !reg.Whole() && info.HasVideo() {
+		r.note("only the %s of the picture was analysed (x %.0f–%.0f %%, y %.0f–%.0f %% of the upright picture): faces outside it were not looked at",
+			regionName(reg), 100*reg.X, 100*(reg.X+reg.W), 100*reg.Y, 100*(reg.Y+reg.H))
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -212,6 +219,19 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 		cfg.Progress(1)
 	}
 	return rep, nil
+}
+
+// regionName names a region for a sentence: "left half", "top-right
+// quarter", or "region" for fractions.
+func regionName(reg media.Region) string {
+	switch n := reg.String(); n {
+	case "left", "right", "top", "bottom":
+		return n + " half"
+	case "top-left", "top-right", "bottom-left", "bottom-right":
+		return n + " quarter"
+	default:
+		return "region " + n
+	}
 }
 
 // OppositePhaseNote is the analysis note for sec seconds of stereo sound

@@ -320,6 +320,9 @@ func (r *run) analysisMeta(elapsed time.Duration) report.Analysis {
 		ElapsedSeconds:  round(elapsed.Seconds(), 2),
 	}
 	if v := info.Video; v != nil {
+		if !r.cfg.Video.Region.Whole() {
+			a.Region = r.cfg.Video.Region.String()
+		}
 		a.Video = &report.VideoInput{Codec: v.Codec, Width: v.Width, Height: v.Height, FPS: round(v.FPS, 3), Rotation: v.Rotation, VariableRate: v.VariableFrameRate}
 		src := int(v.Frames)
 		if src <= 0 {

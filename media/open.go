@@ -92,7 +92,10 @@ func (t Tools) open(ctx context.Context, info *Info, start, duration time.Durati
 	var onLine func(string)
 	var onDone func()
 	if video != nil {
-		va, r := videoOutput(info, *video, output())
+		va, r, err := videoOutput(info, *video, output())
+		if err != nil {
+			return nil, nil, err
+		}
 		args = append(args, va...)
 		if err := r.allocate(r.width, r.height); err != nil {
 			r.Close()

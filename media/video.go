@@ -23,6 +23,11 @@ type VideoOptions struct {
 	MaxWidth int
 	// Start and Duration select a segment; zero values mean the whole input.
 	Start, Duration time.Duration
+	// Region is the part of the picture delivered (cropped before scaling,
+	// so MaxWidth applies to it); the zero Region is the whole picture.
+	// Opening a file's video fails with ErrBadRegion when it is invalid or
+	// too small a part of that video (Region.Apply).
+	Region Region
 }
 
 // DefaultVideoOptions are the analysis defaults.
@@ -98,16 +103,21 @@ func (t Tools) OpenVideo(ctx context.Context, info *Info, opts VideoOptions) (*V
 }
 
 // videoOutput returns the ffmpeg output arguments that write info's video,
-// sampled and scaled per opts, as raw BGR to pipe, and a reader for them
-// without its process.
-func videoOutput(info *Info, opts VideoOptions, pipe string) ([]string, *VideoReader) {
+// cropped, sampled and scaled per opts, as raw BGR to pipe, and a reader
+// for them without its process; an error wrapping ErrBadRegion when
+// opts.Region does not fit the video.
+func videoOutput(info *Info, opts VideoOptions, pipe string) ([]string, *VideoReader, error) {
 	if opts.FPS <= 0 {
 		opts.FPS = 10
 	}
 	if opts.MaxWidth <= 0 {
 		opts.MaxWidth = 640
 	}
-	w, h := OutputSize(info.Video, opts.MaxWidth)
+	v, err := opts.Region.Apply(info.Video)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, h := OutputSize(v, opts.MaxWidth)
 	filters := ""
 	sampled := info.Video.FPS == 0 || info.Video.FPS > opts.FPS*1.01 || info.Video.VariableFrameRate
 	if sampled {
@@ -121,6 +131,9 @@ func videoOutput(info *Info, opts VideoOptions, pipe string) ([]string, *VideoRe
 		}
 		filters += ","
 	}
+	if c := opts.Region.cropFilter(); c != "" {
+		filters += c + ","
+	}
 	// Scale in YUV, then convert to BGR unscaled: swscale's unscaled
 	// converter is SIMD, and half the cost of converting while scaling.
 	filters += fmt.Sprintf("scale=%d:%d:flags=area,setsar=1,format=yuv420p,scale=flags=area,format=bgr24,showinfo=checksum=0", w, h)
@@ -130,7 +143,7 @@ func videoOutput(info *Info, opts VideoOptions, pipe string) ([]string, *VideoRe
 		"-f", "rawvideo", "-pix_fmt", "bgr24", pipe}
 	r := newVideoReader(opts, sampled, opts.Start)
 	r.width, r.height = w, h
-	return args, r
+	return args, r, nil
 }
 
 // shortVideo reports whether info's video is one picture, or lasts less

@@ -195,6 +195,11 @@ type Analysis struct {
 	AnalysisFPS     float64     `json:"analysis_fps"`
 	AnalysisWidth   int         `json:"analysis_width"`
 	AnalysisHeight  int         `json:"analysis_height"`
+	// Region is the part of the picture analysed when it was not the whole
+	// (media.Region's form: "left", "top-right", … or "x,y,w,h" fractions
+	// of the upright picture); AnalysisWidth and AnalysisHeight are its
+	// size. Empty: the whole picture.
+	Region string `json:"region,omitempty"`
 	// FramesAnalyzed were decoded and passed to every video detector.
 	FramesAnalyzed int `json:"frames_analyzed"`
 	// FramesSkipped are source frames not analysed: left out by sampling

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"strings"
 
 	"github.com/bonafide-dev/bonafide/analysis"
 	"github.com/bonafide-dev/bonafide/detectors"
@@ -84,6 +85,8 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	af.register(fs)
 	asJSON := fs.Bool("json", false, "print the whole report as JSON (schema: docs/report-schema.md)")
 	evidence := fs.String("evidence", "", "write face crops and a spectrogram of the most suspicious moments into this folder")
+	region := fs.String("region", "whole", "the part of the picture to analyse, for a call recorded in gallery view: whole, "+
+		strings.Join(media.RegionNames(), ", ")+", or fractions x,y,w,h of the picture (e.g. 0.33,0,0.34,1)")
 	fs.Usage = func() {
 		io.WriteString(e.stderr, "Usage: bonafide analyze [flags] FILE\n")
 		fs.PrintDefaults()
@@ -95,11 +98,16 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return usageErr("exactly one FILE is needed")
 	}
+	reg, err := media.ParseRegion(*region)
+	if err != nil {
+		return usageErr("--region: %v", err)
+	}
 	cfg, release, err := af.config(e)
 	if err != nil {
 		return err
 	}
 	defer release()
+	cfg.Video.Region = reg
 	path := fs.Arg(0)
 	rep, err := analysis.Analyze(ctx, path, cfg)
 	if err != nil {

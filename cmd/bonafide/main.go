@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, e *env) int {
 		switch {
 		case err == nil:
 			return exitOK
-		case errors.Is(err, errUsage):
+		case errors.Is(err, errUsage), errors.Is(err, media.ErrBadRegion): // a region too small for this video
 			fmt.Fprintf(e.stderr, "bonafide %s: %v\n", c.name, err)
 			return exitUsage
 		case errors.Is(err, media.ErrUnusableInput):

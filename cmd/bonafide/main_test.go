@@ -84,6 +84,7 @@ func TestUsageErrors(t *testing.T) {
 		{"two files", []string{"analyze", "a", "b"}, exitUsage},
 		{"unknown flag", []string{"analyze", "--nope", "a"}, exitUsage},
 		{"bad fps", []string{"analyze", "--fps", "0", "a.mp4"}, exitUsage},
+		{"bad region", []string{"analyze", "--region", "middle", "a.mp4"}, exitUsage},
 		{"unknown command", []string{"frobnicate"}, exitUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,6 +96,14 @@ func TestUsageErrors(t *testing.T) {
 	res := cli(t, "help")
 	require.Equal(t, exitOK, res.code)
 	require.Contains(t, res.stdout, "analyze")
+
+	// A region too small a part of this video is the caller's choice, not
+	// a fault of the file.
+	small := filepath.Join(t.TempDir(), "small.mp4")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "color=gray:s=120x120:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", small)
+	res = cli(t, "analyze", "--region", "top-left", small)
+	require.Equal(t, exitUsage, res.code, res.stderr)
+	require.Contains(t, res.stderr, "60×60 pixels of this 120×120 video")
 }
 
 // Input that cannot be analysed: a clear message on stderr and exit code 2,
