@@ -158,7 +158,7 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	}
 	if reg := cfg.Video.Region; !reg.Whole() && info.HasVideo() {
 		r.note("only the %s of the picture was analysed (x %.0f–%.0f %%, y %.0f–%.0f %% of the upright picture): faces outside it were not looked at",
-			regionName(reg), 100*reg.X, 100*(reg.X+reg.W), 100*reg.Y, 100*(reg.Y+reg.H))
+			reg.Phrase(), 100*reg.X, 100*(reg.X+reg.W), 100*reg.Y, 100*(reg.Y+reg.H))
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -219,19 +219,6 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 		cfg.Progress(1)
 	}
 	return rep, nil
-}
-
-// regionName names a region for a sentence: "left half", "top-right
-// quarter", or "region" for fractions.
-func regionName(reg media.Region) string {
-	switch n := reg.String(); n {
-	case "left", "right", "top", "bottom":
-		return n + " half"
-	case "top-left", "top-right", "bottom-left", "bottom-right":
-		return n + " quarter"
-	default:
-		return "region " + n
-	}
 }
 
 // OppositePhaseNote is the analysis note for sec seconds of stereo sound

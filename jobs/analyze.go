@@ -69,6 +69,14 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) (
 	if err != nil {
 		return river.JobCancel(err)
 	}
+	// The upload checked the region: one that does not parse fails the
+	// analysis for good, as a region that does not fit the video does.
+	region, err := media.ParseRegion(iv.Region)
+	if err != nil {
+		log.Warn("analysis failed for good", "err", err)
+		q.metrics.analyses.WithLabelValues("unusable").Inc()
+		return errors.Join(river.JobCancel(err), q.failFinal(ctx, id, "the chosen part of the picture cannot be analysed: "+err.Error()))
+	}
 	if job.Attempt > job.MaxAttempts {
 		// Every attempt ended with the server itself (out of memory, a
 		// crash in a native library) and start-up recovery put the job
@@ -103,7 +111,7 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) (
 		defer wg.Done()
 		w.trackProgress(actx, id, &progress, done, cancel)
 	}()
-	rep, err := q.cfg.Analyzer.Analyze(actx, mediaPath, evDir, func(f float64) {
+	rep, err := q.cfg.Analyzer.Analyze(actx, mediaPath, evDir, region, func(f float64) {
 		if !math.IsNaN(f) {
 			progress.Store(math.Float64bits(min(max(f, 0), 1)))
 		}
@@ -149,8 +157,11 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) (
 		q.metrics.duration.Observe(time.Since(began).Seconds())
 		log.Info("analysis done", "verdict", rep.Verdict, "seconds", time.Since(began).Seconds())
 		return q.publishInterview(bg, EventInterviewCompleted, id)
-	case errors.Is(err, media.ErrUnusableInput):
+	case errors.Is(err, media.ErrUnusableInput), errors.Is(err, media.ErrBadRegion):
 		msg := "unusable recording: " + public(err)
+		if !errors.Is(err, media.ErrUnusableInput) {
+			msg = "the chosen part of the picture cannot be analysed: " + public(err)
+		}
 		log.Warn("analysis failed for good", "err", err)
 		q.metrics.analyses.WithLabelValues("unusable").Inc()
 		return errors.Join(river.JobCancel(err), q.failFinal(bg, id, msg))

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/bonafide-dev/bonafide/analysis"
+	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/report"
 )
 
@@ -15,8 +16,9 @@ type PipelineAnalyzer struct {
 }
 
 // Analyze implements Analyzer.
-func (p PipelineAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir string, progress func(float64)) (*report.Report, error) {
+func (p PipelineAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir string, region media.Region, progress func(float64)) (*report.Report, error) {
 	cfg := p.Config
+	cfg.Video.Region = region
 	cfg.Progress = func(f float64) { progress(0.9 * f) }
 	rep, err := analysis.Analyze(ctx, mediaPath, cfg)
 	if err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/report"
 	"github.com/bonafide-dev/bonafide/store"
 )
@@ -39,12 +40,14 @@ const (
 	QueueWebhook  = "webhook"
 )
 
-// Analyzer analyses one stored recording. It writes its evidence files
-// into evidenceDir (which exists and is empty) and calls progress with the
-// fraction done (0–1) from any goroutine. Errors wrapping
-// media.ErrUnusableInput mean the recording can never be analysed.
+// Analyzer analyses one stored recording, or the region of its picture
+// (the whole picture when region is the zero Region). It writes its
+// evidence files into evidenceDir (which exists and is empty) and calls
+// progress with the fraction done (0–1) from any goroutine. Errors
+// wrapping media.ErrUnusableInput or media.ErrBadRegion mean the recording
+// can never be analysed so.
 type Analyzer interface {
-	Analyze(ctx context.Context, mediaPath, evidenceDir string, progress func(float64)) (*report.Report, error)
+	Analyze(ctx context.Context, mediaPath, evidenceDir string, region media.Region, progress func(float64)) (*report.Report, error)
 }
 
 // Deliverer sends one webhook event. Errors wrapping ErrPermanent are not

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bonafide-dev/bonafide/analysis"
 	"github.com/bonafide-dev/bonafide/internal/testutil"
+	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/models"
 	"github.com/bonafide-dev/bonafide/report"
 	"github.com/bonafide-dev/bonafide/store"
@@ -41,6 +42,13 @@ func newEnv(t *testing.T) *env {
 // addInterview stores src as a queued interview's recording.
 func (e *env) addInterview(t *testing.T, src string) string {
 	t.Helper()
+	return e.addInterviewRegion(t, src, "")
+}
+
+// addInterviewRegion stores src as a queued interview whose picture is to
+// be analysed in region (as the row keeps it; "" is the whole picture).
+func (e *env) addInterviewRegion(t *testing.T, src, region string) string {
+	t.Helper()
 	id := store.NewID()
 	name, err := e.files.MediaName(id, filepath.Ext(src))
 	require.NoError(t, err)
@@ -51,6 +59,7 @@ func (e *env) addInterview(t *testing.T, src string) string {
 	require.NoError(t, os.WriteFile(abs, b, 0o600))
 	require.NoError(t, e.st.CreateInterview(context.Background(), store.Interview{
 		ID: id, MediaFile: name, OriginalName: filepath.Base(src), SizeBytes: int64(len(b)), Status: store.StatusQueued,
+		Region: region,
 	}))
 	return id
 }
@@ -106,7 +115,7 @@ type fakeAnalyzer struct {
 	once  sync.Once
 }
 
-func (f *fakeAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir string, progress func(float64)) (*report.Report, error) {
+func (f *fakeAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir string, _ media.Region, progress func(float64)) (*report.Report, error) {
 	n := f.calls.Add(1)
 	if f.began != nil {
 		f.once.Do(func() { close(f.began) })
@@ -247,6 +256,30 @@ func TestUnusableInputFailsWithoutRetry(t *testing.T) {
 	assert.NotContains(t, iv.Error, e.files.Root, "and no server path")
 	_, err := e.st.Report(ctx, id)
 	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// A region that does not fit the video (the upload checks it; a row from
+// elsewhere need not be checked) fails the analysis at once, saying why,
+// and so does one that does not parse.
+func TestRegionThatDoesNotFitFailsWithoutRetry(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	small := filepath.Join(t.TempDir(), "small.mp4")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "color=gray:s=120x120:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", small)
+	tooSmall := e.addInterviewRegion(t, small, "top-left")
+	unknown := e.addInterviewRegion(t, small, "middle")
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	q := e.queue(t, Config{Analyzer: PipelineAnalyzer{Config: analysis.Config{FaceModels: fm}}, MaxAttempts: 3})
+	require.NoError(t, q.Start(ctx))
+	for id, want := range map[string]string{
+		tooSmall: "the chosen part of the picture cannot be analysed: bad region top-left: it is 60×60 pixels of this 120×120 video",
+		unknown:  `the chosen part of the picture cannot be analysed: bad region "middle"`,
+	} {
+		iv := e.waitStatus(t, id, store.StatusFailed, 30*time.Second)
+		assert.LessOrEqual(t, iv.Attempts, 1, "not retried")
+		assert.Contains(t, iv.Error, want)
+	}
 }
 
 func TestRetriesThenSucceeds(t *testing.T) {

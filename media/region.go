@@ -119,8 +119,23 @@ func (r Region) String() string {
 			return n.name
 		}
 	}
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) } // reads back exactly
 	return f(r.X) + "," + f(r.Y) + "," + f(r.W) + "," + f(r.H)
+}
+
+// Phrase names r for a sentence ("only the … of the picture"): "left
+// half", "top-right quarter", "region 0.33,0,0.34,1", "whole".
+func (r Region) Phrase() string {
+	switch n := r.String(); n {
+	case "left", "right", "top", "bottom":
+		return n + " half"
+	case "top-left", "top-right", "bottom-left", "bottom-right":
+		return n + " quarter"
+	case "whole":
+		return n
+	default:
+		return "region " + n
+	}
 }
 
 // Apply returns the video as the reader delivers it after cropping to r:
@@ -137,8 +152,8 @@ func (r Region) Apply(v *VideoInfo) (*VideoInfo, error) {
 	c.DisplayWidth = int(math.Round(float64(v.DisplayWidth) * r.W))
 	c.DisplayHeight = int(math.Round(float64(v.DisplayHeight) * r.H))
 	if c.DisplayWidth < MinRegionPixels || c.DisplayHeight < MinRegionPixels {
-		return nil, fmt.Errorf("%w %s: it is %d×%d pixels of this %d×%d video, and at least %d×%[6]d are needed",
-			ErrBadRegion, r, c.DisplayWidth, c.DisplayHeight, v.DisplayWidth, v.DisplayHeight, MinRegionPixels)
+		return nil, fmt.Errorf("%w %s: it is %d×%d pixels of this %d×%d video, and at least %d×%d are needed",
+			ErrBadRegion, r, c.DisplayWidth, c.DisplayHeight, v.DisplayWidth, v.DisplayHeight, MinRegionPixels, MinRegionPixels)
 	}
 	return &c, nil
 }

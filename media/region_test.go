@@ -175,7 +175,7 @@ func TestRegionTooSmall(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tools.OpenVideo(context.Background(), info, media.VideoOptions{Region: r})
 	require.ErrorIs(t, err, media.ErrBadRegion)
-	require.Contains(t, err.Error(), "60×60 pixels of this 120×120 video")
+	require.Contains(t, err.Error(), "60×60 pixels of this 120×120 video, and at least 64×64 are needed")
 	require.False(t, errors.Is(err, media.ErrUnusableInput), "the choice of region, not the file, is at fault")
 	_, _, err = tools.Open(context.Background(), info, &media.VideoOptions{Region: r}, nil)
 	require.ErrorIs(t, err, media.ErrBadRegion, "Open checks it too")

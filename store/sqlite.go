@@ -442,7 +442,7 @@ func (s *SQLite) DeleteToken(ctx context.Context, userID int64, name string) err
 
 const ivCols = `id, coalesce(owner_id, 0), candidate, title, source, media_file, original_name, size_bytes,
 	duration_seconds, status, progress, error, attempts, verdict, authenticity, probability,
-	created_at, started_at, finished_at`
+	created_at, started_at, finished_at, region`
 
 func scanInterview(r scanner) (Interview, error) {
 	var iv Interview
@@ -453,7 +453,7 @@ func scanInterview(r scanner) (Interview, error) {
 	var started, finished sql.NullInt64
 	if err := r.Scan(&iv.ID, &iv.OwnerID, &iv.Candidate, &iv.Title, &iv.Source, &iv.MediaFile, &iv.OriginalName,
 		&iv.SizeBytes, &iv.Duration, &status, &iv.Progress, &iv.Error, &iv.Attempts, &iv.Verdict, &auth, &prob,
-		&created, &started, &finished); err != nil {
+		&created, &started, &finished, &iv.Region); err != nil {
 		return Interview{}, err
 	}
 	iv.Status = Status(status)
@@ -488,10 +488,10 @@ func (s *SQLite) CreateInterview(ctx context.Context, iv Interview) error {
 		owner = iv.OwnerID
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO interviews (id, owner_id, candidate, title, source, media_file,
-		original_name, size_bytes, duration_seconds, status, progress, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		original_name, size_bytes, duration_seconds, status, progress, created_at, region)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		iv.ID, owner, iv.Candidate, iv.Title, iv.Source, iv.MediaFile, iv.OriginalName, iv.SizeBytes,
-		iv.Duration, string(iv.Status), iv.Progress, ms(iv.CreatedAt))
+		iv.Duration, string(iv.Status), iv.Progress, ms(iv.CreatedAt), iv.Region)
 	if isUnique(err) {
 		return fmt.Errorf("interview %s: %w", iv.ID, ErrExists)
 	}

@@ -345,7 +345,7 @@ func TestInterviewLifecycle(t *testing.T) {
 	id := NewID()
 	require.Len(t, id, 24)
 	iv := Interview{ID: id, Candidate: "Ada", Title: "Backend", MediaFile: "media/" + id + ".mp4",
-		OriginalName: "ada.mp4", SizeBytes: 10, Status: StatusQueued}
+		OriginalName: "ada.mp4", SizeBytes: 10, Status: StatusQueued, Region: "top-right"}
 	require.NoError(t, s.CreateInterview(ctx, iv))
 	require.ErrorIs(t, s.CreateInterview(ctx, iv), ErrExists)
 	require.ErrorIs(t, s.CreateInterview(ctx, Interview{ID: "../x", Status: StatusQueued}), ErrInvalid)
@@ -362,6 +362,7 @@ func TestInterviewLifecycle(t *testing.T) {
 	assert.Equal(t, StatusProcessing, got.Status)
 	assert.InDelta(t, 0.5, got.Progress, 1e-9)
 	assert.Equal(t, 1, got.Attempts)
+	assert.Equal(t, "top-right", got.Region, "the part of the picture to analyse is kept")
 
 	require.NoError(t, s.Requeue(ctx, id, "attempt 1 failed"))
 	require.NoError(t, s.StartAttempt(ctx, id, 2, now))

@@ -112,6 +112,10 @@ type Interview struct {
 	CreatedAt    time.Time
 	StartedAt    *time.Time
 	FinishedAt   *time.Time
+	// Region is the part of the picture to analyse, in media.Region's
+	// text form ("left", "top-right", "x,y,w,h"); "" is the whole picture.
+	// The store keeps it as given; the upload checks it.
+	Region string
 }
 
 // MaxField is the longest candidate name or title kept, in characters

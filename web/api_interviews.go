@@ -23,6 +23,7 @@ type interviewJSON struct {
 	FileName     string          `json:"file_name"`
 	SizeBytes    int64           `json:"size_bytes"`
 	Duration     float64         `json:"duration_seconds"`
+	Region       string          `json:"region,omitempty"` // the part of the picture analysed; omitted: whole
 	Attempts     int             `json:"attempts"`
 	Verdict      string          `json:"verdict,omitempty"`
 	Authenticity *int            `json:"authenticity,omitempty"`
@@ -39,7 +40,7 @@ type interviewJSON struct {
 func toJSON(iv store.Interview) interviewJSON {
 	j := interviewJSON{
 		ID: iv.ID, Status: iv.Status, Progress: iv.Progress, Candidate: iv.Candidate, Title: iv.Title,
-		Source: iv.Source, FileName: iv.OriginalName, SizeBytes: iv.SizeBytes, Duration: iv.Duration,
+		Source: iv.Source, FileName: iv.OriginalName, SizeBytes: iv.SizeBytes, Duration: iv.Duration, Region: iv.Region,
 		Attempts: iv.Attempts, Verdict: iv.Verdict, Authenticity: iv.Authenticity, Probability: iv.Probability,
 		Error: iv.Error, CreatedAt: iv.CreatedAt, StartedAt: iv.StartedAt, FinishedAt: iv.FinishedAt,
 		PageURL: "/interviews/" + iv.ID,

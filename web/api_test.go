@@ -508,3 +508,55 @@ func TestDeleteWithStuckFiles(t *testing.T) {
 	resp = ta.do(t, http.MethodDelete, "/api/v1/interviews/"+created.ID, ta.recTok, nil, nil)
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
+
+// An upload may name the part of the picture to analyse (a candidate's
+// tile in gallery view): it is kept with the interview, shown in its JSON,
+// and the report is of that part only. A region that is unknown or does
+// not fit the video is refused before anything is stored; a recording
+// without video has no picture to crop, and the region is dropped.
+func TestUploadRegion(t *testing.T) {
+	ta := startApp(t, nil)
+	clip := shortClip(t) // 224×224
+	resp := ta.upload(t, ta.recTok, clip, [2]string{"candidate", "Ada"}, [2]string{"region", "right"})
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	created := decode[interviewJSON](t, resp)
+	assert.Equal(t, "right", created.Region)
+	iv := ta.waitStatus(t, created.ID, store.StatusDone, 3*time.Minute)
+	assert.Equal(t, "right", iv.Region)
+	rep := decode[report.Report](t, ta.do(t, http.MethodGet, "/api/v1/interviews/"+created.ID+"/report", ta.recTok, nil, nil))
+	assert.Equal(t, "right", rep.Analysis.Region)
+	assert.Equal(t, []int{112, 224}, []int{rep.Analysis.AnalysisWidth, rep.Analysis.AnalysisHeight}, "the right half only")
+	rec, _ := ta.login(t, "recruiter@example.com")
+	code, html := get(t, rec, ta.base+"/interviews/"+created.ID)
+	require.Equal(t, http.StatusOK, code)
+	contains(t, html, `<span id="region">only the right half of the picture analysed</span>`,
+		"Note: only the right half of the picture was analysed")
+
+	dir := t.TempDir()
+	small, voice := filepath.Join(dir, "small.mp4"), filepath.Join(dir, "voice.wav")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "color=gray:s=120x120:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", small)
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "sine=f=220:d=1", voice)
+	for _, tc := range []struct {
+		name, path, region, message string
+	}{
+		{"unknown", clip, "middle", `region: bad region "middle": want whole, left, right, top, bottom, top-left, top-right, bottom-left, bottom-right, or four fractions x,y,w,h`},
+		{"outside", clip, "0.8,0,0.5,1", "region: bad region 0.8,0,0.5,1: it must lie inside the picture (fractions from 0 to 1)"},
+		{"too small for this video", small, "top-left", "region: bad region top-left: it is 60×60 pixels of this 120×120 video, and at least 64×64 are needed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := ta.upload(t, ta.recTok, tc.path, [2]string{"region", tc.region})
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			e := decode[apiError](t, resp)
+			assert.Equal(t, "bad_request", e.Error)
+			assert.Equal(t, tc.message, e.Message)
+			assert.True(t, dirEmpty(t, ta.files.TmpDir()), "no temporary file left")
+		})
+	}
+	page, err := ta.st.ListInterviews(t.Context(), store.ListFilter{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, page.Total, "nothing stored for a refused region")
+
+	resp = ta.upload(t, ta.recTok, voice, [2]string{"region", "left"})
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	assert.Empty(t, decode[interviewJSON](t, resp).Region, "no picture, no region")
+}

@@ -70,6 +70,7 @@ func TestBrowserUploadAndReport(t *testing.T) {
 		chromedp.Navigate(ta.base + "/upload"),
 		chromedp.WaitVisible(chromedp.CSS("#upload-form")),
 		chromedp.SendKeys(chromedp.CSS(`input[name="candidate"]`), "Browser Candidate"),
+		chromedp.SetValue(chromedp.CSS("#region"), "left"), // the candidate's tile in gallery view
 		chromedp.SetUploadFiles(chromedp.CSS("#file-input"), []string{shortClip(t)}),
 		chromedp.Click(chromedp.CSS("#upload-button")),
 	} {
@@ -131,6 +132,7 @@ func TestBrowserUploadAndReport(t *testing.T) {
 	assert.Contains(t, body, "Browser Candidate")
 	assert.Contains(t, body, "Timeline")
 	assert.Contains(t, body, "face.presence", "signals are listed")
+	assert.Contains(t, body, "only the left half of the picture analysed", "the chosen tile was sent and analysed")
 
 	screenshot(t, step, "report.png")
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bonafide-dev/bonafide/live"
+	"github.com/bonafide-dev/bonafide/media"
 )
 
 // templateFuncs are the helpers templates may call.
@@ -39,7 +40,14 @@ var templateFuncs = template.FuncMap{
 		}
 		return t.Local().Format("2006-01-02 15:04:05 MST")
 	},
-	"secs":    func(v float64) string { return fmt.Sprintf("%.1f s", v) },
+	"secs": func(v float64) string { return fmt.Sprintf("%.1f s", v) },
+	// regionName names a stored region ("left") for a sentence ("left half").
+	"regionName": func(v string) string {
+		if r, err := media.ParseRegion(v); err == nil {
+			return r.Phrase()
+		}
+		return "region " + v
+	},
 	"clock":   clock,
 	"bytes":   func(n int64) string { return humanBytes(n) },
 	"vclass":  verdictClass,

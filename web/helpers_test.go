@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/bonafide-dev/bonafide/analysis"
 	"github.com/bonafide-dev/bonafide/detectors"
 	"github.com/bonafide-dev/bonafide/internal/testutil"
+	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/models"
 	"github.com/bonafide-dev/bonafide/report"
 	"github.com/bonafide-dev/bonafide/store"
@@ -253,13 +255,19 @@ func shortClip(t testing.TB) string {
 }
 
 // fakeAnalyzer returns richReport after reporting progress; it fails
-// the first `fail` calls with a transient error.
+// the first `fail` calls with a transient error. It keeps the region of
+// its last call.
 type fakeAnalyzer struct {
-	fail  int32
-	calls atomic.Int32
+	fail   int32
+	calls  atomic.Int32
+	mu     sync.Mutex
+	region media.Region
 }
 
-func (f *fakeAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir string, progress func(float64)) (*report.Report, error) {
+func (f *fakeAnalyzer) Analyze(ctx context.Context, mediaPath, evidenceDir string, region media.Region, progress func(float64)) (*report.Report, error) {
+	f.mu.Lock()
+	f.region = region
+	f.mu.Unlock()
 	if f.calls.Add(1) <= f.fail {
 		return nil, context.DeadlineExceeded
 	}

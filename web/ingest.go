@@ -25,12 +25,17 @@ type Submission struct {
 	Title        string
 	Source       string // "upload" (default) or e.g. "live"
 	OwnerID      int64
+	// Region is the part of the picture to analyse (a candidate's tile in
+	// gallery view); the zero Region is the whole picture. It is ignored
+	// for a recording without video.
+	Region media.Region
 }
 
 // submit probes the recording, moves it into the data folder, stores the
 // interview and queues its analysis. Unusable recordings return errors
 // wrapping media.ErrUnusableInput (with Path replaced by OriginalName in the
-// message) and nothing is stored; any later failure undoes what was done.
+// message), and a region that does not fit the video media.ErrBadRegion;
+// nothing is stored then. Any later failure undoes what was done.
 func (s *server) submit(ctx context.Context, sub Submission) (store.Interview, error) {
 	if sub.OriginalName == "" {
 		sub.OriginalName = filepath.Base(sub.Path)
@@ -44,6 +49,13 @@ func (s *server) submit(ctx context.Context, sub Submission) (store.Interview, e
 			return store.Interview{}, &renamedError{err: err, from: sub.Path, to: sub.OriginalName}
 		}
 		return store.Interview{}, err
+	}
+	region := ""
+	if !sub.Region.Whole() && info.HasVideo() {
+		if _, err := sub.Region.Apply(info.Video); err != nil {
+			return store.Interview{}, err
+		}
+		region = sub.Region.String()
 	}
 	id := store.NewID()
 	rel, err := s.files.MediaName(id, strings.ToLower(filepath.Ext(sub.OriginalName)))
@@ -60,7 +72,7 @@ func (s *server) submit(ctx context.Context, sub Submission) (store.Interview, e
 	iv := store.Interview{
 		ID: id, OwnerID: sub.OwnerID, Candidate: sub.Candidate, Title: sub.Title, Source: sub.Source,
 		MediaFile: rel, OriginalName: sub.OriginalName, SizeBytes: info.Size, Duration: info.Duration.Seconds(),
-		Status: store.StatusQueued, CreatedAt: time.Now(),
+		Status: store.StatusQueued, CreatedAt: time.Now(), Region: region,
 	}
 	undo := func(err error) (store.Interview, error) {
 		return store.Interview{}, errors.Join(err, moveFile(dst, sub.Path))
@@ -72,7 +84,7 @@ func (s *server) submit(ctx context.Context, sub Submission) (store.Interview, e
 		bg := context.WithoutCancel(ctx)
 		return undo(errors.Join(fmt.Errorf("queue the analysis: %w", err), s.store.DeleteInterview(bg, id)))
 	}
-	s.log.Info("interview queued", "interview", id, "source", sub.Source, "bytes", info.Size, "seconds", iv.Duration)
+	s.log.Info("interview queued", "interview", id, "source", sub.Source, "bytes", info.Size, "seconds", iv.Duration, "region", region)
 	return iv, nil
 }
 

@@ -38,14 +38,14 @@ func newHTTPMetrics(st store.Interviews) (*httpMetrics, error) {
 		}, []string{"route"}),
 		uploads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bonafide_uploads_total",
-			Help: "Uploads by result (queued, too_large, unsupported, unusable, error).",
+			Help: "Uploads by result (queued, too_large, unsupported, unusable, bad_region, error).",
 		}, []string{"result"}),
 		bytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bonafide_upload_bytes_total",
 			Help: "Bytes of accepted uploads.",
 		}),
 	}
-	for _, r := range []string{"queued", "too_large", "unsupported", "unusable", "error"} {
+	for _, r := range []string{"queued", "too_large", "unsupported", "unusable", "bad_region", "error"} {
 		m.uploads.WithLabelValues(r)
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.latency, m.uploads, m.bytes,

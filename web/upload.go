@@ -27,7 +27,8 @@ const formOverhead = 64 << 10
 const maxField = store.MaxField
 
 // receiveUpload streams a multipart upload (field "file", optional
-// "candidate" and "title", and "csrf" when a cookie session has not sent
+// "candidate", "title" and "region" (media.ParseRegion's forms: the part of
+// the picture to analyse), and "csrf" when a cookie session has not sent
 // the X-CSRF-Token header) into the data folder's tmp/ with the size cap
 // enforced as bytes arrive, then hands it to submit. Whatever happens, no
 // temporary file is left behind.
@@ -82,7 +83,7 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 				}
 				return store.Interview{}, err
 			}
-		case "candidate", "title", csrfField:
+		case "candidate", "title", "region", csrfField:
 			v, err := readField(part)
 			if err != nil {
 				return store.Interview{}, uploadErr(err, size, limit)
@@ -92,6 +93,11 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 				sub.Candidate = v
 			case "title":
 				sub.Title = v
+			case "region":
+				if sub.Region, err = media.ParseRegion(v); err != nil {
+					s.metrics.uploads.WithLabelValues("bad_region").Inc()
+					return store.Interview{}, userErr(ErrBadRequest, "region: %v", err)
+				}
 			default:
 				if csrfNeeded {
 					if !tokenEqual(v, csrfWant) {
@@ -130,6 +136,9 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 			s.metrics.uploads.WithLabelValues("unusable").Inc()
 		}
 		return store.Interview{}, refusal(sub.OriginalName, err)
+	case errors.Is(err, media.ErrBadRegion):
+		s.metrics.uploads.WithLabelValues("bad_region").Inc()
+		return store.Interview{}, userErr(ErrBadRequest, "region: %v", err)
 	case err != nil:
 		s.metrics.uploads.WithLabelValues("error").Inc()
 		return store.Interview{}, err

@@ -98,6 +98,7 @@
     var data = new FormData();
     data.append("candidate", form.elements.candidate.value);
     data.append("title", form.elements.title.value);
+    if (form.elements.region) { data.append("region", form.elements.region.value); }
     data.append("file", file, file.name);
     var xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/interviews");
