@@ -167,6 +167,6 @@ func (r Region) cropFilter() string {
 		return ""
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
-	return fmt.Sprintf("crop=w=trunc(iw*%s/2)*2:h=trunc(ih*%s/2)*2:x=trunc(iw*%s):y=trunc(ih*%s):exact=1",
+	return fmt.Sprintf("crop=w='max(2,trunc(iw*%s/2)*2)':h='max(2,trunc(ih*%s/2)*2)':x=trunc(iw*%s):y=trunc(ih*%s):exact=1",
 		f(r.W), f(r.H), f(r.X), f(r.Y))
 }

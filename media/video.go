@@ -158,7 +158,8 @@ func shortVideo(info *Info, fps float64) bool {
 
 // DecodeVideo starts an ffmpeg that reads a live stream in the given
 // container format (e.g. "ivf") from the returned writer and delivers frames
-// sampled at opts.FPS and scaled to at most opts.MaxWidth. The frame size is
+// sampled at opts.FPS, cropped to opts.Region and scaled to at most
+// opts.MaxWidth. The frame size is
 // that of the first decoded picture (ffmpeg scales later pictures of another
 // size to it). Timestamps come from the stream. The caller writes the stream
 // into w and closes w at its end; the reader then reaches io.EOF. Close the
@@ -172,8 +173,17 @@ func (t Tools) DecodeVideo(ctx context.Context, format string, opts VideoOptions
 	}
 	// Both sides even: the reader converts 4:2:0 frames, which OpenCV
 	// refuses (by aborting the process) at an odd width.
-	filters := fmt.Sprintf("fps=%s,scale=w='trunc(min(%d,iw)/2)*2':h=-2:flags=area,setsar=1,format=yuv420p,showinfo=checksum=0",
-		strconv.FormatFloat(opts.FPS, 'f', -1, 64), opts.MaxWidth)
+	if err := opts.Region.Validate(); err != nil {
+		return nil, nil, err
+	}
+	crop := ""
+	if c := opts.Region.cropFilter(); c != "" {
+		// The stream's size is not known yet: the region is not checked
+		// against it, and a tiny stream gives a tiny picture.
+		crop = c + ","
+	}
+	filters := fmt.Sprintf("fps=%s,%sscale=w='trunc(min(%d,iw)/2)*2':h=-2:flags=area,setsar=1,format=yuv420p,showinfo=checksum=0",
+		strconv.FormatFloat(opts.FPS, 'f', -1, 64), crop, opts.MaxWidth)
 	args := []string{"-hide_banner", "-nostats", "-loglevel", "repeat+level+info",
 		"-f", format, "-i", "pipe:0", "-an", "-sn", "-dn",
 		"-vf", filters, "-fps_mode", "passthrough",

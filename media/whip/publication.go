@@ -57,9 +57,10 @@ type TrackStats struct {
 // recorded — and counted (IgnoredTracks). Close is idempotent and waits for
 // every goroutine it started.
 type Publication struct {
-	cfg Config
-	pc  *webrtc.PeerConnection
-	dir string
+	cfg  Config
+	opts PublishOptions // set before the peer connection can deliver a track
+	pc   *webrtc.PeerConnection
+	dir  string
 
 	tracks   chan Track
 	done     chan struct{}
@@ -105,8 +106,8 @@ type trackState struct {
 	plis    atomic.Int64
 }
 
-func newPublication(cfg Config, pc *webrtc.PeerConnection, dir string) *Publication {
-	p := &Publication{cfg: cfg, pc: pc, dir: dir, tracks: make(chan Track, 4), done: make(chan struct{}), taken: map[string]bool{}}
+func newPublication(cfg Config, pc *webrtc.PeerConnection, dir string, o PublishOptions) *Publication {
+	p := &Publication{cfg: cfg, opts: o, pc: pc, dir: dir, tracks: make(chan Track, 4), done: make(chan struct{}), taken: map[string]bool{}}
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		cfg.Logger.Debug("peer connection state", "state", s.String())
@@ -372,7 +373,7 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 	}()
 
 	ctx := context.Background()
-	vr, in, err := p.cfg.Tools.DecodeVideo(ctx, "ivf", media.VideoOptions{FPS: p.cfg.LiveFPS, MaxWidth: p.cfg.LiveWidth})
+	vr, in, err := p.cfg.Tools.DecodeVideo(ctx, "ivf", media.VideoOptions{FPS: p.cfg.LiveFPS, MaxWidth: p.cfg.LiveWidth, Region: p.opts.Region})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package whip
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -44,6 +45,11 @@ func (p *Publication) Recording(ctx context.Context, out string) error {
 		p.cfg.Logger.Info("recording aligned", "video_after_audio", videoLag.Round(time.Millisecond), "by_sender_reports", bySR)
 	}
 	if video != nil {
+		if err := p.fixIVFSize(ctx, video.file); err != nil {
+			// The merge still works; the analysis then scales the
+			// picture to the nominal size.
+			p.cfg.Logger.Warn("recording's picture size not known; its header says 640×480", "err", err)
+		}
 		addInput(video, videoLag)
 	}
 	if audio != nil {
@@ -61,6 +67,30 @@ func (p *Publication) Recording(ctx context.Context, out string) error {
 		return fmt.Errorf("merge recording: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return os.Rename(tmp, out)
+}
+
+// fixIVFSize writes the size of the first recorded picture into the IVF
+// header of the video recording at path, which states a nominal 640×480
+// (written before any frame arrived). The merge copies the header's size
+// into the Matroska file, ffprobe reports it, and the analysis would scale
+// a 16:9 call to 4:3, stretching every face.
+func (p *Publication) fixIVFSize(ctx context.Context, path string) error {
+	w, h, err := p.cfg.Tools.FirstFrameSize(ctx, path)
+	if err != nil {
+		return fmt.Errorf("recording: %w", err)
+	}
+	if w > 0xffff || h > 0xffff {
+		return fmt.Errorf("recording: a %d×%d picture does not fit an IVF header", w, h)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	var size [4]byte
+	binary.LittleEndian.PutUint16(size[0:], uint16(w))
+	binary.LittleEndian.PutUint16(size[2:], uint16(h))
+	_, err = f.WriteAt(size[:], 12)
+	return errors.Join(err, f.Close())
 }
 
 // Alignment returns how much later the recorded video starts than the

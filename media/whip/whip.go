@@ -150,12 +150,29 @@ func NewEndpoint(cfg Config) (*Endpoint, error) {
 	return &Endpoint{cfg: cfg, api: api}, nil
 }
 
+// PublishOptions are the choices of one publication.
+type PublishOptions struct {
+	// Region is the part of the picture the live decoder delivers (the
+	// candidate's tile of a shared meeting window in gallery view); the
+	// zero Region is the whole picture. The recording keeps the whole.
+	Region media.Region
+}
+
 // Publish answers offer and starts receiving into dir (created by the
 // caller), where the tracks are recorded. It waits for ICE gathering to
 // finish, so the answer carries every candidate (no trickle needed), at
 // most 10 s and no longer than ctx (the offer's request) lasts. The caller
 // owns the returned Publication and must Close it.
 func (e *Endpoint) Publish(ctx context.Context, offer, dir string) (*Publication, string, error) {
+	return e.PublishWith(ctx, offer, dir, PublishOptions{})
+}
+
+// PublishWith is Publish with options; an invalid Region returns an error
+// wrapping media.ErrBadRegion.
+func (e *Endpoint) PublishWith(ctx context.Context, offer, dir string, o PublishOptions) (*Publication, string, error) {
+	if err := o.Region.Validate(); err != nil {
+		return nil, "", err
+	}
 	if !strings.Contains(offer, "v=0") || !strings.Contains(offer, "m=") {
 		return nil, "", fmt.Errorf("%w: not an SDP offer", ErrBadOffer)
 	}
@@ -166,7 +183,7 @@ func (e *Endpoint) Publish(ctx context.Context, offer, dir string) (*Publication
 	if err != nil {
 		return nil, "", err
 	}
-	p := newPublication(e.cfg, pc, dir)
+	p := newPublication(e.cfg, pc, dir, o)
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		p.Close()
 		return nil, "", fmt.Errorf("%w: %v", ErrBadOffer, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,8 @@ func TestPublishCorpusClip(t *testing.T) {
 	info := probeRecording(t, pub, dir)
 	require.True(t, info.HasVideo() && info.HasAudio())
 	require.Equal(t, "vp8", info.Video.Codec)
+	require.Equal(t, []int{512, 512}, []int{info.Video.DisplayWidth, info.Video.DisplayHeight},
+		"the clip's own size, not the nominal 640×480 the IVF header was written with (the report would stretch it)")
 	require.Equal(t, "opus", info.Audio.Codec)
 	require.InDelta(t, 5, info.Duration.Seconds(), 0.8)
 	require.NoError(t, client.Close())
@@ -361,4 +364,62 @@ func TestPublicIPsReplaceHostCandidates(t *testing.T) {
 		}
 	}
 	require.Positive(t, v4, "the answer carries the public IPv4 host candidate:\n%s", answer)
+}
+
+// A publication with a region delivers only that part of the picture live
+// (a candidate's tile in a shared meeting window), while the recording
+// keeps the whole picture.
+func TestPublishRegion(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	src := filepath.Join(t.TempDir(), "gallery.mp4")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "color=red:s=320x180:d=3", "-f", "lavfi", "-i", "color=lime:s=320x180:d=3",
+		"-f", "lavfi", "-i", "color=blue:s=320x180:d=3", "-f", "lavfi", "-i", "color=white:s=320x180:d=3",
+		"-filter_complex", "[0][1][2][3]xstack=inputs=4:layout=0_0|w0_0|0_h0|w0_h0",
+		"-c:v", "libx264", "-pix_fmt", "yuv420p", src)
+	ivf := whiptest.VideoFixture(t, src, 3, "vp8")
+	ep, err := whip.NewEndpoint(whip.Config{})
+	require.NoError(t, err)
+	region, err := media.ParseRegion("bottom-left")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var pub *whip.Publication
+	client, err := whiptest.PublishWith(context.Background(), func(offer string) (string, error) {
+		p, answer, err := ep.PublishWith(context.Background(), offer, dir, whip.PublishOptions{Region: region})
+		pub = p
+		return answer, err
+	}, whiptest.Options{Video: ivf})
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Close(); pub.Close() })
+
+	var tr whip.Track
+	select {
+	case tr = <-pub.Tracks():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no track arrived")
+	}
+	var w, h, frames int
+	var blue, other float64
+	decoded := make(chan struct{})
+	go func() {
+		defer close(decoded)
+		defer tr.Video.Close()
+		for f, err := tr.Video.Next(); err == nil; f, err = tr.Video.Next() {
+			frames++
+			w, h = f.Image.Cols(), f.Image.Rows()
+			m := f.Image.Mean()
+			blue, other = m.Val1, math.Max(m.Val2, m.Val3)
+		}
+	}()
+	finish(t, client, pub)
+	<-decoded
+	require.Positive(t, frames)
+	require.Equal(t, []int{320, 180}, []int{w, h}, "the bottom-left quarter")
+	require.Greater(t, blue, 200.0, "blue: the bottom-left tile")
+	require.Less(t, other, 60.0)
+	info := probeRecording(t, pub, dir)
+	require.Equal(t, []int{640, 360}, []int{info.Video.Width, info.Video.Height}, "the recording keeps the whole picture")
+	require.NoError(t, client.Close())
+
+	_, _, err = ep.PublishWith(context.Background(), "v=0\r\nm=video", dir, whip.PublishOptions{Region: media.Region{X: 0.9, W: 0.5, H: 1}})
+	require.ErrorIs(t, err, media.ErrBadRegion)
 }
