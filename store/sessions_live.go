@@ -58,6 +58,9 @@ type LiveSession struct {
 	CreatedAt time.Time
 	StartedAt *time.Time
 	EndedAt   *time.Time
+	// Region is the part of the shared picture to analyse, in
+	// media.Region's text form; "" is the whole picture.
+	Region string
 }
 
 // LiveEnd is what an ended session stores.
@@ -69,7 +72,7 @@ type LiveEnd struct {
 }
 
 const liveCols = `id, coalesce(owner_id, 0), candidate, title, token_hash, state, end_reason, error,
-	coalesce(interview_id, ''), stats, last_score, alerts, created_at, started_at, ended_at`
+	coalesce(interview_id, ''), stats, last_score, alerts, created_at, started_at, ended_at, region`
 
 func scanLive(r scanner) (LiveSession, error) {
 	var s LiveSession
@@ -78,7 +81,7 @@ func scanLive(r scanner) (LiveSession, error) {
 	var created int64
 	var started, ended sql.NullInt64
 	if err := r.Scan(&s.ID, &s.OwnerID, &s.Candidate, &s.Title, &s.TokenHash, &state, &s.EndReason, &s.Error,
-		&s.InterviewID, &stats, &last, &s.Alerts, &created, &started, &ended); err != nil {
+		&s.InterviewID, &stats, &last, &s.Alerts, &created, &started, &ended, &s.Region); err != nil {
 		return LiveSession{}, err
 	}
 	s.State = LiveState(state)
@@ -120,11 +123,11 @@ func (s *SQLite) CreateLiveSession(ctx context.Context, ls LiveSession, maxWaiti
 	}
 	// One statement, so that two concurrent creations cannot both pass
 	// the count.
-	res, err := s.db.ExecContext(ctx, `INSERT INTO live_sessions (id, owner_id, candidate, title, token_hash, state, created_at)
-		SELECT ?1, ?2, ?3, ?4, ?5, 'waiting', ?6
+	res, err := s.db.ExecContext(ctx, `INSERT INTO live_sessions (id, owner_id, candidate, title, token_hash, state, created_at, region)
+		SELECT ?1, ?2, ?3, ?4, ?5, 'waiting', ?6, ?8
 		WHERE ?7 <= 0 OR ?2 IS NULL
 			OR (SELECT COUNT(*) FROM live_sessions WHERE owner_id = ?2 AND state = 'waiting') < ?7`,
-		ls.ID, owner, ls.Candidate, ls.Title, ls.TokenHash, ms(ls.CreatedAt), maxWaiting)
+		ls.ID, owner, ls.Candidate, ls.Title, ls.TokenHash, ms(ls.CreatedAt), maxWaiting, ls.Region)
 	if isUnique(err) {
 		return fmt.Errorf("live session %s: %w", ls.ID, ErrExists)
 	}

@@ -19,7 +19,7 @@ func TestLiveSessionLifecycle(t *testing.T) {
 	u, err := s.CreateUser(ctx, "rec@example.com", RoleRecruiter, "h")
 	require.NoError(t, err)
 	now := time.Now()
-	ls := LiveSession{ID: NewID(), OwnerID: u.ID, Candidate: "Ada", Title: "Round 1", TokenHash: []byte("hash-1"), CreatedAt: now}
+	ls := LiveSession{ID: NewID(), OwnerID: u.ID, Candidate: "Ada", Title: "Round 1", TokenHash: []byte("hash-1"), CreatedAt: now, Region: "right"}
 	require.NoError(t, s.CreateLiveSession(ctx, ls, 0))
 
 	for _, tc := range []struct {
@@ -41,6 +41,7 @@ func TestLiveSessionLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, LiveWaiting, got.State)
 	assert.Equal(t, "Ada", got.Candidate)
+	assert.Equal(t, "right", got.Region)
 	assert.Equal(t, u.ID, got.OwnerID)
 	assert.Nil(t, got.StartedAt)
 

@@ -19,6 +19,7 @@ type liveSessionJSON struct {
 	State        store.LiveState `json:"state"`
 	Candidate    string          `json:"candidate"`
 	Title        string          `json:"title"`
+	Region       string          `json:"region,omitempty"` // the part of the shared picture analysed; omitted: whole
 	WHIPURL      string          `json:"whip_url"`
 	CompanionURL string          `json:"companion_url"`
 	EventsURL    string          `json:"events_url"`
@@ -50,7 +51,7 @@ func liveBase(c echo.Context, lc LiveConfig) string {
 func (s *server) sessionJSON(c echo.Context, ls store.LiveSession) liveSessionJSON {
 	base := liveBase(c, s.cfg.Live)
 	j := liveSessionJSON{
-		ID: ls.ID, State: ls.State, Candidate: ls.Candidate, Title: ls.Title,
+		ID: ls.ID, State: ls.State, Candidate: ls.Candidate, Title: ls.Title, Region: ls.Region,
 		WHIPURL: base + "/api/v1/sessions/" + ls.ID + "/whip", CompanionURL: base + "/live/" + ls.ID,
 		EventsURL: base + "/api/v1/sessions/" + ls.ID + "/events",
 		EndReason: ls.EndReason, Error: ls.Error, InterviewID: ls.InterviewID, Alerts: ls.Alerts,
@@ -79,12 +80,13 @@ func (s *server) apiCreateSession(c echo.Context) error {
 	var in struct {
 		Candidate string `json:"candidate" form:"candidate"`
 		Title     string `json:"title" form:"title"`
+		Region    string `json:"region" form:"region"`
 	}
 	if err := c.Bind(&in); err != nil {
-		return userErr(ErrBadRequest, "send {\"candidate\": \"…\", \"title\": \"…\"} (both optional)")
+		return userErr(ErrBadRequest, "send {\"candidate\": \"…\", \"title\": \"…\", \"region\": \"…\"} (all optional)")
 	}
 	p := currentPrincipal(c)
-	ls, tok, err := s.live.createSession(c.Request().Context(), p.User.ID, liveField(in.Candidate), liveField(in.Title))
+	ls, tok, err := s.live.createSession(c.Request().Context(), p.User.ID, liveField(in.Candidate), liveField(in.Title), in.Region)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bonafide-dev/bonafide/analysis"
 	"github.com/bonafide-dev/bonafide/jobs"
+	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/media/whip"
 	"github.com/bonafide-dev/bonafide/store"
 )
@@ -107,9 +108,18 @@ func newLiveManager(ctx context.Context, cfg Config, log *slog.Logger, st store.
 }
 
 // createSession stores a new waiting session owned by owner and returns
-// it with its publishing token.
-func (m *liveManager) createSession(ctx context.Context, owner int64, candidate, title string) (store.LiveSession, string, error) {
+// it with its publishing token. region is the part of the shared picture
+// to analyse (media.ParseRegion's forms; "" the whole): an unknown one is
+// a bad request.
+func (m *liveManager) createSession(ctx context.Context, owner int64, candidate, title, region string) (store.LiveSession, string, error) {
+	reg, err := media.ParseRegion(region)
+	if err != nil {
+		return store.LiveSession{}, "", userErr(ErrBadRequest, "region: %v", err)
+	}
 	ls := store.LiveSession{ID: store.NewID(), OwnerID: owner, Candidate: candidate, Title: title, State: store.LiveWaiting, CreatedAt: time.Now()}
+	if !reg.Whole() {
+		ls.Region = reg.String()
+	}
 	tok := m.tokens.token(ls.ID)
 	ls.TokenHash = HashToken(tok)
 	if err := m.store.CreateLiveSession(ctx, ls, m.cfg.MaxWaiting); err != nil {

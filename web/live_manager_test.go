@@ -73,7 +73,7 @@ func TestLiveEndWaitingClosesPage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			m, st := newBareLiveManager(t)
-			ls, _, err := m.createSession(ctx, 0, "c", "t")
+			ls, _, err := m.createSession(ctx, 0, "c", "t", "")
 			require.NoError(t, err)
 			_, sub, _, ok, err := m.subscribe(ctx, ls.ID) // the companion page
 			require.NoError(t, err)
@@ -155,7 +155,7 @@ func TestLiveEndWaitingNeverStrandsEnding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, st := newBareLiveManager(t)
-			ls, _, err := m.createSession(context.Background(), 0, "c", "t")
+			ls, _, err := m.createSession(context.Background(), 0, "c", "t", "")
 			require.NoError(t, err)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()

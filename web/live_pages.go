@@ -28,7 +28,7 @@ func (s *server) livePage(c echo.Context) error {
 // liveCreateForm creates a session and opens its companion page.
 func (s *server) liveCreateForm(c echo.Context) error {
 	p := currentPrincipal(c)
-	ls, _, err := s.live.createSession(c.Request().Context(), p.User.ID, liveField(c.FormValue("candidate")), liveField(c.FormValue("title")))
+	ls, _, err := s.live.createSession(c.Request().Context(), p.User.ID, liveField(c.FormValue("candidate")), liveField(c.FormValue("title")), c.FormValue("region"))
 	if err != nil {
 		return err
 	}

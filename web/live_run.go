@@ -15,6 +15,7 @@ import (
 
 	"github.com/bonafide-dev/bonafide/jobs"
 	"github.com/bonafide-dev/bonafide/live"
+	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/media/whip"
 	"github.com/bonafide-dev/bonafide/store"
 )
@@ -271,10 +272,21 @@ func (r *liveRun) finish(reason string) {
 		end.Error = "the recording could not be assembled: " + r.m.publicError(err, r.dir)
 		keep = true
 	default:
-		iv, err := r.m.submit(rctx, Submission{
+		// The recording keeps the whole picture; its report analyses the
+		// session's region, as the live scores did.
+		region, _ := media.ParseRegion(r.ls.Region) // checked at creation
+		sub := Submission{
 			Path: rec, OriginalName: "live-" + r.began.UTC().Format("20060102-150405") + ".mkv",
-			Candidate: r.ls.Candidate, Title: r.ls.Title, Source: "live", OwnerID: r.ls.OwnerID,
-		})
+			Candidate: r.ls.Candidate, Title: r.ls.Title, Source: "live", OwnerID: r.ls.OwnerID, Region: region,
+		}
+		iv, err := r.m.submit(rctx, sub)
+		if errors.Is(err, media.ErrBadRegion) {
+			// A picture too small for the region: a report of the whole
+			// picture is better than none.
+			log.Warn("live recording too small for the session's region; its whole picture is analysed", "err", err)
+			sub.Region = media.Region{}
+			iv, err = r.m.submit(rctx, sub)
+		}
 		if err != nil {
 			log.Warn("live recording not queued", "err", err)
 			end.Error = "the recording could not be queued for analysis: " + r.m.publicError(err, r.dir)

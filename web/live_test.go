@@ -19,6 +19,8 @@ import (
 
 	"github.com/bonafide-dev/bonafide/internal/testutil"
 	"github.com/bonafide-dev/bonafide/internal/whiptest"
+	"github.com/bonafide-dev/bonafide/live"
+	"github.com/bonafide-dev/bonafide/report"
 	"github.com/bonafide-dev/bonafide/store"
 )
 
@@ -140,6 +142,63 @@ func TestLiveSessionEndToEnd(t *testing.T) {
 
 	require.NoError(t, client.Close())
 	events.Close()
+	la.stop()
+	testutil.NoChildProcesses(t)
+}
+
+// A session for a meeting window shared in gallery view analyses the tile
+// it was created for, live and in the report of its recording: here the
+// face is in the left tile and the session watches the right one, which is
+// empty, so no face is seen, where the whole picture shows one in every
+// frame. A region the server does not know is refused at creation.
+func TestLiveSessionRegion(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	la := startLiveApp(t, "", true, shortLive)
+	defer la.stop()
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	gallery := filepath.Join(t.TempDir(), "gallery.mp4")
+	testutil.FFmpeg(t, "-i", clip, "-t", "9", "-filter_complex",
+		"[0:v]scale=512:512,setsar=1,pad=1024:512:0:0:gray[v]", "-map", "[v]", "-map", "0:a",
+		"-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", gallery)
+	ivf, ogg := whiptest.Fixtures(t, gallery, 9, 640, 25, false, false)
+
+	code, _, body := la.req(t, http.MethodPost, "/api/v1/sessions", la.recTok, "application/json", `{"candidate": "Tile", "region": "middle"}`)
+	require.Equal(t, http.StatusBadRequest, code, body)
+	assert.Contains(t, body, `bad region \"middle\"`)
+
+	code, _, body = la.req(t, http.MethodPost, "/api/v1/sessions", la.recTok, "application/json", `{"candidate": "Tile", "region": "right"}`)
+	require.Equal(t, http.StatusCreated, code, body)
+	var s liveSessionJSON
+	require.NoError(t, json.Unmarshal([]byte(body), &s))
+	assert.Equal(t, "right", s.Region)
+
+	client, err := whiptest.Publish(context.Background(), la.whipAnswerer(s.WHIPURL, s.Token, nil), ivf, ogg, false)
+	require.NoError(t, err)
+	defer client.Close()
+	select {
+	case <-client.Finished():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the publisher did not finish")
+	}
+	require.NoError(t, client.Close())
+	end := la.waitEnded(t, s.ID, time.Minute)
+	require.NotEmpty(t, end.InterviewID, end.Error)
+	var last live.Event
+	require.NoError(t, json.Unmarshal(end.LastScore, &last))
+	assert.Zero(t, last.FaceSeconds, "the live analysis saw the empty right tile only")
+	var stats liveStats
+	require.NoError(t, json.Unmarshal(end.Stats, &stats))
+	assert.Greater(t, stats.FramesAnalyzed, 20, "frames were analysed")
+
+	iv := la.waitInterview(t, end.InterviewID, store.StatusDone, 3*time.Minute)
+	assert.Equal(t, "right", iv.Region)
+	var rep report.Report
+	require.NoError(t, json.Unmarshal(iv.Report, &rep))
+	assert.Equal(t, "right", rep.Analysis.Region)
+	assert.Equal(t, []int{320, 320}, []int{rep.Analysis.AnalysisWidth, rep.Analysis.AnalysisHeight},
+		"the right half of the 640×320 recording, which keeps the whole picture")
+	assert.Zero(t, rep.Coverage.FaceFraction, "no face in the right tile")
+	require.NoError(t, client.Close())
 	la.stop()
 	testutil.NoChildProcesses(t)
 }

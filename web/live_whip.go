@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/media/whip"
 	"github.com/bonafide-dev/bonafide/store"
 )
@@ -101,6 +102,11 @@ func (s *server) whipPublish(c echo.Context) error {
 	default:
 		return userErr(ErrConflict, "live session %s has ended", ls.ID)
 	}
+	// The row's region was checked when the session was created.
+	region, err := media.ParseRegion(ls.Region)
+	if err != nil {
+		return err
+	}
 	lm := s.live
 	r, err := lm.reserve(ls)
 	if err != nil {
@@ -110,7 +116,7 @@ func (s *server) whipPublish(c echo.Context) error {
 		lm.release(r)
 		return err
 	}
-	pub, answer, err := lm.ep.Publish(c.Request().Context(), string(offer), r.dir)
+	pub, answer, err := lm.ep.PublishWith(c.Request().Context(), string(offer), r.dir, whip.PublishOptions{Region: region})
 	if err != nil {
 		lm.release(r)
 		if rmErr := os.RemoveAll(r.dir); rmErr != nil {
