@@ -728,6 +728,11 @@ func (s *Session) runAudio(ar *media.AudioReader, offset float64, full bool) err
 			}
 			return err
 		}
+		// This chunk's seconds taken from the channels' difference, counted
+		// only if the chunk is analysed.
+		op := ar.OppositePhase()
+		flipped := op - opposite
+		opposite = op
 		sg, t, err := s.acquire(kind, offset+c.Start.Seconds())
 		if err != nil {
 			return err
@@ -741,12 +746,11 @@ func (s *Session) runAudio(ar *media.AudioReader, offset float64, full bool) err
 			s.release(kind, sg, 0, 0, t)
 			continue
 		}
-		if op := ar.OppositePhase(); op > opposite {
+		if flipped > 0 {
 			s.mu.Lock()
-			sg.opposite += op - opposite
-			s.stats.OppositePhaseSeconds += op - opposite
+			sg.opposite += flipped
+			s.stats.OppositePhaseSeconds += flipped
 			s.mu.Unlock()
-			opposite = op
 		}
 		sg.seg.ObserveVoice(c)
 		s.release(kind, sg, 0, float64(len(c.Samples))/float64(c.Rate), t)

@@ -381,25 +381,29 @@ func lastLine(s string) string {
 // FFmpegCommand returns the ffmpeg executable to run.
 func (t Tools) FFmpegCommand() string { return t.ffmpeg() }
 
-// FirstFrameSize decodes the first picture of path's first video stream
-// and returns its size as coded in the bitstream. It is for containers
-// whose header may not say the truth: an IVF file written while a call was
-// received states a nominal size before any frame has arrived.
-func (t Tools) FirstFrameSize(ctx context.Context, path string) (width, height int, err error) {
+// LargestPictureSize decodes the keyframes of path's first video stream
+// and returns the largest of their sizes as coded in the bitstream. It is
+// for containers whose header may not say the truth: an IVF file written
+// while a call was received states a nominal size before any frame has
+// arrived, and the call's resolution changes (at keyframes) as its
+// bandwidth does, often starting small.
+func (t Tools) LargestPictureSize(ctx context.Context, path string) (width, height int, err error) {
 	cmd := exec.CommandContext(ctx, t.ffprobe(), "-v", "error", "-protocol_whitelist", "file",
-		"-select_streams", "v:0", "-read_intervals", "%+#1", "-show_entries", "frame=width,height",
+		"-skip_frame", "nokey", "-select_streams", "v:0", "-show_entries", "frame=width,height",
 		"-of", "csv=p=0", "--", path)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return 0, 0, fmt.Errorf("first frame size of %s: %v: %s", path, err, lastLine(stderr.String()))
+		return 0, 0, fmt.Errorf("picture size of %s: %v: %s", path, err, lastLine(stderr.String()))
 	}
-	line := strings.TrimSpace(stdout.String())
-	if i := strings.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		var w, h int
+		if _, err := fmt.Sscanf(strings.TrimRight(strings.TrimSpace(line), ","), "%d,%d", &w, &h); err == nil && w*h > width*height {
+			width, height = w, h
+		}
 	}
-	if _, err := fmt.Sscanf(strings.TrimRight(line, ","), "%d,%d", &width, &height); err != nil || width <= 0 || height <= 0 {
-		return 0, 0, fmt.Errorf("first frame size of %s: no decodable picture (%q)", path, line)
+	if width <= 0 || height <= 0 {
+		return 0, 0, fmt.Errorf("picture size of %s: no decodable keyframe", path)
 	}
 	return width, height, nil
 }

@@ -63,19 +63,26 @@ func ParseRegion(s string) (Region, error) {
 			return n.r, nil
 		}
 	}
+	quoted := s
+	if len(quoted) > 40 { // an error message repeats it
+		quoted = quoted[:40] + "…"
+	}
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 {
-		return Region{}, fmt.Errorf("%w %q: want whole, %s, or four fractions x,y,w,h", ErrBadRegion, s, strings.Join(RegionNames(), ", "))
+		return Region{}, fmt.Errorf("%w %q: want whole, %s, or four fractions x,y,w,h", ErrBadRegion, quoted, strings.Join(RegionNames(), ", "))
 	}
 	var v [4]float64
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil {
-			return Region{}, fmt.Errorf("%w %q: %q is not a number", ErrBadRegion, s, strings.TrimSpace(p))
+			return Region{}, fmt.Errorf("%w %q: a part is not a number", ErrBadRegion, quoted)
 		}
 		v[i] = f
 	}
 	r := Region{v[0], v[1], v[2], v[3]}
+	if r == (Region{}) { // the zero Region means the whole picture; written out it is nothing
+		return Region{}, fmt.Errorf("%w %q: it must be at least a tenth of the picture's width and height", ErrBadRegion, quoted)
+	}
 	if err := r.Validate(); err != nil {
 		return Region{}, err
 	}

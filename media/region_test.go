@@ -36,6 +36,7 @@ func TestParseRegion(t *testing.T) {
 		{in: "0,0,0.05,1", wantErr: true},   // too narrow
 		{in: "NaN,0,0.5,1", wantErr: true},
 		{in: "0,0,Inf,1", wantErr: true},
+		{in: "0,0,0,0", wantErr: true}, // nothing, not the whole picture
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -105,7 +105,7 @@ func (s *server) whipPublish(c echo.Context) error {
 	// The row's region was checked when the session was created.
 	region, err := media.ParseRegion(ls.Region)
 	if err != nil {
-		return err
+		return userErr(ErrBadRequest, "the session's region: %v", err)
 	}
 	lm := s.live
 	r, err := lm.reserve(ls)
@@ -122,7 +122,7 @@ func (s *server) whipPublish(c echo.Context) error {
 		if rmErr := os.RemoveAll(r.dir); rmErr != nil {
 			s.log.Warn("live folder not removed", "folder", r.dir, "err", rmErr)
 		}
-		if errors.Is(err, whip.ErrBadOffer) {
+		if errors.Is(err, whip.ErrBadOffer) || errors.Is(err, media.ErrBadRegion) {
 			return userErr(ErrBadRequest, "%v", err)
 		}
 		return err

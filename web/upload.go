@@ -51,7 +51,7 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 	}
 	csrfWant, csrfNeeded := csrfPending(c)
 	var sub Submission
-	var tmp string
+	var tmp, regionText string
 	defer func() {
 		if tmp != "" {
 			if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -94,10 +94,7 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 			case "title":
 				sub.Title = v
 			case "region":
-				if sub.Region, err = media.ParseRegion(v); err != nil {
-					s.metrics.uploads.WithLabelValues("bad_region").Inc()
-					return store.Interview{}, userErr(ErrBadRequest, "region: %v", err)
-				}
+				regionText = v // read after the CSRF check
 			default:
 				if csrfNeeded {
 					if !tokenEqual(v, csrfWant) {
@@ -116,6 +113,10 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 	_ = rc.SetReadDeadline(time.Time{})
 	if csrfNeeded {
 		return store.Interview{}, ErrCSRF
+	}
+	if sub.Region, err = media.ParseRegion(regionText); err != nil {
+		s.metrics.uploads.WithLabelValues("bad_region").Inc()
+		return store.Interview{}, userErr(ErrBadRequest, "region: %v", err)
 	}
 	if tmp == "" {
 		return store.Interview{}, userErr(ErrBadRequest, "no file: send the recording in the multipart field \"file\"")

@@ -69,13 +69,16 @@ func (p *Publication) Recording(ctx context.Context, out string) error {
 	return os.Rename(tmp, out)
 }
 
-// fixIVFSize writes the size of the first recorded picture into the IVF
+// fixIVFSize writes the size of the largest recorded picture into the IVF
 // header of the video recording at path, which states a nominal 640×480
 // (written before any frame arrived). The merge copies the header's size
 // into the Matroska file, ffprobe reports it, and the analysis would scale
-// a 16:9 call to 4:3, stretching every face.
+// a 16:9 call to 4:3, stretching every face. The largest, not the first:
+// a call often starts at a low resolution and steps up as its bandwidth
+// estimate grows (each change at a keyframe), and the analysis scales
+// every picture to this size.
 func (p *Publication) fixIVFSize(ctx context.Context, path string) error {
-	w, h, err := p.cfg.Tools.FirstFrameSize(ctx, path)
+	w, h, err := p.cfg.Tools.LargestPictureSize(ctx, path)
 	if err != nil {
 		return fmt.Errorf("recording: %w", err)
 	}
