@@ -23,6 +23,10 @@ import (
 // errDeleted cancels an analysis whose interview was deleted meanwhile.
 var errDeleted = errors.New("interview deleted during analysis")
 
+// errSuperseded cancels an analysis job of an interview analysed again
+// since it was queued.
+var errSuperseded = errors.New("the interview was analysed again since this job was queued")
+
 type analyzeWorker struct {
 	river.WorkerDefaults[AnalyzeArgs]
 	q *Queue
@@ -47,6 +51,12 @@ func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) (
 	}
 	if err != nil {
 		return err
+	}
+	if job.Args.Run != iv.Run {
+		// The interview was analysed again since this job was queued: the
+		// job of its current run does the work.
+		log.Info("analysis job superseded by a newer run", "run", job.Args.Run, "current_run", iv.Run)
+		return river.JobCancel(errSuperseded)
 	}
 	if iv.Status == store.StatusDone || iv.Status == store.StatusFailed {
 		// Finished by an earlier attempt of this job that did not complete

@@ -303,6 +303,11 @@ func (q *Queue) recoverOrphans(ctx context.Context) (int64, error) {
 // AnalyzeArgs is the job that analyses one interview.
 type AnalyzeArgs struct {
 	InterviewID string `json:"interview_id" river:"unique"`
+	// Run is the interview's analysis run (store.Interview.Run) the job is
+	// for: analysing it again is a new job, even while the job that
+	// finished the previous run is not yet marked completed, and a job of
+	// an older run does nothing.
+	Run int `json:"run,omitempty" river:"unique"`
 }
 
 // Kind implements river.JobArgs.
@@ -322,11 +327,15 @@ func (q *Queue) EnqueueAnalysis(ctx context.Context, interviewID string) error {
 }
 
 func (q *Queue) enqueueAnalysis(ctx context.Context, id string) error {
-	_, err := q.client.Insert(ctx, AnalyzeArgs{InterviewID: id}, &river.InsertOpts{
+	iv, err := q.cfg.Store.Interview(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, err = q.client.Insert(ctx, AnalyzeArgs{InterviewID: id, Run: iv.Run}, &river.InsertOpts{
 		Queue:       QueueAnalysis,
 		MaxAttempts: q.cfg.MaxAttempts,
-		// One live job per interview: re-queuing at start-up is a no-op
-		// while a job is pending, running or waiting for a retry.
+		// One live job per interview and run: re-queuing at start-up is a
+		// no-op while a job is pending, running or waiting for a retry.
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 			rivertype.JobStateRunning, rivertype.JobStateScheduled,

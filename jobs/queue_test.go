@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -280,6 +282,46 @@ func TestRegionThatDoesNotFitFailsWithoutRetry(t *testing.T) {
 		assert.LessOrEqual(t, iv.Attempts, 1, "not retried")
 		assert.Contains(t, iv.Error, want)
 	}
+}
+
+// An interview analysed again gets a job of its own: the job of its
+// previous analysis may still count as running in the queue for a moment
+// after it finished (River records completions in batches), and a job
+// queued for the same interview would have been dropped as a duplicate,
+// leaving the interview queued for ever. The older run's job does nothing.
+func TestReanalysedInterviewGetsANewJob(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	id := e.addInterview(t, testutil.CorpusItem(t, "video", "genuine-voxceleb2", "620900105"))
+	fa := &fakeAnalyzer{}
+	q := e.queue(t, Config{Analyzer: fa})
+	// Run 0's job is queued and not yet done when the interview is
+	// finished and put back for run 1.
+	require.NoError(t, q.EnqueueAnalysis(ctx, id))
+	require.NoError(t, e.st.StartAttempt(ctx, id, 1, time.Now()))
+	require.NoError(t, e.st.Finish(ctx, id, store.Outcome{Report: json.RawMessage(`{}`), Verdict: "genuine"}, time.Now()))
+	iv, err := e.st.Reanalyse(ctx, id, "")
+	require.NoError(t, err)
+	require.Equal(t, 1, iv.Run)
+	require.NoError(t, q.EnqueueAnalysis(ctx, id))
+	require.NoError(t, q.Start(ctx))
+
+	done := e.waitStatus(t, id, store.StatusDone, time.Minute)
+	assert.Equal(t, 1, done.Attempts)
+	var states []rivertype.JobState
+	require.Eventually(t, func() bool {
+		res, err := q.client.JobList(ctx, river.NewJobListParams().Kinds(AnalyzeArgs{}.Kind()).States(
+			rivertype.JobStateCancelled, rivertype.JobStateCompleted))
+		require.NoError(t, err)
+		states = states[:0]
+		for _, j := range res.Jobs {
+			states = append(states, j.State)
+		}
+		return len(states) == 2
+	}, 10*time.Second, 20*time.Millisecond, "two jobs end: %v", states)
+	assert.ElementsMatch(t, []rivertype.JobState{rivertype.JobStateCancelled, rivertype.JobStateCompleted}, states,
+		"run 0's job was cancelled as superseded, run 1's did the work")
+	assert.EqualValues(t, 1, fa.calls.Load(), "one analysis")
 }
 
 func TestRetriesThenSucceeds(t *testing.T) {

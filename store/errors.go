@@ -12,6 +12,9 @@ var (
 	ErrInvalid = errors.New("invalid value")
 	// ErrLimit means a per-owner limit on stored rows is reached.
 	ErrLimit = errors.New("limit reached")
+	// ErrBusy means the interview is queued or being analysed, and cannot
+	// be put back in the queue.
+	ErrBusy = errors.New("analysis in progress")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("store closed")
 )

@@ -442,7 +442,7 @@ func (s *SQLite) DeleteToken(ctx context.Context, userID int64, name string) err
 
 const ivCols = `id, coalesce(owner_id, 0), candidate, title, source, media_file, original_name, size_bytes,
 	duration_seconds, status, progress, error, attempts, verdict, authenticity, probability,
-	created_at, started_at, finished_at, region`
+	created_at, started_at, finished_at, region, analysis_run`
 
 func scanInterview(r scanner) (Interview, error) {
 	var iv Interview
@@ -453,7 +453,7 @@ func scanInterview(r scanner) (Interview, error) {
 	var started, finished sql.NullInt64
 	if err := r.Scan(&iv.ID, &iv.OwnerID, &iv.Candidate, &iv.Title, &iv.Source, &iv.MediaFile, &iv.OriginalName,
 		&iv.SizeBytes, &iv.Duration, &status, &iv.Progress, &iv.Error, &iv.Attempts, &iv.Verdict, &auth, &prob,
-		&created, &started, &finished, &iv.Region); err != nil {
+		&created, &started, &finished, &iv.Region, &iv.Run); err != nil {
 		return Interview{}, err
 	}
 	iv.Status = Status(status)
@@ -669,6 +669,34 @@ func editedField(name string, v *string) (any, error) {
 		return nil, fmt.Errorf("%w: the %s may have at most %d characters", ErrInvalid, name, MaxField)
 	}
 	return clean, nil
+}
+
+// Reanalyse implements Interviews.
+func (s *SQLite) Reanalyse(ctx context.Context, id, region string) (Interview, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Interview{}, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	iv, err := scanInterview(tx.QueryRowContext(ctx, `UPDATE interviews
+		SET status = 'queued', progress = 0, error = '', attempts = 0, verdict = '', authenticity = NULL,
+			probability = NULL, started_at = NULL, finished_at = NULL, region = ?, analysis_run = analysis_run + 1
+		WHERE id = ? AND status IN ('done', 'failed') RETURNING `+ivCols, region, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		var status string
+		err = tx.QueryRowContext(ctx, `SELECT status FROM interviews WHERE id = ?`, id).Scan(&status)
+		if err == nil {
+			return Interview{}, fmt.Errorf("interview %s is %s: %w", id, status, ErrBusy)
+		}
+		return Interview{}, notFound(err, "interview "+id)
+	}
+	if err != nil {
+		return Interview{}, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reports WHERE interview_id = ?`, id); err != nil {
+		return Interview{}, err
+	}
+	return iv, tx.Commit()
 }
 
 // DeleteInterview implements Interviews.

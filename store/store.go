@@ -116,6 +116,9 @@ type Interview struct {
 	// text form ("left", "top-right", "x,y,w,h"); "" is the whole picture.
 	// The store keeps it as given; the upload checks it.
 	Region string
+	// Run counts the analyses asked for beyond the first (Reanalyse): the
+	// analysis job of an older run does nothing.
+	Run int
 }
 
 // MaxField is the longest candidate name or title kept, in characters
@@ -283,6 +286,14 @@ type Interviews interface {
 	// is. ErrInvalid when a value is longer than MaxField (nothing is
 	// changed), ErrNotFound for an unknown id.
 	EditInterview(ctx context.Context, id string, e InterviewEdit) (Interview, error)
+	// Reanalyse puts a finished (done or failed) interview back in the
+	// queue, to be analysed anew in region (the Interview.Region form):
+	// in one transaction its report is deleted and its status, progress,
+	// verdict, scores, error, attempts and times are reset and Run is
+	// incremented. It returns the
+	// interview as it now is; ErrBusy while it is queued or processing,
+	// ErrNotFound for an unknown id. The caller queues the job.
+	Reanalyse(ctx context.Context, id, region string) (Interview, error)
 	// DeleteInterview removes the interview and its report (not its files:
 	// see Files.RemoveInterview).
 	DeleteInterview(ctx context.Context, id string) error

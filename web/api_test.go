@@ -529,7 +529,7 @@ func TestUploadRegion(t *testing.T) {
 	rec, _ := ta.login(t, "recruiter@example.com")
 	code, html := get(t, rec, ta.base+"/interviews/"+created.ID)
 	require.Equal(t, http.StatusOK, code)
-	contains(t, html, `<span id="region">only the right half of the picture analysed</span>`,
+	contains(t, html, `<span id="region-note">only the right half of the picture analysed</span>`,
 		"Note: only the right half of the picture was analysed")
 
 	dir := t.TempDir()

@@ -41,6 +41,9 @@ var templateFuncs = template.FuncMap{
 		return t.Local().Format("2006-01-02 15:04:05 MST")
 	},
 	"secs": func(v float64) string { return fmt.Sprintf("%.1f s", v) },
+	// regionOptions are the choices of the region select, the region cur
+	// (a stored region, "" for the whole picture) selected.
+	"regionOptions": regionOptions,
 	// regionName names a stored region ("left") for a sentence ("left half").
 	"regionName": func(v string) string {
 		if r, err := media.ParseRegion(v); err == nil {
@@ -101,3 +104,32 @@ func formatNum(v float64) string {
 }
 
 func itoa(n int) string { return fmt.Sprintf("%d", n) }
+
+// regionOption is one choice of the region select.
+type regionOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// regionOptions lists the whole picture and the named regions, with cur
+// selected; a region given as fractions is listed first when it is cur.
+func regionOptions(cur string) []regionOption {
+	r, err := media.ParseRegion(cur)
+	if err != nil {
+		r = media.Region{}
+	}
+	cur = r.String()
+	out := []regionOption{{Value: "whole", Label: "The whole picture (speaker view, or the candidate alone)", Selected: cur == "whole"}}
+	found := cur == "whole"
+	for _, n := range media.RegionNames() {
+		nr, _ := media.ParseRegion(n)
+		label := nr.Phrase()
+		label = strings.ToUpper(label[:1]) + label[1:]
+		out = append(out, regionOption{Value: n, Label: label, Selected: cur == n})
+		found = found || cur == n
+	}
+	if !found {
+		out = append([]regionOption{{Value: cur, Label: "The region " + cur + " (x,y,w,h)", Selected: true}}, out...)
+	}
+	return out
+}
