@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bonafide-dev/bonafide/internal/testutil"
 	"github.com/bonafide-dev/bonafide/report"
 	"github.com/bonafide-dev/bonafide/store"
 )
@@ -120,4 +122,37 @@ func TestReanalyse(t *testing.T) {
 	_, body = get(t, owner, page)
 	assert.NotContains(t, body, `id="region-note"`)
 	contains(t, body, `<option value="whole" selected>`)
+}
+
+// A call recorded in gallery view (two genuine dev talking heads side by
+// side): the report page says that more than one face was seen and opens
+// "Analyse again"; analysed again in the left tile, one face is seen and
+// the page no longer asks.
+func TestSeveralFacesSuggestsReanalysis(t *testing.T) {
+	ta := startApp(t, nil)
+	gallery := filepath.Join(t.TempDir(), "gallery.mp4")
+	testutil.FFmpeg(t, "-i", testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez"),
+		"-i", testutil.CorpusItem(t, "video", "genuine", "driving/d6.mp4"), "-t", "5", "-filter_complex",
+		"[0:v]scale=320:320,setsar=1[l];[1:v]fps=25,scale=320:320,setsar=1[r];[l][r]hstack=inputs=2[v]",
+		"-map", "[v]", "-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", gallery)
+	resp := ta.upload(t, ta.recTok, gallery, [2]string{"candidate", "Gallery"})
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	id := decode[interviewJSON](t, resp).ID
+	ta.waitStatus(t, id, store.StatusDone, 3*time.Minute)
+
+	owner, csrf := ta.login(t, "recruiter@example.com")
+	page := ta.base + "/interviews/" + id
+	for i := 0; i < 2; i++ { // rendered, then from the cache
+		code, body := get(t, owner, page)
+		require.Equal(t, http.StatusOK, code)
+		contains(t, body, `id="several-faces"`, "More than one face was seen in", `<details class="no-print" id="reanalyse" open>`)
+	}
+	r, err := owner.PostForm(page+"/reanalyse", url.Values{"csrf": {csrf}, "region": {"left"}})
+	require.NoError(t, err)
+	r.Body.Close()
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	ta.waitStatus(t, id, store.StatusDone, 3*time.Minute)
+	_, body := get(t, owner, page)
+	assert.NotContains(t, body, `id="several-faces"`)
+	contains(t, body, `<details class="no-print" id="reanalyse">`, "only the left half of the picture analysed")
 }

@@ -12,22 +12,31 @@ import (
 type renderCache struct {
 	mu    sync.Mutex
 	max   int
-	items map[string]template.HTML
+	items map[string]renderedReport
 	order []string
 }
 
-func newRenderCache(max int) *renderCache {
-	return &renderCache{max: max, items: make(map[string]template.HTML, max)}
+// renderedReport is a report's rendered body and what the page around it
+// needs from the report.
+type renderedReport struct {
+	body template.HTML
+	// severalFaces is face.presence's several_faces_fraction (0 when not
+	// measured).
+	severalFaces float64
 }
 
-func (c *renderCache) get(key string) (template.HTML, bool) {
+func newRenderCache(max int) *renderCache {
+	return &renderCache{max: max, items: make(map[string]renderedReport, max)}
+}
+
+func (c *renderCache) get(key string) (renderedReport, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h, ok := c.items[key]
 	return h, ok
 }
 
-func (c *renderCache) put(key string, h template.HTML) {
+func (c *renderCache) put(key string, h renderedReport) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.items[key]; ok {

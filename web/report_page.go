@@ -27,7 +27,11 @@ type reportView struct {
 	Enhancement *signalView
 	Evidence    []evidenceView
 	Live        *liveNote // the live session the recording came from (live_pages.go)
-	Uploader    string    // the owner's e-mail; "" when the account is gone
+	// SeveralFaces is the share of frames with a face that showed more than
+	// one (face.presence): from a tenth on, the page suggests analysing the
+	// candidate's tile again.
+	SeveralFaces float64
+	Uploader     string // the owner's e-mail; "" when the account is gone
 }
 
 type modalityView struct {
@@ -97,6 +101,16 @@ func buildReportView(iv store.Interview, raw json.RawMessage) (reportView, error
 	}
 	v.Report = &rep
 	v.Gauge = gaugeSVG(rep.Authenticity, string(rep.Verdict))
+	for _, sig := range rep.AllSignals() {
+		if sig.Name != "face.presence" {
+			continue
+		}
+		for _, m := range sig.Values {
+			if m.Name == "several_faces_fraction" {
+				v.SeveralFaces = m.Value
+			}
+		}
+	}
 	v.Timeline = timelineSVG(rep.Timeline, rep.Coverage.DurationSeconds)
 	for _, m := range []struct {
 		label string
@@ -166,7 +180,7 @@ func (s *server) reportBody(c echo.Context, iv store.Interview) (reportView, err
 		key += "@" + iv.FinishedAt.String()
 	}
 	if h, ok := s.bodies.get(key); ok {
-		return reportView{Interview: iv, Body: h, Report: &report.Report{}}, nil
+		return reportView{Interview: iv, Body: h.body, Report: &report.Report{}, SeveralFaces: h.severalFaces}, nil
 	}
 	raw, err := s.store.Report(c.Request().Context(), iv.ID)
 	if err != nil {
@@ -181,7 +195,7 @@ func (s *server) reportBody(c echo.Context, iv store.Interview) (reportView, err
 		return reportView{}, fmt.Errorf("render report %s: %w", iv.ID, err)
 	}
 	v.Body = template.HTML(buf.String()) //nolint:gosec // produced by html/template
-	s.bodies.put(key, v.Body)
+	s.bodies.put(key, renderedReport{body: v.Body, severalFaces: v.SeveralFaces})
 	return v, nil
 }
 
