@@ -35,14 +35,7 @@ func (s *server) apiEditInterview(c echo.Context) error {
 		return errEditForbidden
 	}
 	var in interviewEditJSON
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	err = dec.Decode(&in)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("data after the JSON object")
-		}
-	}
+	err = decodeJSONObject(c.Request().Body, &in)
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
@@ -83,6 +76,20 @@ func (s *server) editForm(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/interviews/"+iv.ID)
+}
+
+// decodeJSONObject decodes one JSON object from r into v, refusing
+// unknown fields and anything after the object; an empty body is io.EOF.
+func decodeJSONObject(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
+	}
+	return nil
 }
 
 var errEditForbidden = userErr(ErrForbidden, "only the uploader or an admin may edit this interview")

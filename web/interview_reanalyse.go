@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -42,14 +41,7 @@ func (s *server) apiReanalyse(c echo.Context) error {
 		return errReanalyseForbidden
 	}
 	var in reanalysisJSON
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	err = dec.Decode(&in)
-	if err == nil {
-		if _, terr := dec.Token(); terr != io.EOF {
-			err = errors.New("data after the JSON object")
-		}
-	}
+	err = decodeJSONObject(c.Request().Body, &in)
 	var mbe *http.MaxBytesError
 	switch {
 	case err == io.EOF: // no body: keep the region
