@@ -159,18 +159,20 @@ func (d *FacePresence) Finish() Result {
 		Explanation: fmt.Sprintf("A face was visible in %.0f%% of the analysed frames (%.1f s), typically %.0f px tall.",
 			100*frac, d.cov.Seconds, median),
 	}
-	if multi := float64(d.multi) / float64(d.withFace); multi >= presenceSeveralFaces {
+	if multi := float64(d.multi) / float64(d.withFace); multi >= SeveralFacesShare {
 		// A call recording in gallery view shows the interviewer too: say
-		// whose face the signals describe.
-		r.Summary.Explanation += fmt.Sprintf(" In %.0f%% of those frames more than one face was found (another person, or a false detection); every face signal measures the one seen most often.",
+		// whose face the signals describe, and how to choose.
+		r.Summary.Explanation += fmt.Sprintf(" In %.0f%% of those frames more than one face was found (another person, or a false detection); every face signal measures the one seen most often. To measure one person, analyse their part of the picture only (a region: their tile in gallery view).",
 			100*multi)
 	}
 	return r
 }
 
-// presenceSeveralFaces is the share of frames with a face from which the
-// explanation says that several were found.
-const presenceSeveralFaces = 0.1
+// SeveralFacesShare is the share of frames with a face showing more than
+// one (face.presence's several_faces_fraction) from which the explanation
+// says that several were found, and the report page suggests choosing a
+// region.
+const SeveralFacesShare = 0.1
 
 // Close implements VideoDetector.
 func (d *FacePresence) Close() error { return nil }

@@ -28,8 +28,8 @@ type reportView struct {
 	Evidence    []evidenceView
 	Live        *liveNote // the live session the recording came from (live_pages.go)
 	// SeveralFaces is the share of frames with a face that showed more than
-	// one (face.presence): from a tenth on, the page suggests analysing the
-	// candidate's tile again.
+	// one (face.presence), when it reaches detectors.SeveralFacesShare (0
+	// below): the page then suggests analysing the candidate's tile again.
 	SeveralFaces float64
 	Uploader     string // the owner's e-mail; "" when the account is gone
 }
@@ -106,7 +106,7 @@ func buildReportView(iv store.Interview, raw json.RawMessage) (reportView, error
 			continue
 		}
 		for _, m := range sig.Values {
-			if m.Name == "several_faces_fraction" {
+			if m.Name == "several_faces_fraction" && m.Value >= detectors.SeveralFacesShare {
 				v.SeveralFaces = m.Value
 			}
 		}
