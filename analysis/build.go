@@ -32,9 +32,10 @@ func Signals(results []detectors.Result) []models.Signal {
 	return out
 }
 
-func (r *run) build(elapsed time.Duration) *report.Report {
+// build makes the report from the detectors' results (Segment.Results,
+// perhaps with the voice signals measured again: see othervoice.go).
+func (r *run) build(results []detectors.Result, elapsed time.Duration) *report.Report {
 	info := r.info
-	results := r.seg.Results()
 	faceCov, speechCov := r.seg.Coverage()
 	out := Score(r.cfg.Scorer, results, faceCov, speechCov)
 	dur := info.Duration.Seconds()
