@@ -214,20 +214,7 @@ func Analyze(ctx context.Context, path string, cfg Config) (*report.Report, erro
 	if r.frames == 0 && r.audioSecond == 0 {
 		return nil, fmt.Errorf("%s: %w", path, ErrNothingDecoded)
 	}
-	results := r.seg.Results()
-	if spans := otherVoice(results); len(spans) > 0 {
-		again, left, err := r.withoutOtherVoice(ctx, results, spans)
-		switch {
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		case err != nil:
-			r.note("lip sync found stretches in which a voice spoke while the face's mouth was still, but the voice signals could not be measured again without them (%v): they describe every voice heard", err)
-		case left > 0:
-			results = again
-			r.note("the voice signals leave out %.1f s in which a voice spoke while the face's mouth was still (another person, as the interviewer in a call recording; lip sync found the face's own voice elsewhere)", left)
-		}
-	}
-	rep := r.build(results, time.Since(began))
+	rep := r.build(time.Since(began))
 	if cfg.Progress != nil {
 		cfg.Progress(1)
 	}

@@ -32,10 +32,9 @@ func Signals(results []detectors.Result) []models.Signal {
 	return out
 }
 
-// build makes the report from the detectors' results (Segment.Results,
-// perhaps with the voice signals measured again: see othervoice.go).
-func (r *run) build(results []detectors.Result, elapsed time.Duration) *report.Report {
+func (r *run) build(elapsed time.Duration) *report.Report {
 	info := r.info
+	results := r.seg.Results()
 	faceCov, speechCov := r.seg.Coverage()
 	out := Score(r.cfg.Scorer, results, faceCov, speechCov)
 	dur := info.Duration.Seconds()

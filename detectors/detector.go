@@ -73,21 +73,7 @@ type Result struct {
 	// Informational results are shown but never enter the score (e.g.
 	// coverage statistics).
 	Informational bool `json:"informational,omitempty"`
-	// OtherVoice (lip sync, when measured) are the stretches in which a
-	// voice spoke while the analysed face's mouth was still: another
-	// person speaking, as the interviewer in a call recording. The
-	// analysis of a recording leaves them out of the voice signals.
-	OtherVoice []Span `json:"other_voice,omitempty"`
 }
-
-// Span is a stretch of a recording, in seconds from its start.
-type Span struct {
-	Start float64 `json:"start"`
-	End   float64 `json:"end"`
-}
-
-// Contains reports whether t falls in [Start, End).
-func (s Span) Contains(t float64) bool { return t >= s.Start && t < s.End }
 
 // Measured reports whether the detector produced a summary.
 func (r Result) Measured() bool { return r.Summary != nil }

@@ -196,9 +196,8 @@ type lsTracks struct {
 	countedTo float64 // speechFS counts frames before this time
 	measured  int     // windows measured
 	// stillWindows counts windows left out because the mouth hardly
-	// moved while the voice spoke; stillSpans are their stretches.
+	// moved while the voice spoke.
 	stillWindows int
-	stillSpans   []Span
 }
 
 // lsAccum accumulates window lag curves for the whole-recording estimate.
@@ -537,7 +536,6 @@ func (d *LipSync) computeWindow(start, end float64) {
 	judged := changes.n >= lsMinMotionPairs
 	if judged && changes.median() < lsMinMouthMotion {
 		t.stillWindows++
-		t.stillSpans = addSpan(t.stillSpans, Span{Start: start, End: end})
 		return
 	}
 	t.countedTo = end
@@ -937,10 +935,9 @@ func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
 	sum.Start, sum.End = d.windows[0].Start, d.windows[len(d.windows)-1].End
 	if t.stillWindows > 0 {
 		// Say so: in a call recording it is mostly the interviewer
-		// speaking, whose voice the voice signals would pool with the
-		// candidate's; the analysis of a recording measures them again
-		// without these stretches (Result.OtherVoice).
-		sum.Explanation += fmt.Sprintf(" In %d of the %d 10-s windows with speech the mouth hardly moved while a voice spoke (another person speaking, as the interviewer in a call recording, or a covered mouth); such windows are left out, and the report of a recording leaves them out of the voice signals too.",
+		// speaking, whose voice the voice signals pool with the
+		// candidate's (docs/evaluation.md, "Limits").
+		sum.Explanation += fmt.Sprintf(" In %d of the %d 10-s windows with speech the mouth hardly moved while a voice spoke (another person speaking, as the interviewer in a call recording, or a covered mouth); such windows are left out. The voice signals describe every voice heard together.",
 			t.stillWindows, t.stillWindows+t.measured)
 	}
 	sum.Values = append(sum.Values,
@@ -948,18 +945,7 @@ func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
 		Measurement{Name: "windows_measured", Value: float64(t.measured)},
 		Measurement{Name: "windows_mouth_still", Value: float64(t.stillWindows)},
 		Measurement{Name: "dropped_seconds", Value: round3(t.dropped), Unit: "s"})
-	return Result{Signal: LipSyncSignal, Modality: AV, Summary: &sum, Windows: d.windows,
-		OtherVoice: append([]Span(nil), t.stillSpans...)}
-}
-
-// addSpan adds sp to spans, which are in time order and do not overlap,
-// merging it with the last one when they overlap or touch.
-func addSpan(spans []Span, sp Span) []Span {
-	if n := len(spans); n > 0 && sp.Start <= spans[n-1].End {
-		spans[n-1].End = math.Max(spans[n-1].End, sp.End)
-		return spans
-	}
-	return append(spans, sp)
+	return Result{Signal: LipSyncSignal, Modality: AV, Summary: &sum, Windows: d.windows}
 }
 
 // Close implements AVDetector. It is idempotent.
