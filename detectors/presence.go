@@ -159,7 +159,8 @@ func (d *FacePresence) Finish() Result {
 		Explanation: fmt.Sprintf("A face was visible in %.0f%% of the analysed frames (%.1f s), typically %.0f px tall.",
 			100*frac, d.cov.Seconds, median),
 	}
-	if multi := float64(d.multi) / float64(d.withFace); multi >= SeveralFacesShare {
+	// The reported value, rounded, decides: the report page compares it too.
+	if multi := round3(float64(d.multi) / float64(d.withFace)); multi >= SeveralFacesShare {
 		// A call recording in gallery view shows the interviewer too: say
 		// whose face the signals describe, and how to choose.
 		r.Summary.Explanation += fmt.Sprintf(" In %.0f%% of those frames more than one face was found (another person, or a false detection); every face signal measures the one seen most often. To measure one person, analyse their part of the picture only (a region: their tile in gallery view).",
