@@ -50,12 +50,9 @@ func (s *server) submit(ctx context.Context, sub Submission) (store.Interview, e
 		}
 		return store.Interview{}, err
 	}
-	region := ""
-	if !sub.Region.Whole() && info.HasVideo() {
-		if _, err := sub.Region.Apply(info.Video); err != nil {
-			return store.Interview{}, err
-		}
-		region = sub.Region.String()
+	region, err := storedRegion(sub.Region, info)
+	if err != nil {
+		return store.Interview{}, err
 	}
 	id := store.NewID()
 	rel, err := s.files.MediaName(id, strings.ToLower(filepath.Ext(sub.OriginalName)))
@@ -86,6 +83,20 @@ func (s *server) submit(ctx context.Context, sub Submission) (store.Interview, e
 	}
 	s.log.Info("interview queued", "interview", id, "source", sub.Source, "bytes", info.Size, "seconds", iv.Duration, "region", region)
 	return iv, nil
+}
+
+// storedRegion is region as an interview row keeps it for the recording
+// info describes: "" for the whole picture or a recording without video,
+// else its text once it fits the video (an error wrapping
+// media.ErrBadRegion when it does not).
+func storedRegion(region media.Region, info *media.Info) (string, error) {
+	if region.Whole() || !info.HasVideo() {
+		return "", nil
+	}
+	if _, err := region.Apply(info.Video); err != nil {
+		return "", err
+	}
+	return region.String(), nil
 }
 
 // renamedError hides a server path in an input error's message.

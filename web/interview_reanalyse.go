@@ -108,11 +108,8 @@ func (s *server) reanalyse(c echo.Context, iv store.Interview, regionText *strin
 		if err != nil {
 			return iv, fmt.Errorf("probe the stored recording: %w", err)
 		}
-		if info.HasVideo() {
-			if _, err := region.Apply(info.Video); err != nil {
-				return iv, userErr(ErrBadRequest, "region: %v", err)
-			}
-			stored = region.String()
+		if stored, err = storedRegion(region, info); err != nil {
+			return iv, userErr(ErrBadRequest, "region: %v", err)
 		}
 	}
 	out, err := s.store.Reanalyse(ctx, iv.ID, stored)
