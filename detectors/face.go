@@ -37,6 +37,9 @@ type FaceTracker struct {
 	nextID                   int
 	lastScan                 float64
 	closed                   bool
+	// size is the last frame's; a frame of another size (a live decoder
+	// restarted for a new picture size) rescales the tracks to it.
+	size image.Point
 }
 
 type track struct {
@@ -116,6 +119,12 @@ func NewFaceTracker(fm models.FaceModels) (*FaceTracker, error) {
 // (seconds) and returns the active tracks, the primary face first.
 func (t *FaceTracker) Track(gray gocv.Mat, now float64) []Face {
 	bounds := image.Rect(0, 0, gray.Cols(), gray.Rows())
+	if sz := bounds.Size(); sz != t.size {
+		if t.size.X > 0 && t.size.Y > 0 {
+			t.rescale(float64(sz.X)/float64(t.size.X), float64(sz.Y)/float64(t.size.Y))
+		}
+		t.size = sz
+	}
 	var rects []image.Rectangle
 	var profiles []bool
 	followed := 0
@@ -382,6 +391,20 @@ func overlapsAny(r image.Rectangle, others []image.Rectangle) bool {
 		}
 	}
 	return false
+}
+
+// rescale moves every track, and its landmarks, to frames scaled by sx
+// and sy: the same face in a picture of another size keeps its track.
+func (t *FaceTracker) rescale(sx, sy float64) {
+	for _, tr := range t.tracks {
+		for i := 0; i < 4; i += 2 {
+			tr.box[i] *= sx
+			tr.box[i+1] *= sy
+		}
+		for i, p := range tr.pts {
+			tr.pts[i] = image.Pt(int(float64(p.X)*sx+0.5), int(float64(p.Y)*sy+0.5))
+		}
+	}
 }
 
 func (tr *track) rect() image.Rectangle {

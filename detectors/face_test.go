@@ -315,3 +315,39 @@ func BenchmarkFaceScan(b *testing.B) {
 		}
 	}
 }
+
+// A live decoder restarted for a new picture size hands the tracker frames
+// twice as large: the face keeps its track, its box scaled with the
+// picture. Before, the old box lay on another part of the picture and a
+// new track started.
+func TestFaceTrackerPictureSizeChange(t *testing.T) {
+	fm, err := models.LocateFaceModels("")
+	require.NoError(t, err)
+	tracker, err := detectors.NewFaceTracker(fm)
+	require.NoError(t, err)
+	defer tracker.Close()
+	src := corpusGrayFrame(t, "634.mp4")
+	defer src.Close()
+	small, large := gocv.NewMat(), gocv.NewMat()
+	defer small.Close()
+	defer large.Close()
+	w := 320
+	h := src.Rows() * w / src.Cols()
+	gocv.Resize(src, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
+	gocv.Resize(src, &large, image.Pt(2*w, 2*h), 0, 0, gocv.InterpolationArea)
+
+	var before detectors.Face
+	for i := 0; i < 5; i++ {
+		faces := tracker.Track(small, float64(i)/10)
+		if len(faces) > 0 {
+			before = faces[0]
+		}
+	}
+	require.NotZero(t, before.TrackID, "the face is tracked at 320 px")
+	faces := tracker.Track(large, 0.5)
+	require.NotEmpty(t, faces)
+	after := faces[0]
+	require.Equal(t, before.TrackID, after.TrackID, "the same track")
+	require.InDelta(t, 2*before.Box.Min.X, after.Box.Min.X, float64(before.Box.Dx())/4)
+	require.InDelta(t, 2*before.Box.Dx(), after.Box.Dx(), float64(before.Box.Dx())/4)
+}

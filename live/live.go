@@ -680,7 +680,7 @@ func (s *Session) flush() {
 	s.mu.Unlock()
 }
 
-func (s *Session) runVideo(vr *media.VideoReader, offset float64) error {
+func (s *Session) runVideo(vr *whip.Frames, offset float64) error {
 	defer vr.Close()
 	prep, err := analysis.NewFramePreparer(s.cfg.Analysis)
 	if err != nil {

@@ -3,6 +3,7 @@ package media_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -18,26 +19,67 @@ import (
 )
 
 // A live stream written into DecodeVideo comes out as BGR frames of the
-// first picture's size at the analysis rate, even when the size changes.
+// first picture's size at the analysis rate, even when the size changes:
+// ffmpeg scales later pictures to it, and the reader says so (Resized).
 func TestDecodeVideoFromPipe(t *testing.T) {
-	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a.ivf"), filepath.Join(dir, "b.ivf")
-	testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=800x600:r=25:d=2", "-c:v", "libvpx", "-deadline", "realtime", a)
-	testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=1", "-c:v", "libvpx", "-deadline", "realtime", b)
-	list := filepath.Join(dir, "list.txt")
-	require.NoError(t, os.WriteFile(list, []byte("file '"+a+"'\nfile '"+b+"'\n"), 0o644))
-	ab := filepath.Join(dir, "ab.ivf")
-	testutil.FFmpeg(t, "-f", "concat", "-safe", "0", "-i", list, "-c", "copy", ab)
-	stream, err := os.ReadFile(ab)
-	require.NoError(t, err)
-
+	stream := joinedStream(t, "800x600", "320x180")
 	vr, n := decodeLive(t, stream, media.DefaultVideoOptions(), func(f media.Frame) {
 		require.Equal(t, 640, f.Image.Cols())
 		require.Equal(t, 480, f.Image.Rows())
 	})
 	require.InDelta(t, 30, n, 2, "3 s at 10 fps")
+	require.True(t, vr.Resized())
 	require.NoError(t, vr.Close())
 	require.NoError(t, vr.Close())
+}
+
+// Resized reports a change of the delivered picture size (after the crop
+// and the width cap), not of the stream's.
+func TestDecodeVideoResized(t *testing.T) {
+	tests := []struct {
+		name  string
+		sizes []string
+		opts  media.VideoOptions
+		want  bool
+	}{
+		{"one size", []string{"640x360"}, media.DefaultVideoOptions(), false},
+		{"steps up", []string{"320x180", "640x360"}, media.DefaultVideoOptions(), true},
+		{"steps down", []string{"640x360", "320x180"}, media.DefaultVideoOptions(), true},
+		{"both above the width cap", []string{"1280x720", "960x540"}, media.DefaultVideoOptions(), false},
+		{"steps up under a lower cap", []string{"320x180", "640x360"}, media.VideoOptions{FPS: 10, MaxWidth: 320}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vr, n := decodeLive(t, joinedStream(t, tt.sizes...), tt.opts, func(media.Frame) {})
+			require.Greater(t, n, 0)
+			require.Equal(t, tt.want, vr.Resized())
+		})
+	}
+}
+
+// joinedStream returns an IVF stream of VP8 test pictures, one second
+// (two for the first) at each of sizes in turn, each change at a
+// keyframe as a WebRTC sender makes it.
+func joinedStream(t *testing.T, sizes ...string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	list := ""
+	for i, size := range sizes {
+		d := "1"
+		if i == 0 {
+			d = "2"
+		}
+		part := filepath.Join(dir, fmt.Sprintf("%d.ivf", i))
+		testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s="+size+":r=25:d="+d, "-c:v", "libvpx", "-deadline", "realtime", part)
+		list += "file '" + part + "'\n"
+	}
+	listPath := filepath.Join(dir, "list.txt")
+	require.NoError(t, os.WriteFile(listPath, []byte(list), 0o644))
+	joined := filepath.Join(dir, "joined.ivf")
+	testutil.FFmpeg(t, "-f", "concat", "-safe", "0", "-i", listPath, "-c", "copy", joined)
+	stream, err := os.ReadFile(joined)
+	require.NoError(t, err)
+	return stream
 }
 
 // decodeLive writes stream (IVF) into a live decoder with opts, calls each

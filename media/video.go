@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -69,9 +71,17 @@ type VideoReader struct {
 	y4m       bool
 	yuv       gocv.Mat
 	allocated bool // mat and yuv exist
+	// firstSize is the size showinfo reported for the first frame (set
+	// and read by the stderr reader only); resized is set once a later
+	// frame's differs (see Resized).
+	firstSize image.Point
+	resized   atomic.Bool
 }
 
-var showinfoRE = regexp.MustCompile(`\] n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[0-9.e+-]+)`)
+var (
+	showinfoRE     = regexp.MustCompile(`\] n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[0-9.e+-]+)`)
+	showinfoSizeRE = regexp.MustCompile(` s:(\d+)x(\d+) `)
+)
 
 // OutputSize returns the frame size a VideoReader delivers for v with the
 // given width cap: the upright display size scaled down to maxWidth, with
@@ -212,6 +222,16 @@ func (r *VideoReader) onLine(line string) {
 	if err != nil {
 		return
 	}
+	if sz := showinfoSizeRE.FindStringSubmatch(line); sz != nil {
+		w, _ := strconv.Atoi(sz[1])
+		h, _ := strconv.Atoi(sz[2])
+		switch p := image.Pt(w, h); {
+		case r.firstSize == image.Point{}:
+			r.firstSize = p
+		case p != r.firstSize:
+			r.resized.Store(true)
+		}
+	}
 	select {
 	case r.pts <- r.offset + time.Duration(sec*float64(time.Second)):
 	case <-r.quit:
@@ -282,6 +302,14 @@ func (r *VideoReader) readLine() (string, error) {
 
 // Size returns the delivered frame width and height.
 func (r *VideoReader) Size() (int, int) { return r.width, r.height }
+
+// Resized reports whether ffmpeg has decoded a picture whose size, after
+// the crop and the scale to MaxWidth, differs from the first picture's.
+// ffmpeg delivers every frame of a stream at the first picture's size,
+// scaling later pictures to it; a live stream that changed its picture
+// size needs a decoder restarted at its next keyframe to be delivered at
+// its own size. Safe to call from any goroutine.
+func (r *VideoReader) Resized() bool { return r.resized.Load() }
 
 // Sampled reports whether frames are resampled to the analysis rate (false
 // when the source is slower and every frame is delivered).

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,7 +64,13 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
 	dir := t.TempDir()
 	y4m, wav := filepath.Join(dir, "clip.y4m"), filepath.Join(dir, "clip.wav")
-	testutil.FFmpeg(t, "-i", clip, "-t", "10", "-an", "-vf", "scale=640:360,fps=15", "-pix_fmt", "yuv420p", y4m)
+	// A 720p camera: Chromium sends it at 320×180 first and steps up as
+	// its bandwidth estimate grows (about 8 s on loopback).
+	size := "640:360"
+	if withFace {
+		size = "1280:720"
+	}
+	testutil.FFmpeg(t, "-i", clip, "-t", "10", "-an", "-vf", "scale="+size+",fps=15", "-pix_fmt", "yuv420p", y4m)
 	testutil.FFmpeg(t, "-i", clip, "-t", "10", "-vn", "-ac", "1", "-ar", "48000", "-c:a", "pcm_s16le", wav)
 
 	ctx := liveBrowser(t, y4m, wav)
@@ -128,6 +135,27 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 		assert.NotEqual(t, "–", last.Score)
 	}
 	screenshot(t, step, "live-companion"+strings.TrimPrefix(sel, "#source")+".png")
+	if withFace {
+		// The live decoder restarts for the camera's larger pictures: the
+		// live analysis does not stay at the size the call started with.
+		path, err := chromedp.Run(step, chromedp.Evaluate[string](`location.pathname`))
+		require.NoError(t, err)
+		id := strings.TrimPrefix(path, "/live/")
+		var restarts int64
+		for deadline := time.Now().Add(60 * time.Second); restarts == 0 && time.Now().Before(deadline); {
+			time.Sleep(500 * time.Millisecond)
+			var st liveStats
+			if s := la.session(t, id); len(s.Stats) > 0 {
+				require.NoError(t, json.Unmarshal(s.Stats, &st))
+			}
+			for _, tr := range st.Tracks {
+				if tr.Kind == "video" {
+					restarts = tr.DecoderRestarts
+				}
+			}
+		}
+		require.Positive(t, restarts, "the live decoder restarted when Chromium stepped its 720p camera up")
+	}
 
 	_, err := chromedp.Run(step, chromedp.Evaluate[bool](`(window.confirm = () => true, true)`))
 	require.NoError(t, err)

@@ -203,6 +203,46 @@ func TestLiveSessionRegion(t *testing.T) {
 	testutil.NoChildProcesses(t)
 }
 
+// A sender that starts small and steps up, as Chromium does with a 720p
+// camera: the live decoder restarts for the larger pictures, the session
+// goes on through the restart and its statistics count it.
+func TestLivePictureSizeChange(t *testing.T) {
+	defer test.CheckRoutines(t)()
+	la := startLiveApp(t, "", true, shortLive)
+	defer la.stop()
+	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
+	ivf := whiptest.SteppedVideo(t, clip, []whiptest.Step{{Width: 256, Seconds: 2}, {Width: 512, Seconds: 7}})
+	_, ogg := whiptest.Fixtures(t, clip, 9, 640, 25, true, false)
+
+	s := la.createSession(t, la.recTok, "Steps Up")
+	client, err := whiptest.Publish(context.Background(), la.whipAnswerer(s.WHIPURL, s.Token, nil), ivf, ogg, false)
+	require.NoError(t, err)
+	defer client.Close()
+	select {
+	case <-client.Finished():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the publisher did not finish")
+	}
+	require.NoError(t, client.Close())
+	end := la.waitEnded(t, s.ID, time.Minute)
+	require.NotEmpty(t, end.InterviewID, end.Error)
+	var stats liveStats
+	require.NoError(t, json.Unmarshal(end.Stats, &stats))
+	assert.Greater(t, stats.FramesAnalyzed, 30, "frames of both sizes were analysed")
+	var restarts int64 = -1
+	for _, tr := range stats.Tracks {
+		if tr.Kind == "video" {
+			restarts = tr.DecoderRestarts
+		}
+	}
+	assert.Equal(t, int64(1), restarts, "one restart, for the larger pictures")
+	var last live.Event
+	require.NoError(t, json.Unmarshal(end.LastScore, &last))
+	assert.Greater(t, last.FaceSeconds, 1.0, "the face is followed after the restart")
+	la.stop()
+	testutil.NoChildProcesses(t)
+}
+
 // TestWHIPFaults: the WHIP endpoint's answers to bad input and misuse
 // (RFC 9725): CORS preflight, wrong or missing token, wrong content type,
 // malformed SDP, a second publisher on a busy session, PATCH, DELETE of a

@@ -2,6 +2,7 @@ package whiptest
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -55,5 +56,37 @@ func VideoFixture(t testing.TB, src string, seconds float64, codec string) strin
 		t.Fatalf("whiptest: no fixture for codec %q", codec)
 	}
 	testutil.FFmpeg(t, append(args, out)...)
+	return out
+}
+
+// Step is one part of SteppedVideo: Seconds of the source at Width pixels
+// wide.
+type Step struct {
+	Width   int
+	Seconds float64
+}
+
+// SteppedVideo converts src, from its start, into VP8 in IVF (25 fps, a
+// keyframe every half second) whose picture size steps as a WebRTC
+// sender's does when its bandwidth estimate moves: each step's seconds,
+// following on in src, at its width.
+func SteppedVideo(t testing.TB, src string, steps []Step) string {
+	t.Helper()
+	dir := t.TempDir()
+	list, at := "", 0.0
+	for i, s := range steps {
+		part := filepath.Join(dir, fmt.Sprintf("%d.ivf", i))
+		testutil.FFmpeg(t, "-ss", fmt.Sprintf("%.2f", at), "-i", src, "-t", fmt.Sprintf("%.2f", s.Seconds), "-an",
+			"-vf", fmt.Sprintf("scale=w=%d:h=-2,fps=25", s.Width),
+			"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1000k", "-g", "12", part)
+		list += "file '" + part + "'\n"
+		at += s.Seconds
+	}
+	listPath := filepath.Join(dir, "list.txt")
+	if err := os.WriteFile(listPath, []byte(list), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "stepped.ivf")
+	testutil.FFmpeg(t, "-f", "concat", "-safe", "0", "-i", listPath, "-c", "copy", out)
 	return out
 }

@@ -49,6 +49,7 @@ type ivfWriter struct {
 	w       io.Writer
 	fourcc  string
 	started bool
+	header  bool      // the header is written to w
 	firstAt time.Time // arrival of the first frame
 	prev    uint32    // RTP timestamp of the previous frame
 	prevAt  time.Time // and its arrival
@@ -67,7 +68,7 @@ func newIVFWriter(w io.Writer, fourcc string) *ivfWriter {
 
 // writeFrame writes one frame with its RTP timestamp and arrival time.
 func (v *ivfWriter) writeFrame(frame []byte, rtpTS uint32, arrived time.Time) error {
-	if !v.started {
+	if !v.header {
 		hdr := make([]byte, 32)
 		copy(hdr[0:], "DKIF")
 		binary.LittleEndian.PutUint16(hdr[4:], 0)  // version
@@ -81,6 +82,9 @@ func (v *ivfWriter) writeFrame(frame []byte, rtpTS uint32, arrived time.Time) er
 		if _, err := v.w.Write(hdr); err != nil {
 			return err
 		}
+		v.header = true
+	}
+	if !v.started {
 		v.started, v.firstAt = true, arrived
 	}
 	pts := v.nextPTS(rtpTS, arrived)
@@ -93,6 +97,18 @@ func (v *ivfWriter) writeFrame(frame []byte, rtpTS uint32, arrived time.Time) er
 	_, err := v.w.Write(frame)
 	v.frames++
 	return err
+}
+
+// restart makes w the writer of the following frames, after a new header.
+// Timestamps run on: the next frame's is where the stream is (lastTime
+// after it is written), not 0.
+func (v *ivfWriter) restart(w io.Writer) {
+	v.w, v.header = w, false
+}
+
+// lastTime is the timestamp of the last frame written.
+func (v *ivfWriter) lastTime() time.Duration {
+	return time.Duration(float64(v.last) / ivfClock * float64(time.Second))
 }
 
 // nextPTS returns the timestamp of the frame with RTP timestamp rtpTS that

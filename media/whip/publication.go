@@ -28,7 +28,7 @@ import (
 type Track struct {
 	Kind  string // "video" or "audio"
 	Codec string // MIME type, e.g. "video/VP8"
-	Video *media.VideoReader
+	Video *Frames
 	Audio *media.AudioReader // mono at media.VoiceRate
 	// FullBand is the same sound, mono at 48 kHz, when Config.FullBand is
 	// set (else nil). It shares Audio's decoder: read each on its own
@@ -48,6 +48,9 @@ type TrackStats struct {
 	Frames   int64  `json:"frames"`  // video frames (audio: packets) recorded
 	Dropped  int64  `json:"dropped"` // frames/packets not decoded live because analysis lagged
 	PLIsSent int64  `json:"plis_sent"`
+	// DecoderRestarts counts the live video decoder's restarts for a new
+	// picture size (see Frames).
+	DecoderRestarts int64 `json:"decoder_restarts,omitempty"`
 }
 
 // Publication is one publisher's running session: its PeerConnection, the
@@ -104,6 +107,9 @@ type trackState struct {
 	frames  atomic.Int64
 	dropped atomic.Int64
 	plis    atomic.Int64
+	// restarts counts the live video decoder's restarts for a new
+	// picture size.
+	restarts atomic.Int64
 }
 
 func newPublication(cfg Config, pc *webrtc.PeerConnection, dir string, o PublishOptions) *Publication {
@@ -185,7 +191,8 @@ func (p *Publication) Stats() []TrackStats {
 	out := make([]TrackStats, 0, len(p.stats))
 	for _, s := range p.stats {
 		out = append(out, TrackStats{Kind: s.kind, Codec: s.codec, Packets: s.packets.Load(), Bytes: s.bytes.Load(),
-			Frames: s.frames.Load(), Dropped: s.dropped.Load(), PLIsSent: s.plis.Load()})
+			Frames: s.frames.Load(), Dropped: s.dropped.Load(), PLIsSent: s.plis.Load(),
+			DecoderRestarts: s.restarts.Load()})
 	}
 	return out
 }
@@ -372,8 +379,8 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 		}
 	}()
 
-	ctx := context.Background()
-	vr, in, err := p.cfg.Tools.DecodeVideo(ctx, "ivf", media.VideoOptions{FPS: p.cfg.LiveFPS, MaxWidth: p.cfg.LiveWidth, Region: p.opts.Region})
+	vopts := media.VideoOptions{FPS: p.cfg.LiveFPS, MaxWidth: p.cfg.LiveWidth, Region: p.opts.Region}
+	vr, in, err := p.cfg.Tools.DecodeVideo(context.Background(), "ivf", vopts)
 	if err != nil {
 		return err
 	}
@@ -382,22 +389,53 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 		vr.Close()
 		return nil
 	}
+	frames := newFrames(vr)
 	type frame struct {
 		data []byte
 		ts   uint32
 		at   time.Time // arrival (when the samplebuilder completed it)
+		key  bool
 	}
 	queue := make(chan frame, p.cfg.QueueFrames)
+	// wantKey asks the receive loop for a keyframe: the delivered picture
+	// size changed, and the decoder restarts at the next one.
+	var wantKey atomic.Bool
 	p.wg.Add(1)
 	go func() { // live decoder feed
 		defer p.wg.Done()
-		defer in.Close()
+		cur := vr
+		defer func() { in.Close() }()
 		live := newIVFWriter(in, fourcc(mime))
+		var lastStart time.Time // of the current decoder, when restarted
 		for fr := range queue {
-			if err := live.writeFrame(fr.data, fr.ts, fr.at); err != nil {
-				for range queue { // decoder gone: keep draining, count as dropped
-					st.dropped.Add(1)
+			restarted := false
+			// At most one restart every minRestartGap: a sender that keeps
+			// changing size costs one ffmpeg start per gap at most.
+			if cur.Resized() && fr.at.Sub(lastStart) >= minRestartGap {
+				if !fr.key {
+					wantKey.Store(true)
+				} else if nvr, nin, ok := p.restartDecoder(vopts); ok {
+					// The successor is queued before the old input
+					// closes: Frames reads on from it at the old one's
+					// end.
+					live.restart(nin)
+					err := live.writeFrame(fr.data, fr.ts, fr.at)
+					frames.add(nvr, live.lastTime())
+					in.Close()
+					cur, in, restarted, lastStart = nvr, nin, true, fr.at
+					wantKey.Store(false)
+					st.restarts.Add(1)
+					if err != nil {
+						drain(queue, st)
+						return
+					}
 				}
+			}
+			if restarted {
+				continue
+			}
+			if err := live.writeFrame(fr.data, fr.ts, fr.at); err != nil {
+				drain(queue, st)
 				return
 			}
 		}
@@ -407,7 +445,7 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 	started, waitKey, recording := false, true, false
 	defer func() {
 		if !started { // never handed out: nobody else will close it
-			vr.Close()
+			frames.Close()
 		}
 	}()
 	lastPLI := time.Time{}
@@ -418,8 +456,12 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 		}
 		if !started {
 			started = true
-			p.offer(Track{Kind: "video", Codec: mime, Video: vr, Start: time.Now()})
+			p.offer(Track{Kind: "video", Codec: mime, Video: frames, Start: time.Now()})
 			p.sendPLI(remote, st) // start at a keyframe
+			lastPLI = time.Now()
+		}
+		if wantKey.Load() && time.Since(lastPLI) > time.Second {
+			p.sendPLI(remote, st)
 			lastPLI = time.Now()
 		}
 		st.packets.Add(1)
@@ -453,12 +495,40 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 			}
 			waitKey = false
 			select {
-			case queue <- frame{s.Data, s.PacketTimestamp, now}:
+			case queue <- frame{s.Data, s.PacketTimestamp, now, key}:
 			default:
 				st.dropped.Add(1)
 				waitKey = true
 			}
 		}
+	}
+}
+
+// minRestartGap is the least time between two restarts of a live video
+// decoder for a new picture size.
+const minRestartGap = 2 * time.Second
+
+// restartDecoder starts a live video decoder for a picture size change;
+// false (logged) when it cannot, and the old decoder goes on.
+func (p *Publication) restartDecoder(opts media.VideoOptions) (*media.VideoReader, io.WriteCloser, bool) {
+	vr, in, err := p.cfg.Tools.DecodeVideo(context.Background(), "ivf", opts)
+	if err != nil {
+		p.cfg.Logger.Warn("live video decoder not restarted for the new picture size", "err", err)
+		return nil, nil, false
+	}
+	if !p.addInput(in) { // closing
+		in.Close()
+		vr.Close()
+		return nil, nil, false
+	}
+	return vr, in, true
+}
+
+// drain reads queue to its end (the decoder is gone), counting each frame
+// as dropped.
+func drain[T any](queue <-chan T, st *trackState) {
+	for range queue {
+		st.dropped.Add(1)
 	}
 }
 
