@@ -255,6 +255,31 @@ func (s *SQLite) AbandonLiveSessions(ctx context.Context, msg string, now time.T
 	return ids, rows.Err()
 }
 
+// DeleteLiveSession implements LiveSessions.
+func (s *SQLite) DeleteLiveSession(ctx context.Context, id string) (LiveSession, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return LiveSession{}, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	ls, err := scanLive(tx.QueryRowContext(ctx, `SELECT `+liveCols+` FROM live_sessions WHERE id = ?`, id))
+	if err != nil {
+		return LiveSession{}, notFound(err, "live session "+id)
+	}
+	if ls.State != LiveEnded {
+		return LiveSession{}, fmt.Errorf("live session %s is %s: %w", id, ls.State, ErrLiveState)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM live_sessions WHERE id = ?`, id); err != nil {
+		return LiveSession{}, err
+	}
+	if ls.InterviewID != "" {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM interviews WHERE id = ?`, ls.InterviewID); err != nil {
+			return LiveSession{}, err
+		}
+	}
+	return ls, tx.Commit()
+}
+
 func (s *SQLite) updateLive(ctx context.Context, id, query string, args ...any) error {
 	res, err := s.db.ExecContext(ctx, query, args...)
 	if err != nil {

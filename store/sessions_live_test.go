@@ -12,7 +12,7 @@ import (
 
 // A live session goes waiting → live → ending → ended; state changes from
 // the wrong state fail with ErrLiveState; progress and the outcome are
-// kept; deleting its interview or owner keeps the session.
+// kept; deleting its interview deletes the session's record.
 func TestLiveSessionLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
@@ -82,10 +82,70 @@ func TestLiveSessionLifecycle(t *testing.T) {
 	_, err = s.LiveSessionByInterview(ctx, "nosuchinterview")
 	require.ErrorIs(t, err, ErrNotFound)
 
+	// The record names the candidate: it goes with the recording.
 	require.NoError(t, s.DeleteInterview(ctx, iv.ID))
-	got, err = s.LiveSession(ctx, ls.ID)
-	require.NoError(t, err, "the session outlives its interview")
-	assert.Empty(t, got.InterviewID)
+	_, err = s.LiveSession(ctx, ls.ID)
+	require.ErrorIs(t, err, ErrNotFound, "the session's record goes with its interview")
+	require.ErrorIs(t, s.DeleteInterview(ctx, iv.ID), ErrNotFound)
+}
+
+// Deleting a live session removes its record and the interview made from
+// its recording, with the report; only an ended session can be deleted.
+func TestDeleteLiveSession(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	u, err := s.CreateUser(ctx, "rec@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	now := time.Now()
+	create := func(tok string) LiveSession {
+		ls := LiveSession{ID: NewID(), OwnerID: u.ID, Candidate: "Ada", TokenHash: []byte(tok), CreatedAt: now}
+		require.NoError(t, s.CreateLiveSession(ctx, ls, 0))
+		return ls
+	}
+	end := func(ls LiveSession, interviewID string) {
+		require.NoError(t, s.SetLiveState(ctx, ls.ID, LiveEnding, now, LiveWaiting, LiveLive))
+		require.NoError(t, s.EndLiveSession(ctx, ls.ID, LiveEnd{Reason: "ended", InterviewID: interviewID}, now))
+	}
+
+	recorded := create("t1")
+	iv := Interview{ID: NewID(), OwnerID: u.ID, MediaFile: "media/x.mkv", Status: StatusQueued, Source: "live"}
+	require.NoError(t, s.CreateInterview(ctx, iv))
+	require.NoError(t, s.StartAttempt(ctx, iv.ID, 1, now))
+	require.NoError(t, s.Finish(ctx, iv.ID, Outcome{Report: json.RawMessage(`{"verdict":"genuine"}`), Verdict: "genuine"}, now))
+	end(recorded, iv.ID)
+	other := Interview{ID: NewID(), OwnerID: u.ID, MediaFile: "media/y.mkv", Status: StatusQueued}
+	require.NoError(t, s.CreateInterview(ctx, other))
+
+	waiting := create("t2")
+	live := create("t3")
+	require.NoError(t, s.SetLiveState(ctx, live.ID, LiveLive, now, LiveWaiting))
+	for _, ls := range []LiveSession{waiting, live} {
+		_, err := s.DeleteLiveSession(ctx, ls.ID)
+		require.ErrorIs(t, err, ErrLiveState, "a session that has not ended stays")
+		_, err = s.LiveSession(ctx, ls.ID)
+		require.NoError(t, err)
+	}
+	_, err = s.DeleteLiveSession(ctx, "nosuchsession")
+	require.ErrorIs(t, err, ErrNotFound)
+
+	got, err := s.DeleteLiveSession(ctx, recorded.ID)
+	require.NoError(t, err)
+	assert.Equal(t, iv.ID, got.InterviewID, "the record as it was")
+	_, err = s.LiveSession(ctx, recorded.ID)
+	require.ErrorIs(t, err, ErrNotFound)
+	_, err = s.Interview(ctx, iv.ID)
+	require.ErrorIs(t, err, ErrNotFound, "its interview goes too")
+	_, err = s.Report(ctx, iv.ID)
+	require.ErrorIs(t, err, ErrNotFound, "and the report")
+	_, err = s.Interview(ctx, other.ID)
+	require.NoError(t, err, "another interview stays")
+	_, err = s.DeleteLiveSession(ctx, recorded.ID)
+	require.ErrorIs(t, err, ErrNotFound)
+
+	// A session that ended with nothing received has no interview.
+	end(waiting, "")
+	_, err = s.DeleteLiveSession(ctx, waiting.ID)
+	require.NoError(t, err)
 }
 
 // Sessions a crashed server left live or ending are ended with a message;

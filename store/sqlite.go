@@ -701,7 +701,26 @@ func (s *SQLite) Reanalyse(ctx context.Context, id, region string) (Interview, e
 
 // DeleteInterview implements Interviews.
 func (s *SQLite) DeleteInterview(ctx context.Context, id string) error {
-	return s.update(ctx, id, `DELETE FROM interviews WHERE id = ?`, id)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	// The live session's record names the candidate and keeps the live
+	// scores: it goes with the recording.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM live_sessions WHERE interview_id = ?`, id); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM interviews WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("interview %s: %w", id, ErrNotFound)
+	}
+	return tx.Commit()
 }
 
 // Unfinished implements Interviews.

@@ -294,8 +294,9 @@ type Interviews interface {
 	// interview as it now is; ErrBusy while it is queued or processing,
 	// ErrNotFound for an unknown id. The caller queues the job.
 	Reanalyse(ctx context.Context, id, region string) (Interview, error)
-	// DeleteInterview removes the interview and its report (not its files:
-	// see Files.RemoveInterview).
+	// DeleteInterview removes the interview, its report and the record of
+	// the live session it was recorded in, if any (not its files: see
+	// Files.RemoveInterview).
 	DeleteInterview(ctx context.Context, id string) error
 	// Unfinished lists the IDs of queued and processing interviews, oldest
 	// first, so that the queue can make sure each has a job.
@@ -330,6 +331,12 @@ type LiveSessions interface {
 	// server that stopped without ending them) with error msg and returns
 	// their IDs.
 	AbandonLiveSessions(ctx context.Context, msg string, now time.Time) ([]string, error)
+	// DeleteLiveSession removes an ended session's record and the
+	// interview made from its recording (with its report), in one
+	// transaction, and returns the record as it was. ErrLiveState unless
+	// the session has ended; ErrNotFound for an unknown id. The files are
+	// the caller's to remove.
+	DeleteLiveSession(ctx context.Context, id string) (LiveSession, error)
 }
 
 // Webhooks manages webhook subscriptions.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -179,4 +180,60 @@ func (s *server) apiEndSession(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, s.sessionJSON(c, ls))
+}
+
+// deleteSession deletes an ended session for its owner or an admin: its
+// record, the interview made from its recording with the recording, the
+// report and the evidence, and what a crash left in its working folder.
+// A session that has not ended is a conflict: end it first.
+func (s *server) deleteSession(c echo.Context, ls store.LiveSession) error {
+	p := currentPrincipal(c)
+	if p == nil || (!p.isAdmin() && p.User.ID != ls.OwnerID) {
+		return userErr(ErrForbidden, "only the session's owner or an admin may delete it")
+	}
+	ctx := c.Request().Context()
+	var iv *store.Interview
+	if ls.InterviewID != "" {
+		got, err := s.store.Interview(ctx, ls.InterviewID)
+		switch {
+		case err == nil:
+			iv = &got
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	gone, err := s.store.DeleteLiveSession(ctx, ls.ID)
+	switch {
+	case errors.Is(err, store.ErrLiveState):
+		return userErr(ErrConflict, "live session %s has not ended; end it before deleting it", ls.ID)
+	case errors.Is(err, store.ErrNotFound):
+		return userErr(ErrNotFound, "no live session %q", ls.ID)
+	case err != nil:
+		return err
+	}
+	// The rows are gone: a file that could not be removed is the
+	// server's to clean up, not a failed delete.
+	if iv != nil && gone.InterviewID == iv.ID {
+		if err := s.files.RemoveInterview(*iv); err != nil {
+			s.log.Error("live session deleted, but not all its interview's files were removed", "session", ls.ID, "interview", iv.ID, "err", err)
+		}
+	}
+	if err := os.RemoveAll(s.live.sessionDir(ls.ID)); err != nil {
+		s.log.Error("live session deleted, but its working folder was not removed", "session", ls.ID, "err", err)
+	}
+	s.log.Info("live session deleted", "session", ls.ID, "interview", gone.InterviewID, "by", p.User.Email)
+	return nil
+}
+
+// apiDeleteSession deletes an ended session and the interview made from
+// its recording: 204.
+func (s *server) apiDeleteSession(c echo.Context) error {
+	ls, err := s.liveSession(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deleteSession(c, ls); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

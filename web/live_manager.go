@@ -132,6 +132,10 @@ func (m *liveManager) createSession(ctx context.Context, owner int64, candidate,
 	return ls, tok, nil
 }
 
+// sessionDir is session id's working folder (its recording while the
+// call runs; kept after a failed end or a crash).
+func (m *liveManager) sessionDir(id string) string { return filepath.Join(m.dir, id) }
+
 // entry returns (creating it) the entry of session id. Call with mu held.
 func (m *liveManager) entryLocked(id string) *liveEntry {
 	e := m.entries[id]

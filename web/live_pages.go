@@ -97,6 +97,28 @@ func (s *server) liveEndForm(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/live/"+ls.ID)
 }
 
+// liveDeleteConfirmPage asks before deleting a session (the no-JavaScript
+// path; with JavaScript the page's button asks in a dialog).
+func (s *server) liveDeleteConfirmPage(c echo.Context) error {
+	ls, err := s.liveSession(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "live_delete", pageData{Title: "Delete live session", Nav: "live", Data: ls})
+}
+
+// liveDeleteForm deletes a session and returns to the list.
+func (s *server) liveDeleteForm(c echo.Context) error {
+	ls, err := s.liveSession(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deleteSession(c, ls); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/live")
+}
+
 // liveNote tells a report's reader that the recording came from a live
 // session and what that session's live path dropped.
 type liveNote struct {

@@ -92,7 +92,7 @@ type liveRun struct {
 
 func newLiveRun(m *liveManager, ls store.LiveSession, hub *liveHub) *liveRun {
 	return &liveRun{
-		m: m, ls: ls, hub: hub, log: m.log.With("session", ls.ID), dir: filepath.Join(m.dir, ls.ID),
+		m: m, ls: ls, hub: hub, log: m.log.With("session", ls.ID), dir: m.sessionDir(ls.ID),
 		endc: make(chan string, 1), updates: make(chan live.Event, liveUpdateBuffer), updatesDone: make(chan struct{}),
 		ready: make(chan struct{}),
 	}

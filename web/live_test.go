@@ -140,6 +140,22 @@ func TestLiveSessionEndToEnd(t *testing.T) {
 	code, _, _ = la.req(t, http.MethodPost, s.WHIPURL, s.Token, "application/sdp", "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n")
 	assert.Equal(t, http.StatusConflict, code)
 
+	// Deleting the session removes its record and the interview made from
+	// its recording, with the files.
+	ivRow, err := la.st.Interview(context.Background(), st.InterviewID)
+	require.NoError(t, err)
+	mediaPath := filepath.Join(la.dir, ivRow.MediaFile)
+	_, err = os.Stat(mediaPath)
+	require.NoError(t, err, "the recording is stored")
+	code, _, body = la.req(t, http.MethodDelete, "/api/v1/sessions/"+s.ID+"/record", la.recTok, "", "")
+	require.Equal(t, http.StatusNoContent, code, body)
+	code, _, _ = la.req(t, http.MethodGet, "/api/v1/sessions/"+s.ID, la.recTok, "", "")
+	assert.Equal(t, http.StatusNotFound, code)
+	code, _, _ = la.req(t, http.MethodGet, "/api/v1/interviews/"+st.InterviewID, la.recTok, "", "")
+	assert.Equal(t, http.StatusNotFound, code, "the interview went with it")
+	_, err = os.Stat(mediaPath)
+	assert.True(t, errors.Is(err, os.ErrNotExist), "the recording is removed")
+
 	require.NoError(t, client.Close())
 	events.Close()
 	la.stop()
@@ -241,6 +257,59 @@ func TestLivePictureSizeChange(t *testing.T) {
 	assert.Greater(t, last.FaceSeconds, 1.0, "the face is followed after the restart")
 	la.stop()
 	testutil.NoChildProcesses(t)
+}
+
+// Deleting a live session: only once it has ended, only by its owner or
+// an admin, by the API and by the page's form (with its CSRF token); the
+// record is gone afterwards. Deleting an interview recorded live removes
+// the session's record too (TestLiveSessionEndToEnd deletes one with its
+// interview).
+func TestDeleteLiveSession(t *testing.T) {
+	la := startLiveApp(t, "", true, shortLive)
+	defer la.stop()
+	_, otherTok := la.addUser(t, "other@example.com", store.RoleRecruiter)
+	del := func(id, tok string) int {
+		code, _, _ := la.req(t, http.MethodDelete, "/api/v1/sessions/"+id+"/record", tok, "", "")
+		return code
+	}
+	s := la.createSession(t, la.recTok, "Ada")
+	assert.Equal(t, http.StatusConflict, del(s.ID, la.recTok), "a waiting session is ended first")
+	code, _, body := la.req(t, http.MethodDelete, "/api/v1/sessions/"+s.ID, la.recTok, "", "")
+	require.Equal(t, http.StatusAccepted, code, body)
+	la.waitEnded(t, s.ID, 10*time.Second)
+	assert.Equal(t, http.StatusForbidden, del(s.ID, otherTok), "another recruiter may not")
+	assert.Equal(t, http.StatusNoContent, del(s.ID, la.adminTok), "an admin may")
+	assert.Equal(t, http.StatusNotFound, del(s.ID, la.recTok))
+	assert.Equal(t, http.StatusNotFound, del("nosuchsession", la.recTok))
+
+	// The page: the button shows once the session has ended; the form needs
+	// its CSRF token and returns to the list.
+	s = la.createSession(t, la.recTok, "Grace")
+	owner, csrf := la.login(t, "recruiter@example.com")
+	page := la.base + "/live/" + s.ID
+	_, body = get(t, owner, page)
+	assert.NotContains(t, body, `id="delete-form"`, "not while the session can still run")
+	r, err := owner.PostForm(page+"/end", url.Values{"csrf": {csrf}})
+	require.NoError(t, err)
+	r.Body.Close()
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	la.waitEnded(t, s.ID, 10*time.Second)
+	_, body = get(t, owner, page)
+	contains(t, body, `id="delete-form"`, `action="/live/`+s.ID+`/delete"`)
+	code, body = get(t, owner, page+"/delete")
+	require.Equal(t, http.StatusOK, code)
+	contains(t, body, "Delete this live session?", "Grace")
+	r, err = owner.PostForm(page+"/delete", url.Values{})
+	require.NoError(t, err)
+	r.Body.Close()
+	assert.Equal(t, http.StatusForbidden, r.StatusCode, "the form needs its CSRF token")
+	r, err = owner.PostForm(page+"/delete", url.Values{"csrf": {csrf}})
+	require.NoError(t, err)
+	r.Body.Close()
+	require.Equal(t, http.StatusSeeOther, r.StatusCode)
+	assert.Equal(t, "/live", r.Header.Get("Location"))
+	code, _ = get(t, owner, page)
+	assert.Equal(t, http.StatusNotFound, code)
 }
 
 // TestWHIPFaults: the WHIP endpoint's answers to bad input and misuse
