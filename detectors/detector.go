@@ -95,7 +95,12 @@ type Face struct {
 	// Sub) use it, so that they sit on the face rather than on the part
 	// the frame shows; the other detectors measure Rect. Use Whole, which
 	// also serves Faces made without a Box.
-	Box     image.Rectangle
+	Box image.Rectangle
+	// TrackID names the face across frames of one picture size. After the
+	// picture size changes (a live decoder restarted for a new size) the
+	// same face goes on under a new ID, its box scaled: detectors that
+	// follow a face over consecutive frames (pulse, blinks, flicker) start
+	// a new stretch rather than compare measurements across the sizes.
 	TrackID int
 	// Detected is false when the box was carried over from earlier frames
 	// because the cascade missed the face in this one.

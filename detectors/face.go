@@ -394,9 +394,12 @@ func overlapsAny(r image.Rectangle, others []image.Rectangle) bool {
 }
 
 // rescale moves every track, and its landmarks, to frames scaled by sx
-// and sy: the same face in a picture of another size keeps its track.
+// and sy: the same face in a picture of another size is followed on,
+// under a new ID (see Face.TrackID).
 func (t *FaceTracker) rescale(sx, sy float64) {
 	for _, tr := range t.tracks {
+		t.nextID++
+		tr.id = t.nextID
 		for i := 0; i < 4; i += 2 {
 			tr.box[i] *= sx
 			tr.box[i+1] *= sy

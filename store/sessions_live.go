@@ -232,7 +232,11 @@ func (s *SQLite) EndLiveSession(ctx context.Context, id string, end LiveEnd, now
 	if end.InterviewID != "" {
 		iv = end.InterviewID
 	}
-	return s.updateLive(ctx, id, `UPDATE live_sessions SET state = 'ended', end_reason = ?, error = ?, interview_id = ?,
+	// An interview deleted while the session was ending (between its
+	// creation and this write) leaves no interview to point at: NULL, not
+	// a foreign-key failure that would leave the session ending.
+	return s.updateLive(ctx, id, `UPDATE live_sessions SET state = 'ended', end_reason = ?, error = ?,
+		interview_id = (SELECT id FROM interviews WHERE id = ?),
 		stats = coalesce(?, stats), ended_at = ? WHERE id = ?`, end.Reason, end.Error, iv, st, ms(now), id)
 }
 
@@ -256,28 +260,38 @@ func (s *SQLite) AbandonLiveSessions(ctx context.Context, msg string, now time.T
 }
 
 // DeleteLiveSession implements LiveSessions.
-func (s *SQLite) DeleteLiveSession(ctx context.Context, id string) (LiveSession, error) {
+func (s *SQLite) DeleteLiveSession(ctx context.Context, id string) (LiveSession, *Interview, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return LiveSession{}, err
+		return LiveSession{}, nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	ls, err := scanLive(tx.QueryRowContext(ctx, `SELECT `+liveCols+` FROM live_sessions WHERE id = ?`, id))
 	if err != nil {
-		return LiveSession{}, notFound(err, "live session "+id)
+		return LiveSession{}, nil, notFound(err, "live session "+id)
 	}
 	if ls.State != LiveEnded {
-		return LiveSession{}, fmt.Errorf("live session %s is %s: %w", id, ls.State, ErrLiveState)
+		return LiveSession{}, nil, fmt.Errorf("live session %s is %s: %w", id, ls.State, ErrLiveState)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM live_sessions WHERE id = ?`, id); err != nil {
-		return LiveSession{}, err
-	}
+	var iv *Interview
 	if ls.InterviewID != "" {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM interviews WHERE id = ?`, ls.InterviewID); err != nil {
-			return LiveSession{}, err
+		got, err := scanInterview(tx.QueryRowContext(ctx, `SELECT `+ivCols+` FROM interviews WHERE id = ?`, ls.InterviewID))
+		switch {
+		case err == nil:
+			iv = &got
+		case !errors.Is(err, sql.ErrNoRows):
+			return LiveSession{}, nil, err
 		}
 	}
-	return ls, tx.Commit()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM live_sessions WHERE id = ?`, id); err != nil {
+		return LiveSession{}, nil, err
+	}
+	if iv != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM interviews WHERE id = ?`, iv.ID); err != nil {
+			return LiveSession{}, nil, err
+		}
+	}
+	return ls, iv, tx.Commit()
 }
 
 func (s *SQLite) updateLive(ctx context.Context, id, query string, args ...any) error {

@@ -119,18 +119,22 @@ func TestDeleteLiveSession(t *testing.T) {
 	waiting := create("t2")
 	live := create("t3")
 	require.NoError(t, s.SetLiveState(ctx, live.ID, LiveLive, now, LiveWaiting))
-	for _, ls := range []LiveSession{waiting, live} {
-		_, err := s.DeleteLiveSession(ctx, ls.ID)
+	ending := create("t4")
+	require.NoError(t, s.SetLiveState(ctx, ending.ID, LiveEnding, now, LiveWaiting))
+	for _, ls := range []LiveSession{waiting, live, ending} {
+		_, _, err := s.DeleteLiveSession(ctx, ls.ID)
 		require.ErrorIs(t, err, ErrLiveState, "a session that has not ended stays")
 		_, err = s.LiveSession(ctx, ls.ID)
 		require.NoError(t, err)
 	}
-	_, err = s.DeleteLiveSession(ctx, "nosuchsession")
+	_, _, err = s.DeleteLiveSession(ctx, "nosuchsession")
 	require.ErrorIs(t, err, ErrNotFound)
 
-	got, err := s.DeleteLiveSession(ctx, recorded.ID)
+	got, gotIV, err := s.DeleteLiveSession(ctx, recorded.ID)
 	require.NoError(t, err)
 	assert.Equal(t, iv.ID, got.InterviewID, "the record as it was")
+	require.NotNil(t, gotIV, "and its interview, whose files the caller removes")
+	assert.Equal(t, "media/x.mkv", gotIV.MediaFile)
 	_, err = s.LiveSession(ctx, recorded.ID)
 	require.ErrorIs(t, err, ErrNotFound)
 	_, err = s.Interview(ctx, iv.ID)
@@ -139,12 +143,27 @@ func TestDeleteLiveSession(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound, "and the report")
 	_, err = s.Interview(ctx, other.ID)
 	require.NoError(t, err, "another interview stays")
-	_, err = s.DeleteLiveSession(ctx, recorded.ID)
+	_, _, err = s.DeleteLiveSession(ctx, recorded.ID)
 	require.ErrorIs(t, err, ErrNotFound)
 
 	// A session that ended with nothing received has no interview.
 	end(waiting, "")
-	_, err = s.DeleteLiveSession(ctx, waiting.ID)
+	_, gotIV, err = s.DeleteLiveSession(ctx, waiting.ID)
+	require.NoError(t, err)
+	assert.Nil(t, gotIV)
+
+	// The interview made from a recording is deleted while its session is
+	// still ending: the session ends without it rather than staying
+	// ending for ever (a foreign-key failure before).
+	gone := Interview{ID: NewID(), OwnerID: u.ID, MediaFile: "media/z.mkv", Status: StatusQueued, Source: "live"}
+	require.NoError(t, s.CreateInterview(ctx, gone))
+	require.NoError(t, s.DeleteInterview(ctx, gone.ID))
+	require.NoError(t, s.EndLiveSession(ctx, ending.ID, LiveEnd{Reason: "ended", InterviewID: gone.ID}, now))
+	got, err = s.LiveSession(ctx, ending.ID)
+	require.NoError(t, err)
+	assert.Equal(t, LiveEnded, got.State)
+	assert.Empty(t, got.InterviewID)
+	_, _, err = s.DeleteLiveSession(ctx, ending.ID)
 	require.NoError(t, err)
 }
 

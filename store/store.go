@@ -333,10 +333,11 @@ type LiveSessions interface {
 	AbandonLiveSessions(ctx context.Context, msg string, now time.Time) ([]string, error)
 	// DeleteLiveSession removes an ended session's record and the
 	// interview made from its recording (with its report), in one
-	// transaction, and returns the record as it was. ErrLiveState unless
-	// the session has ended; ErrNotFound for an unknown id. The files are
-	// the caller's to remove.
-	DeleteLiveSession(ctx context.Context, id string) (LiveSession, error)
+	// transaction, and returns both as they were (the interview nil when
+	// there was none). ErrLiveState unless the session has ended;
+	// ErrNotFound for an unknown id. The files are the caller's to remove
+	// (Files.RemoveInterview).
+	DeleteLiveSession(ctx context.Context, id string) (LiveSession, *Interview, error)
 }
 
 // Webhooks manages webhook subscriptions.

@@ -184,28 +184,17 @@ func (s *server) apiEndSession(c echo.Context) error {
 
 // deleteSession deletes an ended session for its owner or an admin: its
 // record, the interview made from its recording with the recording, the
-// report and the evidence, and what a crash left in its working folder.
-// A session that has not ended is a conflict: end it first.
+// report and the evidence, and what a crash left in its working folder (a
+// partial recording). A session that has not ended is a conflict.
 func (s *server) deleteSession(c echo.Context, ls store.LiveSession) error {
 	p := currentPrincipal(c)
 	if p == nil || (!p.isAdmin() && p.User.ID != ls.OwnerID) {
 		return userErr(ErrForbidden, "only the session's owner or an admin may delete it")
 	}
-	ctx := c.Request().Context()
-	var iv *store.Interview
-	if ls.InterviewID != "" {
-		got, err := s.store.Interview(ctx, ls.InterviewID)
-		switch {
-		case err == nil:
-			iv = &got
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-	}
-	gone, err := s.store.DeleteLiveSession(ctx, ls.ID)
+	gone, iv, err := s.store.DeleteLiveSession(c.Request().Context(), ls.ID)
 	switch {
 	case errors.Is(err, store.ErrLiveState):
-		return userErr(ErrConflict, "live session %s has not ended; end it before deleting it", ls.ID)
+		return userErr(ErrConflict, "live session %s has not ended yet: end it (or wait for it to end) before deleting it", ls.ID)
 	case errors.Is(err, store.ErrNotFound):
 		return userErr(ErrNotFound, "no live session %q", ls.ID)
 	case err != nil:
@@ -213,7 +202,7 @@ func (s *server) deleteSession(c echo.Context, ls store.LiveSession) error {
 	}
 	// The rows are gone: a file that could not be removed is the
 	// server's to clean up, not a failed delete.
-	if iv != nil && gone.InterviewID == iv.ID {
+	if iv != nil {
 		if err := s.files.RemoveInterview(*iv); err != nil {
 			s.log.Error("live session deleted, but not all its interview's files were removed", "session", ls.ID, "interview", iv.ID, "err", err)
 		}

@@ -65,12 +65,13 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 	dir := t.TempDir()
 	y4m, wav := filepath.Join(dir, "clip.y4m"), filepath.Join(dir, "clip.wav")
 	// A 720p camera: Chromium sends it at 320×180 first and steps up as
-	// its bandwidth estimate grows (about 8 s on loopback).
-	size := "640:360"
+	// its bandwidth estimate grows (about 8 s on loopback). Chromium loops
+	// the file: 6 s keep it near 120 MB.
+	size, secs := "640:360", "10"
 	if withFace {
-		size = "1280:720"
+		size, secs = "1280:720", "6"
 	}
-	testutil.FFmpeg(t, "-i", clip, "-t", "10", "-an", "-vf", "scale="+size+",fps=15", "-pix_fmt", "yuv420p", y4m)
+	testutil.FFmpeg(t, "-i", clip, "-t", secs, "-an", "-vf", "scale="+size+",fps=15", "-pix_fmt", "yuv420p", y4m)
 	testutil.FFmpeg(t, "-i", clip, "-t", "10", "-vn", "-ac", "1", "-ar", "48000", "-c:a", "pcm_s16le", wav)
 
 	ctx := liveBrowser(t, y4m, wav)

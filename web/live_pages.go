@@ -104,6 +104,12 @@ func (s *server) liveDeleteConfirmPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if p := currentPrincipal(c); !p.isAdmin() && p.User.ID != ls.OwnerID {
+		return userErr(ErrForbidden, "only the session's owner or an admin may delete it")
+	}
+	if ls.State != store.LiveEnded {
+		return userErr(ErrConflict, "live session %s has not ended yet: end it (or wait for it to end) before deleting it", ls.ID)
+	}
 	return s.render(c, http.StatusOK, "live_delete", pageData{Title: "Delete live session", Nav: "live", Data: ls})
 }
 

@@ -227,7 +227,7 @@ func TestLivePictureSizeChange(t *testing.T) {
 	la := startLiveApp(t, "", true, shortLive)
 	defer la.stop()
 	clip := testutil.CorpusItem(t, "video", "genuine", "WDA_AlexandriaOcasioCortez")
-	ivf := whiptest.SteppedVideo(t, clip, []whiptest.Step{{Width: 256, Seconds: 2}, {Width: 512, Seconds: 7}})
+	ivf := whiptest.SteppedVideo(t, clip, "vp8", []whiptest.Step{{Width: 256, Seconds: 2}, {Width: 512, Seconds: 7}})
 	_, ogg := whiptest.Fixtures(t, clip, 9, 640, 25, true, false)
 
 	s := la.createSession(t, la.recTok, "Steps Up")
@@ -261,9 +261,10 @@ func TestLivePictureSizeChange(t *testing.T) {
 
 // Deleting a live session: only once it has ended, only by its owner or
 // an admin, by the API and by the page's form (with its CSRF token); the
-// record is gone afterwards. Deleting an interview recorded live removes
-// the session's record too (TestLiveSessionEndToEnd deletes one with its
-// interview).
+// record and what a crash left in its working folder are gone afterwards.
+// Deleting an interview recorded live removes the session's record too.
+// (TestLiveSessionEndToEnd deletes a session with its interview and
+// recording.)
 func TestDeleteLiveSession(t *testing.T) {
 	la := startLiveApp(t, "", true, shortLive)
 	defer la.stop()
@@ -278,7 +279,12 @@ func TestDeleteLiveSession(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, code, body)
 	la.waitEnded(t, s.ID, 10*time.Second)
 	assert.Equal(t, http.StatusForbidden, del(s.ID, otherTok), "another recruiter may not")
+	leftover := filepath.Join(la.dir, "live", s.ID)
+	require.NoError(t, os.MkdirAll(leftover, 0o750))
+	require.NoError(t, os.WriteFile(filepath.Join(leftover, "video.ivf"), []byte("partial"), 0o600))
 	assert.Equal(t, http.StatusNoContent, del(s.ID, la.adminTok), "an admin may")
+	_, err := os.Stat(leftover)
+	assert.True(t, errors.Is(err, os.ErrNotExist), "what a crash left of the recording goes too")
 	assert.Equal(t, http.StatusNotFound, del(s.ID, la.recTok))
 	assert.Equal(t, http.StatusNotFound, del("nosuchsession", la.recTok))
 
@@ -289,6 +295,8 @@ func TestDeleteLiveSession(t *testing.T) {
 	page := la.base + "/live/" + s.ID
 	_, body = get(t, owner, page)
 	assert.NotContains(t, body, `id="delete-form"`, "not while the session can still run")
+	code, _ = get(t, owner, page+"/delete")
+	assert.Equal(t, http.StatusConflict, code, "no confirmation before the session has ended")
 	r, err := owner.PostForm(page+"/end", url.Values{"csrf": {csrf}})
 	require.NoError(t, err)
 	r.Body.Close()
@@ -299,6 +307,11 @@ func TestDeleteLiveSession(t *testing.T) {
 	code, body = get(t, owner, page+"/delete")
 	require.Equal(t, http.StatusOK, code)
 	contains(t, body, "Delete this live session?", "Grace")
+	other, _ := la.login(t, "other@example.com")
+	_, body = get(t, other, page)
+	assert.NotContains(t, body, `id="delete-form"`, "only the owner and admins see the button")
+	code, _ = get(t, other, page+"/delete")
+	assert.Equal(t, http.StatusForbidden, code)
 	r, err = owner.PostForm(page+"/delete", url.Values{})
 	require.NoError(t, err)
 	r.Body.Close()
@@ -310,6 +323,19 @@ func TestDeleteLiveSession(t *testing.T) {
 	assert.Equal(t, "/live", r.Header.Get("Location"))
 	code, _ = get(t, owner, page)
 	assert.Equal(t, http.StatusNotFound, code)
+
+	// Deleting the interview made from a session's recording deletes the
+	// session's record.
+	ctx := context.Background()
+	s = la.createSession(t, la.recTok, "Hedy")
+	require.NoError(t, la.st.SetLiveState(ctx, s.ID, store.LiveEnding, time.Now(), store.LiveWaiting))
+	iv := store.Interview{ID: store.NewID(), OwnerID: la.rec.ID, MediaFile: "media/hedy.mkv", Status: store.StatusQueued, Source: "live"}
+	require.NoError(t, la.st.CreateInterview(ctx, iv))
+	require.NoError(t, la.st.EndLiveSession(ctx, s.ID, store.LiveEnd{Reason: "ended", InterviewID: iv.ID}, time.Now()))
+	code, _, body = la.req(t, http.MethodDelete, "/api/v1/interviews/"+iv.ID, la.recTok, "", "")
+	require.Equal(t, http.StatusNoContent, code, body)
+	code, _, _ = la.req(t, http.MethodGet, "/api/v1/sessions/"+s.ID, la.recTok, "", "")
+	assert.Equal(t, http.StatusNotFound, code, "the session's record went with its interview")
 }
 
 // TestWHIPFaults: the WHIP endpoint's answers to bad input and misuse

@@ -66,27 +66,59 @@ type Step struct {
 	Seconds float64
 }
 
-// SteppedVideo converts src, from its start, into VP8 in IVF (25 fps, a
-// keyframe every half second) whose picture size steps as a WebRTC
-// sender's does when its bandwidth estimate moves: each step's seconds,
-// following on in src, at its width.
-func SteppedVideo(t testing.TB, src string, steps []Step) string {
+// SteppedVideo converts src, from its start, into a video file Publish
+// sends ("vp8" or "vp9" in IVF, "h264" in Annex B with the parameter sets
+// before every IDR, as browsers send it), at 25 fps with a keyframe every
+// half second, whose picture size steps as a WebRTC sender's does when
+// its bandwidth estimate moves: each step's seconds, following on in src,
+// at its width.
+func SteppedVideo(t testing.TB, src, codec string, steps []Step) string {
 	t.Helper()
 	dir := t.TempDir()
-	list, at := "", 0.0
+	ext, enc := ".ivf", []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1000k"}
+	switch codec {
+	case "vp8":
+	case "vp9":
+		enc[1] = "libvpx-vp9"
+	case "h264":
+		ext, enc = ".h264", []string{"-c:v", "libx264", "-profile:v", "baseline", "-preset", "veryfast", "-tune", "zerolatency",
+			"-x264-params", "sliced-threads=0:repeat-headers=1", "-bsf:v", "h264_mp4toannexb", "-f", "h264"}
+	default:
+		t.Fatalf("whiptest: no stepped fixture for codec %q", codec)
+	}
+	var parts []string
+	at := 0.0
 	for i, s := range steps {
-		part := filepath.Join(dir, fmt.Sprintf("%d.ivf", i))
-		testutil.FFmpeg(t, "-ss", fmt.Sprintf("%.2f", at), "-i", src, "-t", fmt.Sprintf("%.2f", s.Seconds), "-an",
-			"-vf", fmt.Sprintf("scale=w=%d:h=-2,fps=25", s.Width),
-			"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1000k", "-g", "12", part)
-		list += "file '" + part + "'\n"
+		part := filepath.Join(dir, fmt.Sprintf("%d%s", i, ext))
+		args := []string{"-ss", fmt.Sprintf("%.2f", at), "-i", src, "-t", fmt.Sprintf("%.2f", s.Seconds), "-an",
+			"-vf", fmt.Sprintf("scale=w=%d:h=-2,fps=25", s.Width), "-g", "12"}
+		testutil.FFmpeg(t, append(append(args, enc...), part)...)
+		parts = append(parts, part)
 		at += s.Seconds
+	}
+	out := filepath.Join(dir, "stepped"+ext)
+	if codec == "h264" { // Annex B streams join end to end
+		var all []byte
+		for _, p := range parts {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, b...)
+		}
+		if err := os.WriteFile(out, all, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	list := ""
+	for _, p := range parts {
+		list += "file '" + p + "'\n"
 	}
 	listPath := filepath.Join(dir, "list.txt")
 	if err := os.WriteFile(listPath, []byte(list), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "stepped.ivf")
 	testutil.FFmpeg(t, "-f", "concat", "-safe", "0", "-i", listPath, "-c", "copy", out)
 	return out
 }

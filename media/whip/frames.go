@@ -74,15 +74,16 @@ func (f *Frames) Next() (media.Frame, error) {
 // false, with r closed, once the reader has closed Frames.
 func (f *Frames) add(r *media.VideoReader, off time.Duration) bool {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.closed {
-		r.Close()
+		f.mu.Unlock()
+		r.Close() // reaps ffmpeg: not under the lock
 		return false
 	}
 	if f.interrupted {
 		r.Interrupt()
 	}
 	f.queue = append(f.queue, framesPart{r: r, off: off})
+	f.mu.Unlock()
 	return true
 }
 

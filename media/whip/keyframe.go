@@ -41,3 +41,23 @@ func h264Keyframe(au []byte) bool {
 	}
 	return false
 }
+
+// h264ParameterSets reports whether an Annex-B access unit carries a
+// sequence and a picture parameter set: a new decoder can start on it
+// (an IDR alone needs the parameter sets sent before it). Browsers repeat
+// them with every IDR.
+func h264ParameterSets(au []byte) bool {
+	var sps, pps bool
+	for i := 0; i+3 < len(au); i++ {
+		if au[i] == 0 && au[i+1] == 0 && au[i+2] == 1 {
+			switch au[i+3] & 0x1f {
+			case 7:
+				sps = true
+			case 8:
+				pps = true
+			}
+			i += 2
+		}
+	}
+	return sps && pps
+}

@@ -390,55 +390,16 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 		return nil
 	}
 	frames := newFrames(vr)
-	type frame struct {
-		data []byte
-		ts   uint32
-		at   time.Time // arrival (when the samplebuilder completed it)
-		key  bool
+	queue := make(chan liveFrame, p.cfg.QueueFrames)
+	feed := &liveFeed{p: p, st: st, opts: vopts, frames: frames, cur: vr, in: in,
+		w: newIVFWriter(in, fourcc(mime)), startsOn: isKey}
+	if fourcc(mime) == "H264" {
+		feed.startsOn = h264ParameterSets
 	}
-	queue := make(chan frame, p.cfg.QueueFrames)
-	// wantKey asks the receive loop for a keyframe: the delivered picture
-	// size changed, and the decoder restarts at the next one.
-	var wantKey atomic.Bool
 	p.wg.Add(1)
-	go func() { // live decoder feed
+	go func() {
 		defer p.wg.Done()
-		cur := vr
-		defer func() { in.Close() }()
-		live := newIVFWriter(in, fourcc(mime))
-		var lastStart time.Time // of the current decoder, when restarted
-		for fr := range queue {
-			restarted := false
-			// At most one restart every minRestartGap: a sender that keeps
-			// changing size costs one ffmpeg start per gap at most.
-			if cur.Resized() && fr.at.Sub(lastStart) >= minRestartGap {
-				if !fr.key {
-					wantKey.Store(true)
-				} else if nvr, nin, ok := p.restartDecoder(vopts); ok {
-					// The successor is queued before the old input
-					// closes: Frames reads on from it at the old one's
-					// end.
-					live.restart(nin)
-					err := live.writeFrame(fr.data, fr.ts, fr.at)
-					frames.add(nvr, live.lastTime())
-					in.Close()
-					cur, in, restarted, lastStart = nvr, nin, true, fr.at
-					wantKey.Store(false)
-					st.restarts.Add(1)
-					if err != nil {
-						drain(queue, st)
-						return
-					}
-				}
-			}
-			if restarted {
-				continue
-			}
-			if err := live.writeFrame(fr.data, fr.ts, fr.at); err != nil {
-				drain(queue, st)
-				return
-			}
-		}
+		feed.run(queue)
 	}()
 	defer close(queue)
 
@@ -460,7 +421,7 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 			p.sendPLI(remote, st) // start at a keyframe
 			lastPLI = time.Now()
 		}
-		if wantKey.Load() && time.Since(lastPLI) > time.Second {
+		if feed.wantKey.Load() && time.Since(lastPLI) > time.Second {
 			p.sendPLI(remote, st)
 			lastPLI = time.Now()
 		}
@@ -495,7 +456,7 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 			}
 			waitKey = false
 			select {
-			case queue <- frame{s.Data, s.PacketTimestamp, now, key}:
+			case queue <- liveFrame{s.Data, s.PacketTimestamp, now, key}:
 			default:
 				st.dropped.Add(1)
 				waitKey = true
@@ -505,11 +466,85 @@ func (p *Publication) receiveVideo(remote *webrtc.TrackRemote, st *trackState) e
 }
 
 // minRestartGap is the least time between two restarts of a live video
-// decoder for a new picture size.
+// decoder for a new picture size (or attempts, should one fail).
 const minRestartGap = 2 * time.Second
 
+// liveFrame is a video frame queued for the live decoder.
+type liveFrame struct {
+	data []byte
+	ts   uint32
+	at   time.Time // arrival (when the samplebuilder completed it)
+	key  bool
+}
+
+// liveFeed writes the queued frames into the live decoder, and starts a
+// new decoder at a keyframe once the delivered picture size changed (see
+// Frames). Its fields belong to its goroutine (run), but wantKey, which
+// the receive loop reads to ask the sender for a keyframe.
+type liveFeed struct {
+	p        *Publication
+	st       *trackState
+	opts     media.VideoOptions
+	frames   *Frames
+	cur      *media.VideoReader // the decoder written to
+	in       io.WriteCloser     // its input
+	w        *ivfWriter
+	startsOn func([]byte) bool // a keyframe a new decoder can start on
+	wantKey  atomic.Bool
+	// lastStart is when the current decoder was started for a new size,
+	// or a start failed.
+	lastStart time.Time
+}
+
+// run feeds queue's frames to the decoders until queue closes or a
+// decoder fails (the rest is drained and counted as dropped).
+func (f *liveFeed) run(queue <-chan liveFrame) {
+	defer func() { f.in.Close() }()
+	for fr := range queue {
+		written, err := f.restartFor(fr)
+		if !written {
+			err = f.w.writeFrame(fr.data, fr.ts, fr.at)
+		}
+		if err != nil {
+			drain(queue, f.st)
+			return
+		}
+	}
+}
+
+// restartFor starts a new decoder at fr when the current one delivers
+// pictures of a size other than its first and fr can start one, and
+// writes fr to it; written says whether it did. At most one restart, or
+// failed start, every minRestartGap: a sender that keeps changing size
+// costs one ffmpeg start per gap at most.
+func (f *liveFeed) restartFor(fr liveFrame) (written bool, err error) {
+	if !f.cur.Resized() || fr.at.Sub(f.lastStart) < minRestartGap {
+		return false, nil
+	}
+	if !fr.key || !f.startsOn(fr.data) {
+		f.wantKey.Store(true)
+		return false, nil
+	}
+	f.wantKey.Store(false)
+	f.lastStart = fr.at
+	vr, in, ok := f.p.restartDecoder(f.opts)
+	if !ok {
+		return false, nil // the old decoder goes on; tried again after the gap
+	}
+	// The successor is queued before the old input closes: Frames reads
+	// on from it at the old one's end.
+	f.w.restart(in)
+	err = f.w.writeFrame(fr.data, fr.ts, fr.at)
+	if f.frames.add(vr, f.w.lastTime()) {
+		f.st.restarts.Add(1)
+	}
+	f.in.Close()
+	f.cur, f.in = vr, in
+	return true, err
+}
+
 // restartDecoder starts a live video decoder for a picture size change;
-// false (logged) when it cannot, and the old decoder goes on.
+// false (logged) when it cannot.
 func (p *Publication) restartDecoder(opts media.VideoOptions) (*media.VideoReader, io.WriteCloser, bool) {
 	vr, in, err := p.cfg.Tools.DecodeVideo(context.Background(), "ivf", opts)
 	if err != nil {

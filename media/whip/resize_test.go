@@ -20,13 +20,23 @@ import (
 // 320×180 for its first seconds): the live frames follow, each at its
 // picture's own size, with frame numbers and timestamps running on across
 // the decoder restarts. Before, every frame came at the first picture's
-// 320×180.
+// 320×180. H.264 restarts at an IDR that carries the parameter sets.
 func TestPublishPictureSizeChange(t *testing.T) {
-	defer test.CheckRoutines(t)()
 	src := filepath.Join(t.TempDir(), "pattern.mp4")
 	testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=640x360:r=25:d=7", "-c:v", "libx264", "-preset", "ultrafast", src)
-	ivf := whiptest.SteppedVideo(t, src, []whiptest.Step{{Width: 320, Seconds: 2}, {Width: 640, Seconds: 3}, {Width: 320, Seconds: 2}})
-	client, pub, _ := publish(t, whip.Config{}, whiptest.Options{Video: ivf})
+	for _, codec := range []string{"vp8", "vp9", "h264"} {
+		t.Run(codec, func(t *testing.T) {
+			publishSteps(t, whiptest.SteppedVideo(t, src, codec,
+				[]whiptest.Step{{Width: 320, Seconds: 2}, {Width: 640, Seconds: 3}, {Width: 320, Seconds: 2}}))
+		})
+	}
+}
+
+// publishSteps publishes the stepped video and checks what the live track
+// delivers (see TestPublishPictureSizeChange).
+func publishSteps(t *testing.T, video string) {
+	defer test.CheckRoutines(t)()
+	client, pub, _ := publish(t, whip.Config{}, whiptest.Options{Video: video})
 	var tr whip.Track
 	select {
 	case tr = <-pub.Tracks():
