@@ -2,6 +2,7 @@ package media_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,6 +82,49 @@ func joinedStream(t *testing.T, sizes ...string) []byte {
 	stream, err := os.ReadFile(joined)
 	require.NoError(t, err)
 	return stream
+}
+
+// A live decoder delivers its first picture after a few frames of input,
+// not after the 20 or so ffmpeg reads by default to guess the frame rate
+// (0.7 s of a call, at the start and at every restart for a new picture
+// size). The frames are written one by one, each once the decoder has had
+// 300 ms to answer the previous one, in the 90-kHz clock of the live
+// path's IVF (with a 1/25 time base ffmpeg settles the rate sooner).
+func TestDecodeVideoStartsPromptly(t *testing.T) {
+	stream := joinedStream(t, "640x360")
+	hl := int(binary.LittleEndian.Uint16(stream[6:8]))
+	binary.LittleEndian.PutUint32(stream[16:], 90000) // time base 1/90000
+	binary.LittleEndian.PutUint32(stream[20:], 1)
+	for i, k := hl, uint64(0); i+12 <= len(stream); k++ {
+		binary.LittleEndian.PutUint64(stream[i+4:], k*3600+k%3*90) // 25 fps, with jitter
+		i += 12 + int(binary.LittleEndian.Uint32(stream[i:]))
+	}
+	vr, w, err := media.Tools{}.DecodeVideo(context.Background(), "ivf", media.DefaultVideoOptions())
+	require.NoError(t, err)
+	defer vr.Close()
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		_, _ = vr.Next()
+	}()
+	_, err = w.Write(stream[:hl])
+	require.NoError(t, err)
+	written := 0
+	for i := hl; i+12 <= len(stream); written++ {
+		n := 12 + int(binary.LittleEndian.Uint32(stream[i:]))
+		_, err := w.Write(stream[i : i+n])
+		require.NoError(t, err)
+		i += n
+		select {
+		case <-first:
+			require.NoError(t, w.Close())
+			t.Logf("first picture after %d frames", written+1)
+			require.LessOrEqual(t, written+1, 12)
+			return
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	t.Fatal("no picture")
 }
 
 // decodeLive writes stream (IVF) into a live decoder with opts, calls each

@@ -194,8 +194,12 @@ func (t Tools) DecodeVideo(ctx context.Context, format string, opts VideoOptions
 	}
 	filters := fmt.Sprintf("fps=%s,%sscale=w='trunc(min(%d,iw)/2)*2':h=-2:flags=area,setsar=1,format=yuv420p,showinfo=checksum=0",
 		strconv.FormatFloat(opts.FPS, 'f', -1, 64), crop, opts.MaxWidth)
+	// -fpsprobesize 0: ffmpeg would otherwise read about 20 frames (0.7 s
+	// of a call) to guess a frame rate the fps filter does not need before
+	// its first picture, and again at every restart of a live decoder
+	// (TestDecodeVideoStartsPromptly).
 	args := []string{"-hide_banner", "-nostats", "-loglevel", "repeat+level+info",
-		"-f", format, "-i", "pipe:0", "-an", "-sn", "-dn",
+		"-fpsprobesize", "0", "-f", format, "-i", "pipe:0", "-an", "-sn", "-dn",
 		"-vf", filters, "-fps_mode", "passthrough",
 		"-f", "yuv4mpegpipe", "-pix_fmt", "yuv420p", "pipe:1"}
 	r := newVideoReader(opts, true, 0)

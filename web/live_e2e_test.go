@@ -168,6 +168,10 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 	text, err := chromedp.Run(step, chromedp.Text(chromedp.CSS("#session-end")))
 	require.NoError(t, err)
 	assert.Contains(t, text, "the publisher ended the call")
+	sctx, scancel = context.WithTimeout(step, 10*time.Second)
+	err = chromedp.Do(sctx, chromedp.WaitVisible(chromedp.CSS("#delete-button")))
+	scancel()
+	require.NoError(t, err, "the page offers to delete the ended session")
 
 	run("open the report", chromedp.Click(chromedp.CSS("#report-link")))
 	// The report page reloads itself when the analysis is done.

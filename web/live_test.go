@@ -294,7 +294,7 @@ func TestDeleteLiveSession(t *testing.T) {
 	owner, csrf := la.login(t, "recruiter@example.com")
 	page := la.base + "/live/" + s.ID
 	_, body = get(t, owner, page)
-	assert.NotContains(t, body, `id="delete-form"`, "not while the session can still run")
+	contains(t, body, `id="delete-form" data-confirm="Delete this session's record and the interview made from its recording, if any (recording, report and evidence)?" hidden>`)
 	code, _ = get(t, owner, page+"/delete")
 	assert.Equal(t, http.StatusConflict, code, "no confirmation before the session has ended")
 	r, err := owner.PostForm(page+"/end", url.Values{"csrf": {csrf}})
@@ -303,7 +303,7 @@ func TestDeleteLiveSession(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, r.StatusCode)
 	la.waitEnded(t, s.ID, 10*time.Second)
 	_, body = get(t, owner, page)
-	contains(t, body, `id="delete-form"`, `action="/live/`+s.ID+`/delete"`)
+	contains(t, body, `action="/live/`+s.ID+`/delete" id="delete-form" data-confirm="Delete this session's record and the interview made from its recording, if any (recording, report and evidence)?">`)
 	code, body = get(t, owner, page+"/delete")
 	require.Equal(t, http.StatusOK, code)
 	contains(t, body, "Delete this live session?", "Grace")

@@ -188,6 +188,8 @@
     }
     var form = el("end-form");
     if (form) { form.hidden = true; }
+    var del = el("delete-form");
+    if (del) { del.hidden = false; }
     // Nothing can be published any more (a reload shows no such card).
     var publishCard = el("publish-card");
     if (publishCard) { publishCard.hidden = true; }
