@@ -55,6 +55,10 @@ type Options struct {
 	// API builds the PeerConnection (nil: pion's defaults), e.g. one whose
 	// SettingEngine sends everything through a socket a test can close.
 	API *webrtc.API
+	// AudioLost, when set, says which audio packets are lost on the way,
+	// by their start in the stream: they are not sent, and the RTP
+	// timestamps jump over them, as a receiver sees a lost packet.
+	AudioLost func(at time.Duration) bool
 }
 
 // PublishWith is Publish with Options.
@@ -111,7 +115,7 @@ func PublishWith(ctx context.Context, answer Answerer, o Options) (*Publisher, e
 			p.Close()
 			return nil, err
 		}
-		senders = append(senders, func(ctx context.Context) error { return sendOgg(ctx, track, audioOgg, loop) })
+		senders = append(senders, func(ctx context.Context) error { return sendOgg(ctx, track, audioOgg, loop, o.AudioLost) })
 	}
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
@@ -249,7 +253,7 @@ func sendIVF(ctx context.Context, track *webrtc.TrackLocalStaticSample, path str
 	}
 }
 
-func sendOgg(ctx context.Context, track *webrtc.TrackLocalStaticSample, path string, loop bool) error {
+func sendOgg(ctx context.Context, track *webrtc.TrackLocalStaticSample, path string, loop bool, lost func(time.Duration) bool) error {
 	const page = 20 * time.Millisecond // ffmpeg's libopus default frame
 	for {
 		f, err := os.Open(path)
@@ -263,6 +267,7 @@ func sendOgg(ctx context.Context, track *webrtc.TrackLocalStaticSample, path str
 		}
 		tick := time.NewTicker(page)
 		var last uint64
+		var dropped uint16
 		for {
 			data, hdr, err := r.ParseNextPage()
 			if errors.Is(err, io.EOF) {
@@ -278,6 +283,7 @@ func sendOgg(ctx context.Context, track *webrtc.TrackLocalStaticSample, path str
 				continue
 			}
 			samples := hdr.GranulePosition - last
+			at := time.Duration(last) * time.Second / 48000
 			last = hdr.GranulePosition
 			select {
 			case <-ctx.Done():
@@ -286,7 +292,13 @@ func sendOgg(ctx context.Context, track *webrtc.TrackLocalStaticSample, path str
 				return ctx.Err()
 			case <-tick.C:
 			}
-			if err := track.WriteSample(media.Sample{Data: data, Duration: time.Duration(samples) * time.Second / 48000}); err != nil {
+			if lost != nil && lost(at) {
+				dropped++
+				continue
+			}
+			err = track.WriteSample(media.Sample{Data: data, Duration: time.Duration(samples) * time.Second / 48000, PrevDroppedPackets: dropped})
+			dropped = 0
+			if err != nil {
 				tick.Stop()
 				f.Close()
 				return err

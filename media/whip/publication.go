@@ -51,6 +51,10 @@ type TrackStats struct {
 	// DecoderRestarts counts the live video decoder's restarts for a new
 	// picture size (see Frames).
 	DecoderRestarts int64 `json:"decoder_restarts,omitempty"`
+	// LostSeconds is the sound lost on the way (audio: gaps in the RTP
+	// timestamps), filled with silence in the recording so that the sound
+	// after it keeps its time.
+	LostSeconds float64 `json:"lost_seconds,omitempty"`
 }
 
 // Publication is one publisher's running session: its PeerConnection, the
@@ -110,6 +114,9 @@ type trackState struct {
 	// restarts counts the live video decoder's restarts for a new
 	// picture size.
 	restarts atomic.Int64
+	// filled counts the 20-ms packets of silence written into the audio
+	// recording for lost ones (see opusGap).
+	filled atomic.Int64
 }
 
 func newPublication(cfg Config, pc *webrtc.PeerConnection, dir string, o PublishOptions) *Publication {
@@ -192,7 +199,7 @@ func (p *Publication) Stats() []TrackStats {
 	for _, s := range p.stats {
 		out = append(out, TrackStats{Kind: s.kind, Codec: s.codec, Packets: s.packets.Load(), Bytes: s.bytes.Load(),
 			Frames: s.frames.Load(), Dropped: s.dropped.Load(), PLIsSent: s.plis.Load(),
-			DecoderRestarts: s.restarts.Load()})
+			DecoderRestarts: s.restarts.Load(), LostSeconds: float64(s.filled.Load()) * opusSilenceSamples / 48000})
 	}
 	return out
 }
@@ -595,24 +602,26 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 		track.Close()
 		return nil
 	}
-	queue := make(chan *rtp.Packet, p.cfg.QueuePackets)
+	type arrived struct {
+		pkt *rtp.Packet
+		at  time.Time
+	}
+	queue := make(chan arrived, p.cfg.QueuePackets)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		live, err := oggwriter.NewWith(in, 48000, 2)
 		if err != nil {
 			in.Close()
-			for range queue {
-				st.dropped.Add(1)
-			}
+			drain(queue, st)
 			return
 		}
 		defer live.Close() // closes in
-		for pkt := range queue {
-			if err := live.WriteRTP(pkt); err != nil {
-				for range queue {
-					st.dropped.Add(1)
-				}
+		// Its own gap finder: packets the live path dropped leave gaps too.
+		gap := opusGap{upTo: maxLiveAudioFill}
+		for a := range queue {
+			if err := writeOpus(live, a.pkt, gap.fill(a.pkt.Timestamp, a.pkt.Payload, a.at)); err != nil {
+				drain(queue, st)
 				return
 			}
 		}
@@ -624,29 +633,44 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 			track.Close()
 		}
 	}()
+	var gap opusGap
 	for {
 		pkt, _, err := remote.ReadRTP()
 		if err != nil {
 			return err
 		}
+		now := time.Now()
 		if !started {
 			started = true
-			track.Start = time.Now()
+			track.Start = now
 			st.noteRecStart(track.Start, pkt.Timestamp, remote.Codec().ClockRate)
 			p.offer(track)
 		}
 		st.packets.Add(1)
 		st.bytes.Add(int64(len(pkt.Payload)))
 		st.frames.Add(1)
-		if err := rec.WriteRTP(pkt); err != nil {
+		fill := gap.fill(pkt.Timestamp, pkt.Payload, now)
+		st.filled.Add(int64(fill))
+		if err := writeOpus(rec, pkt, fill); err != nil {
 			return fmt.Errorf("record audio: %w", err)
 		}
 		select {
-		case queue <- pkt:
+		case queue <- arrived{pkt, now}:
 		default:
 			st.dropped.Add(1)
 		}
 	}
+}
+
+// writeOpus writes fill packets of silence (the sound lost before pkt,
+// see opusGap), then pkt.
+func writeOpus(w *oggwriter.OggWriter, pkt *rtp.Packet, fill int) error {
+	for range fill {
+		if err := w.WriteRTP(&rtp.Packet{Header: pkt.Header, Payload: opusSilence}); err != nil {
+			return err
+		}
+	}
+	return w.WriteRTP(pkt)
 }
 
 // Close ends the session: closes the PeerConnection (ending every track),
