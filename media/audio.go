@@ -100,32 +100,13 @@ const maxMixChannels = 8
 // sample into NaN, so a recording went silent from its first bad sample on.
 const finiteExpr = "aeval=exprs='if(isnan(val(ch))+isinf(val(ch)),0,val(ch))':c=same"
 
-// fillGaps makes the sound keep time with its timestamps: a gap of more
-// than 50 ms between one packet's end and the next one's timestamp is
-// filled with silence (an overlap that large is trimmed). Lost packets
-// leave such gaps: a live call's Opus stream, and its recording, carry
-// them in their timestamps (pion's Ogg writer follows the RTP clock),
-// but ffmpeg decodes the packets it has back to back, so a second of lost
-// sound moved everything after it a second earlier, against the picture:
-// lip sync compared the mouth with the wrong words, loss after loss.
-// Soft stretching stays off (max_soft_comp 0): a stream without such gaps
-// decodes to the same samples (TestAudioGapKeepsTime).
-const fillGaps = "aresample=min_comp=0.05:min_hard_comp=0.05"
-
 // filterArgs returns the ffmpeg audio filter arguments for o, for a source
 // of the given codec and number of channels ("" and 0: not known).
 // Only floating-point PCM sources get finiteExpr: a decoder of a
 // compressed or integer format does not produce NaN, and the expression
 // costs about 10 s of CPU per hour of 48-kHz mono sound, per output.
 func (o AudioOptions) filterArgs(codec string, channels int) []string {
-	fill := fillGaps
-	if channels > 2 {
-		// ffmpeg may leave the downmix to this filter rather than to the
-		// one it adds for -ac, whose -rematrix_maxval (audioOutput) it
-		// would then not get.
-		fill += ":rematrix_maxval=1"
-	}
-	filters := []string{fill}
+	var filters []string
 	if strings.HasPrefix(codec, "pcm_f") {
 		filters = append(filters, finiteExpr)
 	}
@@ -144,6 +125,9 @@ func (o AudioOptions) filterArgs(codec string, channels int) []string {
 		// otherwise run in the source's integer format and clip an
 		// overshoot, logging a warning per audio frame of a loud recording.
 		filters = append(filters, "highpass=f="+strconv.FormatFloat(o.HighPass, 'f', -1, 64)+":poles=2:precision=f32")
+	}
+	if len(filters) == 0 {
+		return nil
 	}
 	return []string{"-af", strings.Join(filters, ",")}
 }

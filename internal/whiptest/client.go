@@ -254,7 +254,6 @@ func sendIVF(ctx context.Context, track *webrtc.TrackLocalStaticSample, path str
 }
 
 func sendOgg(ctx context.Context, track *webrtc.TrackLocalStaticSample, path string, loop bool, lost func(time.Duration) bool) error {
-	const page = 20 * time.Millisecond // ffmpeg's libopus default frame
 	for {
 		f, err := os.Open(path)
 		if err != nil {
@@ -265,49 +264,51 @@ func sendOgg(ctx context.Context, track *webrtc.TrackLocalStaticSample, path str
 			f.Close()
 			return err
 		}
-		tick := time.NewTicker(page)
+		// Each page (one packet) is sent when its time comes, whatever its
+		// length (ffmpeg's libopus writes 20-ms frames unless told).
+		timer := time.NewTimer(0)
+		next := time.Now()
 		var last uint64
 		var dropped uint16
-		for {
-			data, hdr, err := r.ParseNextPage()
-			if errors.Is(err, io.EOF) {
-				break
+		err = func() error {
+			defer timer.Stop()
+			for {
+				data, hdr, err := r.ParseNextPage()
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("ogg: %w", err)
+				}
+				// Header pages carry no audio.
+				if hdr.GranulePosition == 0 {
+					continue
+				}
+				samples := hdr.GranulePosition - last
+				at := time.Duration(last) * time.Second / 48000
+				last = hdr.GranulePosition
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-timer.C:
+				}
+				d := time.Duration(samples) * time.Second / 48000
+				next = next.Add(d)
+				timer.Reset(time.Until(next))
+				if lost != nil && lost(at) {
+					dropped++
+					continue
+				}
+				err = track.WriteSample(media.Sample{Data: data, Duration: d, PrevDroppedPackets: dropped})
+				dropped = 0
+				if err != nil {
+					return err
+				}
 			}
-			if err != nil {
-				tick.Stop()
-				f.Close()
-				return fmt.Errorf("ogg: %w", err)
-			}
-			// Header pages carry no audio.
-			if hdr.GranulePosition == 0 {
-				continue
-			}
-			samples := hdr.GranulePosition - last
-			at := time.Duration(last) * time.Second / 48000
-			last = hdr.GranulePosition
-			select {
-			case <-ctx.Done():
-				tick.Stop()
-				f.Close()
-				return ctx.Err()
-			case <-tick.C:
-			}
-			if lost != nil && lost(at) {
-				dropped++
-				continue
-			}
-			err = track.WriteSample(media.Sample{Data: data, Duration: time.Duration(samples) * time.Second / 48000, PrevDroppedPackets: dropped})
-			dropped = 0
-			if err != nil {
-				tick.Stop()
-				f.Close()
-				return err
-			}
-		}
-		tick.Stop()
+		}()
 		f.Close()
-		if !loop {
-			return nil
+		if err != nil || !loop {
+			return err
 		}
 	}
 }

@@ -51,10 +51,10 @@ type TrackStats struct {
 	// DecoderRestarts counts the live video decoder's restarts for a new
 	// picture size (see Frames).
 	DecoderRestarts int64 `json:"decoder_restarts,omitempty"`
-	// LostSeconds is the sound lost on the way (audio: gaps in the RTP
-	// timestamps), filled with silence in the recording so that the sound
-	// after it keeps its time.
-	LostSeconds float64 `json:"lost_seconds,omitempty"`
+	// FilledSeconds is the sound missing from the stream (audio: gaps in
+	// the RTP timestamps, from lost packets or pauses in sending), filled
+	// in the recording so that the sound after it keeps its time.
+	FilledSeconds float64 `json:"filled_seconds,omitempty"`
 }
 
 // Publication is one publisher's running session: its PeerConnection, the
@@ -114,8 +114,8 @@ type trackState struct {
 	// restarts counts the live video decoder's restarts for a new
 	// picture size.
 	restarts atomic.Int64
-	// filled counts the 20-ms packets of silence written into the audio
-	// recording for lost ones (see opusGap).
+	// filled counts the 48-kHz samples written into the audio recording
+	// for sound missing from the stream (see opusGap).
 	filled atomic.Int64
 }
 
@@ -199,7 +199,7 @@ func (p *Publication) Stats() []TrackStats {
 	for _, s := range p.stats {
 		out = append(out, TrackStats{Kind: s.kind, Codec: s.codec, Packets: s.packets.Load(), Bytes: s.bytes.Load(),
 			Frames: s.frames.Load(), Dropped: s.dropped.Load(), PLIsSent: s.plis.Load(),
-			DecoderRestarts: s.restarts.Load(), LostSeconds: float64(s.filled.Load()) * opusSilenceSamples / 48000})
+			DecoderRestarts: s.restarts.Load(), FilledSeconds: float64(s.filled.Load()) / 48000})
 	}
 	return out
 }
@@ -620,7 +620,8 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 		// Its own gap finder: packets the live path dropped leave gaps too.
 		gap := opusGap{upTo: maxLiveAudioFill}
 		for a := range queue {
-			if err := writeOpus(live, a.pkt, gap.fill(a.pkt.Timestamp, a.pkt.Payload, a.at)); err != nil {
+			payloads, _ := gap.add(a.pkt.Timestamp, a.pkt.Payload, a.at)
+			if err := writeOpus(live, a.pkt, payloads); err != nil {
 				drain(queue, st)
 				return
 			}
@@ -649,9 +650,9 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 		st.packets.Add(1)
 		st.bytes.Add(int64(len(pkt.Payload)))
 		st.frames.Add(1)
-		fill := gap.fill(pkt.Timestamp, pkt.Payload, now)
-		st.filled.Add(int64(fill))
-		if err := writeOpus(rec, pkt, fill); err != nil {
+		payloads, filled := gap.add(pkt.Timestamp, pkt.Payload, now)
+		st.filled.Add(int64(filled))
+		if err := writeOpus(rec, pkt, payloads); err != nil {
 			return fmt.Errorf("record audio: %w", err)
 		}
 		select {
@@ -662,15 +663,15 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 	}
 }
 
-// writeOpus writes fill packets of silence (the sound lost before pkt,
-// see opusGap), then pkt.
-func writeOpus(w *oggwriter.OggWriter, pkt *rtp.Packet, fill int) error {
-	for range fill {
-		if err := w.WriteRTP(&rtp.Packet{Header: pkt.Header, Payload: opusSilence}); err != nil {
+// writeOpus writes the Opus packets opusGap gave for pkt (fillers for
+// the sound missing before it, then pkt's own).
+func writeOpus(w *oggwriter.OggWriter, pkt *rtp.Packet, payloads [][]byte) error {
+	for _, p := range payloads {
+		if err := w.WriteRTP(&rtp.Packet{Header: pkt.Header, Payload: p}); err != nil {
 			return err
 		}
 	}
-	return w.WriteRTP(pkt)
+	return nil
 }
 
 // Close ends the session: closes the PeerConnection (ending every track),
