@@ -560,7 +560,21 @@ func likeEscape(s string) string {
 }
 
 func (s *SQLite) update(ctx context.Context, id, query string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, query, args...)
+	return notFoundIn(oneRow(s.db.ExecContext(ctx, query, args...)), "interview "+id)
+}
+
+// notFoundIn names what was not found in an ErrNotFound; other errors
+// (and nil) are returned as they are.
+func notFoundIn(err error, what string) error {
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return err
+}
+
+// oneRow returns the error of a statement that must change a row:
+// ErrNotFound when it changed none.
+func oneRow(res sql.Result, err error) error {
 	if err != nil {
 		return err
 	}
@@ -569,7 +583,7 @@ func (s *SQLite) update(ctx context.Context, id, query string, args ...any) erro
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("interview %s: %w", id, ErrNotFound)
+		return ErrNotFound
 	}
 	return nil
 }
@@ -711,14 +725,8 @@ func (s *SQLite) DeleteInterview(ctx context.Context, id string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM live_sessions WHERE interview_id = ?`, id); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM interviews WHERE id = ?`, id)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return fmt.Errorf("interview %s: %w", id, ErrNotFound)
+	if err := oneRow(tx.ExecContext(ctx, `DELETE FROM interviews WHERE id = ?`, id)); err != nil {
+		return notFoundIn(err, "interview "+id)
 	}
 	return tx.Commit()
 }

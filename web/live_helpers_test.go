@@ -111,6 +111,25 @@ func (la *liveApp) session(t testing.TB, id string) liveSessionJSON {
 	return s
 }
 
+// publishToEnd publishes the files to session s with a pion client until
+// they end (the publisher then hangs up), waits for the session to end and
+// returns it; its recording must have become an interview.
+func (la *liveApp) publishToEnd(t testing.TB, s liveSessionJSON, ivf, ogg string) liveSessionJSON {
+	t.Helper()
+	client, err := whiptest.Publish(context.Background(), la.whipAnswerer(s.WHIPURL, s.Token, nil), ivf, ogg, false)
+	require.NoError(t, err)
+	defer client.Close()
+	select {
+	case <-client.Finished():
+	case <-time.After(60 * time.Second):
+		t.Fatal("the publisher did not finish")
+	}
+	require.NoError(t, client.Close())
+	end := la.waitEnded(t, s.ID, time.Minute)
+	require.NotEmpty(t, end.InterviewID, end.Error)
+	return end
+}
+
 // waitEnded polls until the session has ended and returns it.
 func (la *liveApp) waitEnded(t testing.TB, id string, within time.Duration) liveSessionJSON {
 	t.Helper()

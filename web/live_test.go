@@ -188,17 +188,7 @@ func TestLiveSessionRegion(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &s))
 	assert.Equal(t, "right", s.Region)
 
-	client, err := whiptest.Publish(context.Background(), la.whipAnswerer(s.WHIPURL, s.Token, nil), ivf, ogg, false)
-	require.NoError(t, err)
-	defer client.Close()
-	select {
-	case <-client.Finished():
-	case <-time.After(60 * time.Second):
-		t.Fatal("the publisher did not finish")
-	}
-	require.NoError(t, client.Close())
-	end := la.waitEnded(t, s.ID, time.Minute)
-	require.NotEmpty(t, end.InterviewID, end.Error)
+	end := la.publishToEnd(t, s, ivf, ogg)
 	var last live.Event
 	require.NoError(t, json.Unmarshal(end.LastScore, &last))
 	assert.Zero(t, last.FaceSeconds, "the live analysis saw the empty right tile only")
@@ -214,7 +204,6 @@ func TestLiveSessionRegion(t *testing.T) {
 	assert.Equal(t, []int{320, 320}, []int{rep.Analysis.AnalysisWidth, rep.Analysis.AnalysisHeight},
 		"the right half of the 640×320 recording, which keeps the whole picture")
 	assert.Zero(t, rep.Coverage.FaceFraction, "no face in the right tile")
-	require.NoError(t, client.Close())
 	la.stop()
 	testutil.NoChildProcesses(t)
 }
@@ -231,17 +220,7 @@ func TestLivePictureSizeChange(t *testing.T) {
 	_, ogg := whiptest.Fixtures(t, clip, 9, 640, 25, true, false)
 
 	s := la.createSession(t, la.recTok, "Steps Up")
-	client, err := whiptest.Publish(context.Background(), la.whipAnswerer(s.WHIPURL, s.Token, nil), ivf, ogg, false)
-	require.NoError(t, err)
-	defer client.Close()
-	select {
-	case <-client.Finished():
-	case <-time.After(60 * time.Second):
-		t.Fatal("the publisher did not finish")
-	}
-	require.NoError(t, client.Close())
-	end := la.waitEnded(t, s.ID, time.Minute)
-	require.NotEmpty(t, end.InterviewID, end.Error)
+	end := la.publishToEnd(t, s, ivf, ogg)
 	var stats liveStats
 	require.NoError(t, json.Unmarshal(end.Stats, &stats))
 	assert.Greater(t, stats.FramesAnalyzed, 30, "frames of both sizes were analysed")
