@@ -111,12 +111,12 @@ func (la *liveApp) session(t testing.TB, id string) liveSessionJSON {
 	return s
 }
 
-// publishToEnd publishes the files to session s with a pion client until
+// publishToEnd publishes o's files to session s with a pion client until
 // they end (the publisher then hangs up), waits for the session to end and
 // returns it; its recording must have become an interview.
-func (la *liveApp) publishToEnd(t testing.TB, s liveSessionJSON, ivf, ogg string) liveSessionJSON {
+func (la *liveApp) publishToEnd(t testing.TB, s liveSessionJSON, o whiptest.Options) liveSessionJSON {
 	t.Helper()
-	client, err := whiptest.Publish(context.Background(), la.whipAnswerer(s.WHIPURL, s.Token, nil), ivf, ogg, false)
+	client, err := whiptest.PublishWith(context.Background(), la.whipAnswerer(s.WHIPURL, s.Token, nil), o)
 	require.NoError(t, err)
 	defer client.Close()
 	select {

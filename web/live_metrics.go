@@ -14,12 +14,18 @@ type liveCounters struct {
 	videoDropped   atomic.Int64 // video frames not analysed live
 	audioDropped   atomic.Int64 // audio packets not analysed live
 	alerts         atomic.Int64
+	// restarts counts the live video decoders started again for a new
+	// picture size; filledMS the milliseconds of sound missing from the
+	// calls' streams (lost packets, pauses) filled in their recordings.
+	restarts atomic.Int64
+	filledMS atomic.Int64
 }
 
 // liveCollector exposes the live sessions on the App's registry.
 type liveCollector struct {
 	m                              *liveManager
 	running, ended, dropped, alert *prometheus.Desc
+	restarts, filled               *prometheus.Desc
 }
 
 func newLiveCollector(m *liveManager) *liveCollector {
@@ -31,6 +37,10 @@ func newLiveCollector(m *liveManager) *liveCollector {
 		dropped: prometheus.NewDesc("bonafide_live_dropped_total",
 			"Media not analysed live because analysis lagged (recorded all the same), by kind (video frames, audio packets).", []string{"kind"}, nil),
 		alert: prometheus.NewDesc("bonafide_live_alerts_total", "Live alerts raised since start.", nil, nil),
+		restarts: prometheus.NewDesc("bonafide_live_video_decoder_restarts_total",
+			"Live video decoders started again because the sender changed its picture size.", nil, nil),
+		filled: prometheus.NewDesc("bonafide_live_audio_filled_seconds_total",
+			"Sound missing from the calls' audio streams (lost packets, pauses in sending), filled with silence in their recordings.", nil, nil),
 	}
 }
 
@@ -39,6 +49,8 @@ func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.ended
 	ch <- c.dropped
 	ch <- c.alert
+	ch <- c.restarts
+	ch <- c.filled
 }
 
 func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
@@ -53,4 +65,6 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(k.videoDropped.Load()), "video")
 	ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(k.audioDropped.Load()), "audio")
 	ch <- prometheus.MustNewConstMetric(c.alert, prometheus.CounterValue, float64(k.alerts.Load()))
+	ch <- prometheus.MustNewConstMetric(c.restarts, prometheus.CounterValue, float64(k.restarts.Load()))
+	ch <- prometheus.MustNewConstMetric(c.filled, prometheus.CounterValue, float64(k.filledMS.Load())/1000)
 }

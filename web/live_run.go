@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -311,6 +312,8 @@ func (r *liveRun) finish(reason string) {
 		} else {
 			k.audioDropped.Add(tr.Dropped)
 		}
+		k.restarts.Add(tr.DecoderRestarts)
+		k.filledMS.Add(int64(math.Round(tr.FilledSeconds * 1000)))
 	}
 	k.alerts.Add(int64(stats.Alerts))
 	if end.Error != "" {

@@ -188,7 +188,7 @@ func TestLiveSessionRegion(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &s))
 	assert.Equal(t, "right", s.Region)
 
-	end := la.publishToEnd(t, s, ivf, ogg)
+	end := la.publishToEnd(t, s, whiptest.Options{Video: ivf, Audio: ogg})
 	var last live.Event
 	require.NoError(t, json.Unmarshal(end.LastScore, &last))
 	assert.Zero(t, last.FaceSeconds, "the live analysis saw the empty right tile only")
@@ -209,8 +209,10 @@ func TestLiveSessionRegion(t *testing.T) {
 }
 
 // A sender that starts small and steps up, as Chromium does with a 720p
-// camera: the live decoder restarts for the larger pictures, the session
-// goes on through the restart and its statistics count it.
+// camera, and loses half a second of its sound on the way: the live
+// decoder restarts for the larger pictures, the session goes on through
+// the restart, and its statistics and the metrics count the restart and
+// the filled sound.
 func TestLivePictureSizeChange(t *testing.T) {
 	defer test.CheckRoutines(t)()
 	la := startLiveApp(t, "", true, shortLive)
@@ -220,7 +222,9 @@ func TestLivePictureSizeChange(t *testing.T) {
 	_, ogg := whiptest.Fixtures(t, clip, 9, 640, 25, true, false)
 
 	s := la.createSession(t, la.recTok, "Steps Up")
-	end := la.publishToEnd(t, s, ivf, ogg)
+	// Half a second of the sound is lost on the way, too.
+	lost := func(at time.Duration) bool { return at >= 3*time.Second && at < 3500*time.Millisecond }
+	end := la.publishToEnd(t, s, whiptest.Options{Video: ivf, Audio: ogg, AudioLost: lost})
 	var stats liveStats
 	require.NoError(t, json.Unmarshal(end.Stats, &stats))
 	assert.Greater(t, stats.FramesAnalyzed, 30, "frames of both sizes were analysed")
@@ -231,6 +235,17 @@ func TestLivePictureSizeChange(t *testing.T) {
 		}
 	}
 	assert.Equal(t, int64(1), restarts, "one restart, for the larger pictures")
+	var filled float64
+	for _, tr := range stats.Tracks {
+		if tr.Kind == "audio" {
+			filled = tr.FilledSeconds
+		}
+	}
+	assert.InDelta(t, 0.5, filled, 0.05, "the lost sound was filled in the recording")
+	code, _, metrics := la.req(t, http.MethodGet, "/metrics", la.adminTok, "", "")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, metrics, "bonafide_live_video_decoder_restarts_total 1\n")
+	assert.Regexp(t, `bonafide_live_audio_filled_seconds_total 0\.[45]\d*\n`, metrics)
 	var last live.Event
 	require.NoError(t, json.Unmarshal(end.LastScore, &last))
 	assert.Greater(t, last.FaceSeconds, 1.0, "the face is followed after the restart")
