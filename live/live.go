@@ -457,6 +457,15 @@ func (s *Session) addTrack(t whip.Track, late bool) []func() {
 	return out
 }
 
+// SilentAfter is how long a track's reader may wait for a sample under c
+// before the track is silent: the sound after a longer pause is placed at
+// the wall clock (a shorter one must have no gap in its samples; see
+// whip.Config.LiveAudioFill).
+func SilentAfter(c Config) time.Duration {
+	c.defaults()
+	return c.Segment + c.SilenceGrace
+}
+
 func ptr[T any](v T) *T { return &v }
 
 func (s *Session) stopped() bool {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bonafide-dev/bonafide/analysis"
 	"github.com/bonafide-dev/bonafide/jobs"
+	"github.com/bonafide-dev/bonafide/live"
 	"github.com/bonafide-dev/bonafide/media"
 	"github.com/bonafide-dev/bonafide/media/whip"
 	"github.com/bonafide-dev/bonafide/store"
@@ -86,6 +87,9 @@ func newLiveManager(ctx context.Context, cfg Config, log *slog.Logger, st store.
 		LiveFPS: lc.FPS, LiveWidth: lc.Width, FullBand: lc.FullBand,
 		UDPPortMin: lc.UDPPortMin, UDPPortMax: lc.UDPPortMax, PublicIPs: lc.PublicIPs,
 		DisconnectTimeout: lc.DisconnectTimeout, MaxDuration: lc.MaxDuration,
+		// Every gap the live scorer would not re-place itself, with a
+		// second's margin (its idle time counts decoding too).
+		LiveAudioFill: live.SilentAfter(live.Config{Segment: lc.Segment}) - time.Second,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("WHIP endpoint: %w", err)

@@ -70,3 +70,53 @@ func publishLostAudio(t *testing.T, frameMS string) {
 	testutil.CheckToneChange(t, rec, media.VoiceRate)
 	require.NoError(t, client.Close())
 }
+
+// A pause in the sound longer than Config.LiveAudioFill (2.5 s from
+// 0.2 s) is filled in the recording but not in the live decoder's input,
+// where the live scorer places the sound after it at the wall clock;
+// within it, it is filled live too.
+func TestLiveAudioFillLimit(t *testing.T) {
+	ogg := filepath.Join(t.TempDir(), "tone.ogg")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", testutil.ToneChange, "-ac", "2", "-c:a", "libopus", "-b:a", "64k", "-page_duration", "20000", ogg)
+	lost := func(at time.Duration) bool { return at >= 200*time.Millisecond && at < 2700*time.Millisecond }
+	for _, tt := range []struct {
+		name   string
+		fill   time.Duration
+		filled bool
+	}{{"default limit", 0, false}, {"a higher limit", 5 * time.Second, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer test.CheckRoutines(t)()
+			client, pub, dir := publish(t, whip.Config{LiveAudioFill: tt.fill}, whiptest.Options{Audio: ogg, AudioLost: lost})
+			tr := <-pub.Tracks()
+			live := make(chan []float32, 1)
+			go func() {
+				defer tr.Audio.Close()
+				var x []float32
+				for c, err := tr.Audio.Next(); err == nil; c, err = tr.Audio.Next() {
+					x = append(x, c.Samples...)
+				}
+				live <- x
+			}()
+			finish(t, client, pub)
+			x := <-live
+			if tt.filled {
+				testutil.CheckToneChange(t, x, media.VoiceRate)
+			} else {
+				require.InDelta(t, 2.5, float64(len(x))/media.VoiceRate, 0.1, "the live sound has the pause left out")
+			}
+			out := filepath.Join(dir, "recording.mkv")
+			require.NoError(t, pub.Recording(context.Background(), out))
+			info, err := media.Tools{}.Probe(context.Background(), out)
+			require.NoError(t, err)
+			ar, err := media.Tools{}.OpenAudio(context.Background(), info, media.AudioOptions{SampleRate: media.VoiceRate})
+			require.NoError(t, err)
+			defer ar.Close()
+			var rec []float32
+			for c, err := ar.Next(); err == nil; c, err = ar.Next() {
+				rec = append(rec, c.Samples...)
+			}
+			testutil.CheckToneChange(t, rec, media.VoiceRate)
+			require.NoError(t, client.Close())
+		})
+	}
+}

@@ -70,14 +70,12 @@ func opusFill(n int, prevTOC byte) [][]byte {
 // jitter and a late first packet.
 const maxGapLead = 500 * time.Millisecond
 
-// maxLiveAudioFill is the longest gap the live decoder's input is filled
-// for: the lost packets of a bad network. The live scorer places the sound
-// after a longer silence (a segment and more) at the wall clock itself;
-// filled, that silence would arrive at once after it and be placed there
-// too, and the sound after it that much too late. Gaps between the two
-// stay unfilled live (docs/live.md, "Known gaps"); the recording fills
-// every gap.
-const maxLiveAudioFill = 2 * time.Second
+// defaultLiveAudioFill is Config.LiveAudioFill's default: the longest gap
+// the live decoder's input is filled for. The live scorer places the
+// sound after a long silence (a segment and more) at the wall clock
+// itself; filled, that silence would arrive at once after it and be
+// placed there too, and the sound after it that much too late.
+const defaultLiveAudioFill = 2 * time.Second
 
 // opusGap keeps an Opus stream's timeline for pion's Ogg writer, which
 // counts the samples of the packets it is given, not the RTP clock: a lost
@@ -98,7 +96,7 @@ const maxLiveAudioFill = 2 * time.Second
 type opusGap struct {
 	// upTo, when not zero, is the longest gap filled, in the timestamps
 	// and in the arrivals; a longer one is left as it is (see
-	// maxLiveAudioFill).
+	// Config.LiveAudioFill).
 	upTo    time.Duration
 	have    bool
 	next    uint32    // RTP timestamp (48 kHz) where the written timeline ends

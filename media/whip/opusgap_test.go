@@ -111,7 +111,7 @@ func TestOpusGap(t *testing.T) {
 		}
 	})
 	t.Run("live limit", func(t *testing.T) {
-		run(t, &opusGap{upTo: maxLiveAudioFill}, []step{
+		run(t, &opusGap{upTo: defaultLiveAudioFill}, []step{
 			{"first", 0, 0, 0, true},
 			{"a second lost", 51, 51, 50 * 960, true},
 			{"five seconds lost: left to the live scorer", 302, 302, 0, true},

@@ -618,7 +618,7 @@ func (p *Publication) receiveAudio(remote *webrtc.TrackRemote, st *trackState) e
 		}
 		defer live.Close() // closes in
 		// Its own gap finder: packets the live path dropped leave gaps too.
-		gap := opusGap{upTo: maxLiveAudioFill}
+		gap := opusGap{upTo: p.cfg.LiveAudioFill}
 		for a := range queue {
 			payloads, _ := gap.add(a.pkt.Timestamp, a.pkt.Payload, a.at)
 			if err := writeOpus(live, a.pkt, payloads); err != nil {

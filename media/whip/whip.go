@@ -79,6 +79,12 @@ type Config struct {
 	// MaxDuration caps a publication, counted from its offer's arrival (default
 	// DefaultMaxDuration): then its Done closes and Err is ErrMaxDuration.
 	MaxDuration time.Duration
+	// LiveAudioFill is the longest gap in a call's audio (lost packets, a
+	// pause in sending) filled with silence in the live decoder's input
+	// (default 2 s); the recording fills every gap. Set it a little below
+	// the silence after which the live scorer places the sound at the
+	// wall clock itself (see opusGap).
+	LiveAudioFill time.Duration
 }
 
 func (c *Config) defaults() {
@@ -96,6 +102,9 @@ func (c *Config) defaults() {
 	}
 	if c.QueuePackets <= 0 {
 		c.QueuePackets = 500
+	}
+	if c.LiveAudioFill <= 0 {
+		c.LiveAudioFill = defaultLiveAudioFill
 	}
 	if c.DisconnectTimeout <= 0 {
 		c.DisconnectTimeout = 20 * time.Second
