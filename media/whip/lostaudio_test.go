@@ -41,33 +41,14 @@ func publishLostAudio(t *testing.T, frameMS string) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no track arrived")
 	}
-	live := make(chan []float32, 1)
-	go func() {
-		defer tr.Audio.Close()
-		var x []float32
-		for c, err := tr.Audio.Next(); err == nil; c, err = tr.Audio.Next() {
-			x = append(x, c.Samples...)
-		}
-		live <- x
-	}()
+	live := readVoice(tr)
 	finish(t, client, pub)
 	testutil.CheckToneChange(t, <-live, media.VoiceRate)
 	st := pub.Stats()
 	require.Len(t, st, 1)
 	require.InDelta(t, 1.0, st[0].FilledSeconds, 0.05, "the missing second is counted")
 
-	out := filepath.Join(dir, "recording.mkv")
-	require.NoError(t, pub.Recording(context.Background(), out))
-	info, err := media.Tools{}.Probe(context.Background(), out)
-	require.NoError(t, err)
-	ar, err := media.Tools{}.OpenAudio(context.Background(), info, media.AudioOptions{SampleRate: media.VoiceRate})
-	require.NoError(t, err)
-	defer ar.Close()
-	var rec []float32
-	for c, err := ar.Next(); err == nil; c, err = ar.Next() {
-		rec = append(rec, c.Samples...)
-	}
-	testutil.CheckToneChange(t, rec, media.VoiceRate)
+	testutil.CheckToneChange(t, recordedVoice(t, pub, dir), media.VoiceRate)
 	require.NoError(t, client.Close())
 }
 
@@ -88,15 +69,7 @@ func TestLiveAudioFillLimit(t *testing.T) {
 			defer test.CheckRoutines(t)()
 			client, pub, dir := publish(t, whip.Config{LiveAudioFill: tt.fill}, whiptest.Options{Audio: ogg, AudioLost: lost})
 			tr := <-pub.Tracks()
-			live := make(chan []float32, 1)
-			go func() {
-				defer tr.Audio.Close()
-				var x []float32
-				for c, err := tr.Audio.Next(); err == nil; c, err = tr.Audio.Next() {
-					x = append(x, c.Samples...)
-				}
-				live <- x
-			}()
+			live := readVoice(tr)
 			finish(t, client, pub)
 			x := <-live
 			if tt.filled {
@@ -104,19 +77,40 @@ func TestLiveAudioFillLimit(t *testing.T) {
 			} else {
 				require.InDelta(t, 2.5, float64(len(x))/media.VoiceRate, 0.1, "the live sound has the pause left out")
 			}
-			out := filepath.Join(dir, "recording.mkv")
-			require.NoError(t, pub.Recording(context.Background(), out))
-			info, err := media.Tools{}.Probe(context.Background(), out)
-			require.NoError(t, err)
-			ar, err := media.Tools{}.OpenAudio(context.Background(), info, media.AudioOptions{SampleRate: media.VoiceRate})
-			require.NoError(t, err)
-			defer ar.Close()
-			var rec []float32
-			for c, err := ar.Next(); err == nil; c, err = ar.Next() {
-				rec = append(rec, c.Samples...)
-			}
-			testutil.CheckToneChange(t, rec, media.VoiceRate)
+			testutil.CheckToneChange(t, recordedVoice(t, pub, dir), media.VoiceRate)
 			require.NoError(t, client.Close())
 		})
 	}
+}
+
+// readVoice reads the audio track's live voice to its end (and closes it)
+// on its own goroutine, and hands it over.
+func readVoice(tr whip.Track) <-chan []float32 {
+	out := make(chan []float32, 1)
+	go func() {
+		defer tr.Audio.Close()
+		var x []float32
+		for c, err := tr.Audio.Next(); err == nil; c, err = tr.Audio.Next() {
+			x = append(x, c.Samples...)
+		}
+		out <- x
+	}()
+	return out
+}
+
+// recordedVoice merges pub's recording in dir and returns its voice.
+func recordedVoice(t *testing.T, pub *whip.Publication, dir string) []float32 {
+	t.Helper()
+	out := filepath.Join(dir, "recording.mkv")
+	require.NoError(t, pub.Recording(context.Background(), out))
+	info, err := media.Tools{}.Probe(context.Background(), out)
+	require.NoError(t, err)
+	ar, err := media.Tools{}.OpenAudio(context.Background(), info, media.AudioOptions{SampleRate: media.VoiceRate})
+	require.NoError(t, err)
+	defer ar.Close()
+	var x []float32
+	for c, err := ar.Next(); err == nil; c, err = ar.Next() {
+		x = append(x, c.Samples...)
+	}
+	return x
 }
