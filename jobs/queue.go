@@ -89,6 +89,21 @@ type Config struct {
 	// cancels them; cancelled analyses are retried after a restart
 	// (default 10 s).
 	StopGrace time.Duration
+	// FinishedJobRetention caps how long finished jobs are kept (River
+	// keeps completed and cancelled ones 24 h, discarded ones 7 days): a
+	// webhook job carries its event, with the candidate's name and the
+	// verdict, so a data retention policy shorter than that caps it too.
+	// 0 keeps River's periods.
+	FinishedJobRetention time.Duration
+}
+
+// riverRetention is River's retention period def capped at limit (0: no
+// cap).
+func riverRetention(def, limit time.Duration) time.Duration {
+	if limit > 0 && limit < def {
+		return limit
+	}
+	return def
 }
 
 func (c *Config) defaults() {
@@ -203,8 +218,11 @@ func (q *Queue) init(ctx context.Context) error {
 		ErrorHandler: &errorHandler{q: q},
 		// Jobs left running by a crash are recovered at start-up
 		// (recoverOrphans); River's periodic rescuer is the backstop.
-		RescueStuckJobsAfter: q.cfg.JobTimeout + time.Hour,
-		FetchPollInterval:    500 * time.Millisecond,
+		RescueStuckJobsAfter:        q.cfg.JobTimeout + time.Hour,
+		FetchPollInterval:           500 * time.Millisecond,
+		CompletedJobRetentionPeriod: riverRetention(24*time.Hour, q.cfg.FinishedJobRetention),
+		CancelledJobRetentionPeriod: riverRetention(24*time.Hour, q.cfg.FinishedJobRetention),
+		DiscardedJobRetentionPeriod: riverRetention(7*24*time.Hour, q.cfg.FinishedJobRetention),
 	})
 	if err != nil {
 		return err

@@ -648,3 +648,17 @@ func TestShortDuration(t *testing.T) {
 		assert.Equal(t, want, ShortDuration(d), "%v", d)
 	}
 }
+
+// A data retention policy shorter than River's own periods caps them; a
+// longer one, or none, leaves them.
+func TestRiverRetention(t *testing.T) {
+	day := 24 * time.Hour
+	for _, tc := range []struct{ def, limit, want time.Duration }{
+		{day, 0, day},
+		{day, time.Hour, time.Hour},
+		{day, 90 * day, day},
+		{7 * day, 2 * day, 2 * day},
+	} {
+		assert.Equal(t, tc.want, riverRetention(tc.def, tc.limit), "%v capped at %v", tc.def, tc.limit)
+	}
+}

@@ -63,6 +63,16 @@ type LiveSession struct {
 	Region string
 }
 
+// RetainedFrom is when the session's retention clock started
+// (ExpiredLiveSessions): when it ended, or when it was created if no
+// publisher ever started it.
+func (s LiveSession) RetainedFrom() time.Time {
+	if s.StartedAt != nil && s.EndedAt != nil {
+		return *s.EndedAt
+	}
+	return s.CreatedAt
+}
+
 // LiveEnd is what an ended session stores.
 type LiveEnd struct {
 	Reason      string
@@ -156,21 +166,8 @@ func (s *SQLite) LiveSessionByInterview(ctx context.Context, interviewID string)
 
 // ListLiveSessions implements LiveSessions.
 func (s *SQLite) ListLiveSessions(ctx context.Context, limit int) ([]LiveSession, error) {
-	limit = min(max(limit, 1), 200)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+liveCols+` FROM live_sessions ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []LiveSession
-	for rows.Next() {
-		ls, err := scanLive(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ls)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanLive, `SELECT `+liveCols+` FROM live_sessions ORDER BY created_at DESC, id DESC LIMIT ?`,
+		min(max(limit, 1), 200))
 }
 
 // SetLiveState implements LiveSessions.
@@ -292,6 +289,19 @@ func (s *SQLite) DeleteLiveSession(ctx context.Context, id string) (LiveSession,
 		}
 	}
 	return ls, iv, tx.Commit()
+}
+
+// ExpiredLiveSessions implements LiveSessions.
+func (s *SQLite) ExpiredLiveSessions(ctx context.Context, before time.Time, limit int) ([]LiveSession, error) {
+	// A session's retention clock starts when it ended, or when it was
+	// created if no publisher ever started it (nothing was received: a
+	// crash between ending a waiting session and deleting it does not
+	// restart the clock).
+	return queryAll(ctx, s.db, scanLive, `SELECT `+liveCols+` FROM live_sessions
+		WHERE state IN ('waiting', 'ended') AND interview_id IS NULL
+			AND (CASE WHEN started_at IS NULL THEN created_at ELSE coalesce(ended_at, created_at) END) < ?1
+		ORDER BY (CASE WHEN started_at IS NULL THEN created_at ELSE coalesce(ended_at, created_at) END), id LIMIT ?2`,
+		ms(before), min(max(limit, 1), 200))
 }
 
 func (s *SQLite) updateLive(ctx context.Context, id, query string, args ...any) error {

@@ -36,7 +36,8 @@ type SQLite struct {
 var _ Store = (*SQLite)(nil)
 
 // OpenSQLiteDB opens a SQLite file with the pragmas bonafide uses
-// everywhere: WAL journal, a 10 s busy timeout, foreign keys, and
+// everywhere: WAL journal, a 10 s busy timeout, foreign keys, deleted
+// content overwritten (secure_delete), and
 // transactions that take the write lock at BEGIN (so two writers wait for
 // each other instead of failing with SQLITE_BUSY). The file and its
 // -wal/-shm are made readable by their owner only (0600) first.
@@ -49,6 +50,9 @@ func OpenSQLiteDB(path string) (*sql.DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Deleted rows (a deleted interview's candidate, report, a webhook
+	// job's event) are overwritten, not left in free pages.
+	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -215,6 +219,24 @@ const userCols = `u.id, u.email, u.role, u.password_hash, u.created_at, u.disabl
 
 type scanner interface{ Scan(dest ...any) error }
 
+// queryAll runs query and scans every row with scan.
+func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func scanUser(r scanner, extra ...any) (User, error) {
 	var u User
 	var role string
@@ -249,20 +271,8 @@ func (s *SQLite) CountUsers(ctx context.Context) (int, error) {
 
 // ListUsers implements Users.
 func (s *SQLite) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users u ORDER BY u.created_at, u.id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, func(r scanner) (User, error) { return scanUser(r) },
+		`SELECT `+userCols+` FROM users u ORDER BY u.created_at, u.id`)
 }
 
 // DisableUser implements Users.
@@ -731,6 +741,30 @@ func (s *SQLite) DeleteInterview(ctx context.Context, id string) error {
 	return tx.Commit()
 }
 
+// DeleteExpiredInterview implements Interviews.
+func (s *SQLite) DeleteExpiredInterview(ctx context.Context, id string, before time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var status string
+	var created int64
+	if err := tx.QueryRowContext(ctx, `SELECT status, created_at FROM interviews WHERE id = ?`, id).Scan(&status, &created); err != nil {
+		return notFound(err, "interview "+id)
+	}
+	if (status != string(StatusDone) && status != string(StatusFailed)) || created >= ms(before) {
+		return fmt.Errorf("interview %s is %s, created %s: %w", id, status, fromMS(created).UTC().Format(time.RFC3339), ErrBusy)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM live_sessions WHERE interview_id = ?`, id); err != nil {
+		return err
+	}
+	if err := oneRow(tx.ExecContext(ctx, `DELETE FROM interviews WHERE id = ?`, id)); err != nil {
+		return notFoundIn(err, "interview "+id)
+	}
+	return tx.Commit()
+}
+
 // Unfinished implements Interviews.
 func (s *SQLite) Unfinished(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id FROM interviews WHERE status IN ('queued', 'processing') ORDER BY created_at`)
@@ -747,6 +781,13 @@ func (s *SQLite) Unfinished(ctx context.Context) ([]string, error) {
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// ExpiredInterviews implements Interviews.
+func (s *SQLite) ExpiredInterviews(ctx context.Context, before time.Time, limit int) ([]Interview, error) {
+	return queryAll(ctx, s.db, scanInterview, `SELECT `+ivCols+` FROM interviews
+		WHERE status IN ('done', 'failed') AND created_at < ? ORDER BY created_at, id LIMIT ?`,
+		ms(before), min(max(limit, 1), 200))
 }
 
 // CountByStatus implements Interviews.

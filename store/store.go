@@ -301,6 +301,16 @@ type Interviews interface {
 	// Unfinished lists the IDs of queued and processing interviews, oldest
 	// first, so that the queue can make sure each has a job.
 	Unfinished(ctx context.Context) ([]string, error)
+	// ExpiredInterviews returns up to limit (1–200) finished (done or
+	// failed) interviews created before before, oldest first: what a
+	// retention policy deletes. Queued and processing ones wait until
+	// their analysis ends.
+	ExpiredInterviews(ctx context.Context, before time.Time, limit int) ([]Interview, error)
+	// DeleteExpiredInterview deletes the interview as DeleteInterview
+	// does if, in the same transaction, it is still finished and was
+	// created before before: ErrBusy when it is not (analysed again
+	// meanwhile), ErrNotFound when it is gone.
+	DeleteExpiredInterview(ctx context.Context, id string, before time.Time) error
 	// CountByStatus counts interviews per status.
 	CountByStatus(ctx context.Context) (map[Status]int, error)
 }
@@ -338,6 +348,15 @@ type LiveSessions interface {
 	// ErrNotFound for an unknown id. The files are the caller's to remove
 	// (Files.RemoveInterview).
 	DeleteLiveSession(ctx context.Context, id string) (LiveSession, *Interview, error)
+	// ExpiredLiveSessions returns up to limit (1–200) sessions a retention
+	// policy deletes, oldest first: sessions waiting for a publisher or
+	// ended, that made no interview, whose retention clock started before
+	// before. The clock starts when the session ended, or when it was
+	// created if no publisher ever started it (LiveSession.RetainedFrom).
+	// Waiting sessions are the caller's to end first. The record of a
+	// session that made an interview goes with that interview
+	// (DeleteInterview), when the interview expires.
+	ExpiredLiveSessions(ctx context.Context, before time.Time, limit int) ([]LiveSession, error)
 }
 
 // Webhooks manages webhook subscriptions.

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -14,36 +16,40 @@ import (
 
 // interviewJSON is an interview in the API.
 type interviewJSON struct {
-	ID           string          `json:"id"`
-	Status       store.Status    `json:"status"`
-	Progress     float64         `json:"progress"`
-	Candidate    string          `json:"candidate"`
-	Title        string          `json:"title"`
-	Source       string          `json:"source"`
-	FileName     string          `json:"file_name"`
-	SizeBytes    int64           `json:"size_bytes"`
-	Duration     float64         `json:"duration_seconds"`
-	Region       string          `json:"region,omitempty"` // the part of the picture analysed; omitted: whole
-	Attempts     int             `json:"attempts"`
-	Verdict      string          `json:"verdict,omitempty"`
-	Authenticity *int            `json:"authenticity,omitempty"`
-	Probability  *float64        `json:"probability_manipulated,omitempty"`
-	Error        string          `json:"error,omitempty"`
-	CreatedAt    time.Time       `json:"created_at"`
-	StartedAt    *time.Time      `json:"started_at,omitempty"`
-	FinishedAt   *time.Time      `json:"finished_at,omitempty"`
-	ReportURL    string          `json:"report_url,omitempty"`
-	PageURL      string          `json:"page_url"`
-	Report       json.RawMessage `json:"report,omitempty"`
+	ID           string       `json:"id"`
+	Status       store.Status `json:"status"`
+	Progress     float64      `json:"progress"`
+	Candidate    string       `json:"candidate"`
+	Title        string       `json:"title"`
+	Source       string       `json:"source"`
+	FileName     string       `json:"file_name"`
+	SizeBytes    int64        `json:"size_bytes"`
+	Duration     float64      `json:"duration_seconds"`
+	Region       string       `json:"region,omitempty"` // the part of the picture analysed; omitted: whole
+	Attempts     int          `json:"attempts"`
+	Verdict      string       `json:"verdict,omitempty"`
+	Authenticity *int         `json:"authenticity,omitempty"`
+	Probability  *float64     `json:"probability_manipulated,omitempty"`
+	Error        string       `json:"error,omitempty"`
+	CreatedAt    time.Time    `json:"created_at"`
+	StartedAt    *time.Time   `json:"started_at,omitempty"`
+	FinishedAt   *time.Time   `json:"finished_at,omitempty"`
+	// ExpiresAt is when the retention policy deletes the interview (at
+	// its first hourly check from then on); omitted: kept until deleted.
+	ExpiresAt *time.Time      `json:"expires_at,omitempty"`
+	ReportURL string          `json:"report_url,omitempty"`
+	PageURL   string          `json:"page_url"`
+	Report    json.RawMessage `json:"report,omitempty"`
 }
 
-func toJSON(iv store.Interview) interviewJSON {
+// toJSON is the API's view of iv under the retention period (0: none).
+func toJSON(iv store.Interview, retention time.Duration) interviewJSON {
 	j := interviewJSON{
 		ID: iv.ID, Status: iv.Status, Progress: iv.Progress, Candidate: iv.Candidate, Title: iv.Title,
 		Source: iv.Source, FileName: iv.OriginalName, SizeBytes: iv.SizeBytes, Duration: iv.Duration, Region: iv.Region,
 		Attempts: iv.Attempts, Verdict: iv.Verdict, Authenticity: iv.Authenticity, Probability: iv.Probability,
 		Error: iv.Error, CreatedAt: iv.CreatedAt, StartedAt: iv.StartedAt, FinishedAt: iv.FinishedAt,
-		PageURL: "/interviews/" + iv.ID,
+		PageURL: "/interviews/" + iv.ID, ExpiresAt: expiresAt(iv.CreatedAt, retention),
 	}
 	if iv.Status == store.StatusDone {
 		j.ReportURL = "/api/v1/interviews/" + iv.ID + "/report"
@@ -58,7 +64,7 @@ func (s *server) apiCreateInterview(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/interviews/"+iv.ID)
-	return c.JSON(http.StatusAccepted, toJSON(iv))
+	return c.JSON(http.StatusAccepted, toJSON(iv, s.cfg.Retention))
 }
 
 type listJSON struct {
@@ -109,7 +115,7 @@ func (s *server) apiListInterviews(c echo.Context) error {
 	}
 	out := listJSON{Items: make([]interviewJSON, 0, len(page.Items)), Total: page.Total, Limit: f.Limit, Offset: f.Offset}
 	for _, iv := range page.Items {
-		out.Items = append(out.Items, toJSON(iv))
+		out.Items = append(out.Items, toJSON(iv, s.cfg.Retention))
 	}
 	if next := f.Offset + len(page.Items); next < page.Total {
 		out.NextOffset = &next
@@ -137,7 +143,7 @@ func (s *server) apiGetInterview(c echo.Context) error {
 // interviewResponse answers 200 with iv as JSON, with its report when
 // done: the body of GET and PATCH /api/v1/interviews/{id}.
 func (s *server) interviewResponse(c echo.Context, iv store.Interview) error {
-	j := toJSON(iv)
+	j := toJSON(iv, s.cfg.Retention)
 	if iv.Status == store.StatusDone {
 		var err error
 		if j.Report, err = s.store.Report(c.Request().Context(), iv.ID); err != nil {
@@ -189,7 +195,36 @@ func (s *server) deleteInterview(c echo.Context, iv store.Interview) error {
 	if !mayChange(p, iv) {
 		return userErr(ErrForbidden, "only the uploader or an admin may delete this interview")
 	}
-	if err := s.store.DeleteInterview(c.Request().Context(), iv.ID); err != nil {
+	if err := s.removeInterview(c.Request().Context(), iv, time.Time{}); err != nil {
+		return err
+	}
+	s.log.Info("interview deleted", "interview", iv.ID, "by", p.User.Email)
+	return nil
+}
+
+// removeInterview deletes iv: the row first (with its report and the
+// record of its live session; a running analysis notices and stops), then
+// the files, and what a crash left in its live session's working folder.
+// With expiredBefore set, only if the interview is still finished and was
+// created before it (store.DeleteExpiredInterview: ErrBusy otherwise).
+// ErrNotFound when the row is already gone.
+func (s *server) removeInterview(ctx context.Context, iv store.Interview, expiredBefore time.Time) error {
+	var liveDir string
+	if iv.Source == "live" {
+		switch ls, err := s.store.LiveSessionByInterview(ctx, iv.ID); {
+		case err == nil:
+			liveDir = s.live.sessionDir(ls.ID)
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	var err error
+	if expiredBefore.IsZero() {
+		err = s.store.DeleteInterview(ctx, iv.ID)
+	} else {
+		err = s.store.DeleteExpiredInterview(ctx, iv.ID, expiredBefore)
+	}
+	if err != nil {
 		return err
 	}
 	// The interview is gone once its row is: a file that could not be
@@ -198,6 +233,10 @@ func (s *server) deleteInterview(c echo.Context, iv store.Interview) error {
 	if err := s.files.RemoveInterview(iv); err != nil {
 		s.log.Error("interview deleted, but not all its files were removed", "interview", iv.ID, "err", err)
 	}
-	s.log.Info("interview deleted", "interview", iv.ID, "by", p.User.Email)
+	if liveDir != "" {
+		if err := os.RemoveAll(liveDir); err != nil {
+			s.log.Error("interview deleted, but its live session's working folder was not removed", "interview", iv.ID, "err", err)
+		}
+	}
 	return nil
 }

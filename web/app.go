@@ -93,6 +93,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		RetryBackoff:   cfg.RetryBackoff,
 		WebhookBackoff: cfg.WebhookBackoff,
 		StopGrace:      cfg.ShutdownTimeout,
+		// Webhook jobs carry candidates' names: no longer than the rest.
+		FinishedJobRetention: cfg.Retention,
 	})
 	if err != nil {
 		return nil, errors.Join(err, st.Close())
@@ -169,7 +171,8 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// janitor deletes expired sessions hourly until Close.
+// janitor deletes expired login sessions, and applies the retention
+// policy (Config.Retention), at start and hourly until Close.
 func (a *App) janitor() {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -184,8 +187,46 @@ func (a *App) janitor() {
 		select {
 		case <-a.stop:
 			return
+		default:
+			a.expire()
+		}
+		select {
+		case <-a.stop:
+			return
 		case <-t.C:
 		}
+	}
+}
+
+// expire runs one check of the retention policy; Close cancels it.
+func (a *App) expire() {
+	if a.cfg.Retention <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-a.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	defer wg.Wait() // after cancel, deferred below
+	defer cancel()
+	ivs, sessions, err := a.srv.expire(ctx, time.Now(), retentionBatch)
+	if ivs > 0 || sessions > 0 {
+		a.log.Info("retention policy applied", "interviews", ivs, "live_sessions", sessions, "retention", a.cfg.Retention)
+	}
+	select {
+	case <-a.stop:
+		return // cancelled by Close: the next start carries on
+	default:
+	}
+	if err != nil {
+		a.log.Warn("retention policy check stopped", "err", err)
 	}
 }
 

@@ -25,6 +25,10 @@ import (
 // DefaultMaxUpload is the default upload size cap: 4 GiB.
 const DefaultMaxUpload int64 = 4 << 30
 
+// MinRetention is the shortest retention period (Config.Retention) other
+// than 0: the policy is checked hourly.
+const MinRetention = time.Hour
+
 // Config is everything the service needs. Build it with DefaultConfig,
 // override fields (flags, environment), then call Validate.
 type Config struct {
@@ -63,6 +67,16 @@ type Config struct {
 	WebhookAllow    []netip.Prefix
 	WebhookTimeout  time.Duration
 	ShutdownTimeout time.Duration // graceful HTTP shutdown and job stop
+	// Retention deletes each interview (recording, evidence, report and
+	// row) this long after it was uploaded or recorded, the record of a
+	// live session that made no interview this long after it ended, and a
+	// session still waiting for a publisher this long after it was
+	// created: a data retention policy for candidates' faces, voices and
+	// names (docs/web.md, "Retention"). Checked at
+	// start-up and hourly; an analysis still running is left to finish.
+	// 0 keeps everything until someone deletes it; otherwise at least
+	// MinRetention.
+	Retention time.Duration
 
 	Analysis analysis.Config // tools, face models, scorer for the analyses
 	Live     LiveConfig      // live screening sessions (docs/live.md)
@@ -263,6 +277,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, "TLS needs both a certificate and a key")
+	}
+	if c.Retention != 0 && c.Retention < MinRetention {
+		errs = append(errs, "the retention period must be 0 (keep everything) or at least 1 hour")
 	}
 	if c.WebhookTimeout <= 0 || c.ShutdownTimeout <= 0 || c.UploadIdleTimeout <= 0 {
 		errs = append(errs, "timeouts must be positive")

@@ -55,7 +55,7 @@ func (s *server) apiReanalyse(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/interviews/"+iv.ID)
-	return c.JSON(http.StatusAccepted, toJSON(iv))
+	return c.JSON(http.StatusAccepted, toJSON(iv, s.cfg.Retention))
 }
 
 // reanalyseForm is the report page's "Analyse again" form (field region):

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -37,6 +38,11 @@ type liveSessionJSON struct {
 	CreatedAt    time.Time       `json:"created_at"`
 	StartedAt    *time.Time      `json:"started_at,omitempty"`
 	EndedAt      *time.Time      `json:"ended_at,omitempty"`
+	// ExpiresAt is when the retention policy deletes a waiting session,
+	// or an ended one that made no interview (store.LiveSession.
+	// RetainedFrom + the period); a session that made one goes with it
+	// (the interview's expires_at).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 // liveBase is the scheme and host that handed-out URLs start with.
@@ -60,6 +66,8 @@ func (s *server) sessionJSON(c echo.Context, ls store.LiveSession) liveSessionJS
 	}
 	if ls.InterviewID != "" {
 		j.InterviewURL = "/api/v1/interviews/" + ls.InterviewID
+	} else if ls.State == store.LiveEnded || ls.State == store.LiveWaiting {
+		j.ExpiresAt = expiresAt(ls.RetainedFrom(), s.cfg.Retention)
 	}
 	if r := s.live.run(ls.ID); r != nil && ls.State == store.LiveLive {
 		j.Stats = mustJSON(r.stats())
@@ -191,7 +199,7 @@ func (s *server) deleteSession(c echo.Context, ls store.LiveSession) error {
 	if p == nil || (!p.isAdmin() && p.User.ID != ls.OwnerID) {
 		return userErr(ErrForbidden, "only the session's owner or an admin may delete it")
 	}
-	gone, iv, err := s.store.DeleteLiveSession(c.Request().Context(), ls.ID)
+	gone, _, err := s.removeSession(c.Request().Context(), ls.ID)
 	switch {
 	case errors.Is(err, store.ErrLiveState):
 		return userErr(ErrConflict, "live session %s has not ended yet: end it (or wait for it to end) before deleting it", ls.ID)
@@ -200,18 +208,30 @@ func (s *server) deleteSession(c echo.Context, ls store.LiveSession) error {
 	case err != nil:
 		return err
 	}
+	s.log.Info("live session deleted", "session", ls.ID, "interview", gone.InterviewID, "by", p.User.Email)
+	return nil
+}
+
+// removeSession deletes the ended session id: its record and the
+// interview made from its recording, if any, in one transaction (the
+// store's DeleteLiveSession and its errors), then that interview's files
+// and what a crash left in the session's working folder.
+func (s *server) removeSession(ctx context.Context, id string) (store.LiveSession, *store.Interview, error) {
+	gone, iv, err := s.store.DeleteLiveSession(ctx, id)
+	if err != nil {
+		return gone, iv, err
+	}
 	// The rows are gone: a file that could not be removed is the
 	// server's to clean up, not a failed delete.
 	if iv != nil {
 		if err := s.files.RemoveInterview(*iv); err != nil {
-			s.log.Error("live session deleted, but not all its interview's files were removed", "session", ls.ID, "interview", iv.ID, "err", err)
+			s.log.Error("live session deleted, but not all its interview's files were removed", "session", id, "interview", iv.ID, "err", err)
 		}
 	}
-	if err := os.RemoveAll(s.live.sessionDir(ls.ID)); err != nil {
-		s.log.Error("live session deleted, but its working folder was not removed", "session", ls.ID, "err", err)
+	if err := os.RemoveAll(s.live.sessionDir(id)); err != nil {
+		s.log.Error("live session deleted, but its working folder was not removed", "session", id, "err", err)
 	}
-	s.log.Info("live session deleted", "session", ls.ID, "interview", gone.InterviewID, "by", p.User.Email)
-	return nil
+	return gone, iv, nil
 }
 
 // apiDeleteSession deletes an ended session and the interview made from

@@ -317,17 +317,21 @@ func TestDeleteLiveSession(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, code)
 
 	// Deleting the interview made from a session's recording deletes the
-	// session's record.
+	// session's record, and what a crash left in its working folder.
 	ctx := context.Background()
 	s = la.createSession(t, la.recTok, "Hedy")
 	require.NoError(t, la.st.SetLiveState(ctx, s.ID, store.LiveEnding, time.Now(), store.LiveWaiting))
 	iv := store.Interview{ID: store.NewID(), OwnerID: la.rec.ID, MediaFile: "media/hedy.mkv", Status: store.StatusQueued, Source: "live"}
 	require.NoError(t, la.st.CreateInterview(ctx, iv))
 	require.NoError(t, la.st.EndLiveSession(ctx, s.ID, store.LiveEnd{Reason: "ended", InterviewID: iv.ID}, time.Now()))
+	leftover = filepath.Join(la.dir, "live", s.ID)
+	require.NoError(t, os.MkdirAll(leftover, 0o750))
 	code, _, body = la.req(t, http.MethodDelete, "/api/v1/interviews/"+iv.ID, la.recTok, "", "")
 	require.Equal(t, http.StatusNoContent, code, body)
 	code, _, _ = la.req(t, http.MethodGet, "/api/v1/sessions/"+s.ID, la.recTok, "", "")
 	assert.Equal(t, http.StatusNotFound, code, "the session's record went with its interview")
+	_, err = os.Stat(leftover)
+	assert.True(t, errors.Is(err, os.ErrNotExist), "and its working folder")
 }
 
 // TestWHIPFaults: the WHIP endpoint's answers to bad input and misuse

@@ -21,6 +21,7 @@ type httpMetrics struct {
 	latency  *prometheus.HistogramVec
 	uploads  *prometheus.CounterVec
 	bytes    prometheus.Counter
+	expired  *prometheus.CounterVec // deleted by the retention policy
 }
 
 func newHTTPMetrics(st store.Interviews) (*httpMetrics, error) {
@@ -44,11 +45,18 @@ func newHTTPMetrics(st store.Interviews) (*httpMetrics, error) {
 			Name: "bonafide_upload_bytes_total",
 			Help: "Bytes of accepted uploads.",
 		}),
+		expired: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bonafide_retention_deleted_total",
+			Help: "Interviews and live session records deleted by the retention policy (--retention), by what (interview, live_session).",
+		}, []string{"what"}),
+	}
+	for _, w := range []string{"interview", "live_session"} {
+		m.expired.WithLabelValues(w)
 	}
 	for _, r := range []string{"queued", "too_large", "unsupported", "unusable", "bad_region", "error"} {
 		m.uploads.WithLabelValues(r)
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.uploads, m.bytes,
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.uploads, m.bytes, m.expired,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&interviewCollector{st: st, desc: prometheus.NewDesc("bonafide_interviews",
 			"Stored interviews by status.", []string{"status"}, nil)}} {

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,6 +33,9 @@ type reportView struct {
 	// below): the page then suggests analysing the candidate's tile again.
 	SeveralFaces float64
 	Uploader     string // the owner's e-mail; "" when the account is gone
+	// ExpiresAt is when the retention policy deletes the interview; nil:
+	// no policy.
+	ExpiresAt *time.Time
 }
 
 type modalityView struct {
@@ -151,6 +155,7 @@ func (s *server) reportPage(c echo.Context) error {
 		}
 	}
 	v.CanChange = mayChange(currentPrincipal(c), iv)
+	v.ExpiresAt = expiresAt(iv.CreatedAt, s.cfg.Retention)
 	if v.Live, err = s.liveNoteOf(c, iv); err != nil {
 		return err
 	}

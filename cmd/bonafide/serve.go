@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bonafide-dev/bonafide/web"
 )
@@ -19,7 +20,7 @@ var serveEnv = map[string]string{
 	"data": "BONAFIDE_DATA", "addr": "BONAFIDE_ADDR", "max-upload": "BONAFIDE_MAX_UPLOAD",
 	"workers": "BONAFIDE_WORKERS", "webhook-allow": "BONAFIDE_WEBHOOK_ALLOW",
 	"secure-cookies": "BONAFIDE_SECURE_COOKIES", "tls-cert": "BONAFIDE_TLS_CERT", "tls-key": "BONAFIDE_TLS_KEY",
-	"log-level":  "BONAFIDE_LOG_LEVEL",
+	"log-level": "BONAFIDE_LOG_LEVEL", "retention": "BONAFIDE_RETENTION",
 	"public-url": "BONAFIDE_PUBLIC_URL", "whip-udp-ports": "BONAFIDE_WHIP_UDP_PORTS", "public-ip": "BONAFIDE_PUBLIC_IP",
 }
 
@@ -45,6 +46,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", cfg.WebhookTimeout, "timeout of one webhook POST")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "graceful shutdown: in-flight requests and running analyses")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Var((*days)(&cfg.Retention), "retention", "delete each interview (recording, evidence, report) this long after its upload or call, e.g. 90d or 720h; 0 keeps everything")
 	fs.IntVar(&cfg.LoginMaxFailures, "login-max-failures", cfg.LoginMaxFailures, "failed logins of one account within --login-window before it is locked until they age out")
 	fs.IntVar(&cfg.LoginAddrMaxFailures, "login-addr-max-failures", cfg.LoginAddrMaxFailures, "failed logins from one client address within --login-window before it is locked (0: off; behind a reverse proxy all clients share its address)")
 	fs.DurationVar(&cfg.LoginWindow, "login-window", cfg.LoginWindow, "window of the failed-login limits")
@@ -64,7 +66,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Usage = func() {
 		io.WriteString(e.stderr, "Usage: bonafide serve --data DIR [flags]\n\nEnvironment (overridden by flags):")
 		for _, k := range []string{"data", "addr", "max-upload", "workers", "webhook-allow", "secure-cookies", "tls-cert", "tls-key", "log-level",
-			"public-url", "whip-udp-ports", "public-ip"} {
+			"retention", "public-url", "whip-udp-ports", "public-ip"} {
 			fmt.Fprintf(e.stderr, " %s", serveEnv[k])
 		}
 		io.WriteString(e.stderr, "\n\n")
@@ -159,5 +161,36 @@ func (b *byteSize) Set(s string) error {
 		return fmt.Errorf("%q is not a size (e.g. 4GiB, 500MiB, 1048576)", s)
 	}
 	*b = byteSize(n * mult)
+	return nil
+}
+
+// days is a duration flag that also takes whole days ("90d"); "0" is
+// none.
+type days time.Duration
+
+func (d *days) String() string {
+	v := time.Duration(*d)
+	if v > 0 && v%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(v/(24*time.Hour)), 10) + "d"
+	}
+	return v.String()
+}
+
+func (d *days) Set(s string) error {
+	s = strings.TrimSpace(s)
+	var v time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		k, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || k < 0 || k > 100*366 {
+			return fmt.Errorf("%q is not a number of days (e.g. 90d)", s)
+		}
+		v = time.Duration(k) * 24 * time.Hour
+	} else {
+		var err error
+		if v, err = time.ParseDuration(s); err != nil || v < 0 {
+			return fmt.Errorf("%q is not a duration (e.g. 90d, 720h or 0)", s)
+		}
+	}
+	*d = days(v)
 	return nil
 }

@@ -215,6 +215,8 @@ func TestServeFlagErrors(t *testing.T) {
 		{"serve", "--data", t.TempDir(), "extra"},
 		{"serve", "--data", t.TempDir(), "--login-max-failures", "0"},
 		{"serve", "--data", t.TempDir(), "--login-window", "0s"},
+		{"serve", "--data", t.TempDir(), "--retention", "30m"},
+		{"serve", "--data", t.TempDir(), "--retention", "90days"},
 	}
 	for _, args := range cases {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
@@ -234,6 +236,21 @@ func TestByteSize(t *testing.T) {
 	for _, in := range []string{"", "-1", "0", "1.5GiB", "GiB", "9999999TiB"} {
 		var b byteSize
 		assert.Error(t, b.Set(in), in)
+	}
+}
+
+func TestDays(t *testing.T) {
+	for in, want := range map[string]time.Duration{"90d": 90 * 24 * time.Hour, " 1d ": 24 * time.Hour, "0": 0, "0d": 0, "36h": 36 * time.Hour, "1h30m": 90 * time.Minute} {
+		var d days
+		require.NoError(t, d.Set(in), in)
+		assert.Equal(t, want, time.Duration(d), in)
+	}
+	for _, in := range []string{"", "-1d", "-2h", "1.5d", "d", "90", "99999d", "1w"} {
+		var d days
+		assert.Error(t, d.Set(in), in)
+	}
+	for d, want := range map[days]string{days(0): "0s", days(90 * 24 * time.Hour): "90d", days(36 * time.Hour): "36h0m0s"} {
+		assert.Equal(t, want, d.String())
 	}
 }
 

@@ -1,0 +1,107 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+// retentionBatch is how many expired interviews or sessions one store
+// query of the hourly check returns; the check repeats the query until it
+// comes back short.
+const retentionBatch = 100
+
+// expiresAt is when the retention policy deletes what became due for it
+// at from; nil when retention is 0 (kept until deleted).
+func expiresAt(from time.Time, retention time.Duration) *time.Time {
+	if retention <= 0 {
+		return nil
+	}
+	t := from.Add(retention)
+	return &t
+}
+
+// expire applies the retention policy (Config.Retention) as of now: it
+// deletes every finished interview created more than the retention period
+// before now (row, report, recording, evidence, and the record of the live
+// session it was recorded in), then every ended live session that made no
+// interview and ended that long ago, and every session still waiting for
+// a publisher that was created that long ago (ended first, as by its
+// owner: its link stops working), with its record and working folder, as
+// a delete by their owner would, and logs and counts each. Interviews still
+// queued or processing, also when analysed again while the check runs,
+// are left for a later check. It returns how many
+// interviews and sessions it deleted; an error stops the check (the next
+// one carries on). Each store query returns at most batch rows.
+func (s *server) expire(ctx context.Context, now time.Time, batch int) (interviews, sessions int, err error) {
+	if s.cfg.Retention <= 0 {
+		return 0, 0, nil
+	}
+	before := now.Add(-s.cfg.Retention)
+	interviews, err = sweep(batch,
+		func() ([]store.Interview, error) { return s.store.ExpiredInterviews(ctx, before, batch) },
+		func(iv store.Interview) (bool, error) {
+			switch err := s.removeInterview(ctx, iv, before); {
+			case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrBusy):
+				return false, nil // deleted, or analysed again, meanwhile
+			case err != nil:
+				return false, err
+			}
+			s.metrics.expired.WithLabelValues("interview").Inc()
+			s.log.Info("interview deleted by the retention policy", "interview", iv.ID, "created", iv.CreatedAt, "retention", s.cfg.Retention)
+			return true, nil
+		})
+	if err != nil {
+		return interviews, 0, err
+	}
+	sessions, err = sweep(batch,
+		func() ([]store.LiveSession, error) { return s.store.ExpiredLiveSessions(ctx, before, batch) },
+		func(ls store.LiveSession) (bool, error) {
+			if ls.State == store.LiveWaiting {
+				switch err := s.live.endWaiting(ctx, ls, "the retention period passed before anyone joined"); {
+				case errors.Is(err, store.ErrLiveState):
+					return false, nil // a publisher joined, or the owner ended it, meanwhile
+				case err != nil:
+					return false, err
+				}
+			}
+			switch _, _, err := s.removeSession(ctx, ls.ID); {
+			case errors.Is(err, store.ErrNotFound):
+				return false, nil
+			case err != nil:
+				return false, err
+			}
+			s.metrics.expired.WithLabelValues("live_session").Inc()
+			s.log.Info("live session deleted by the retention policy", "session", ls.ID, "state", ls.State, "retention", s.cfg.Retention)
+			return true, nil
+		})
+	return interviews, sessions, err
+}
+
+// sweep removes what list returns, batch by batch, until a batch comes
+// back short, and returns how many remove reports removed. An error of
+// either stops it. list must not return again what remove removed or
+// skipped for good.
+func sweep[T any](batch int, list func() ([]T, error), remove func(T) (bool, error)) (int, error) {
+	n := 0
+	for {
+		items, err := list()
+		if err != nil {
+			return n, err
+		}
+		for _, it := range items {
+			ok, err := remove(it)
+			if err != nil {
+				return n, err
+			}
+			if ok {
+				n++
+			}
+		}
+		if len(items) < batch {
+			return n, nil
+		}
+	}
+}
