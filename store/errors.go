@@ -15,6 +15,9 @@ var (
 	// ErrBusy means the interview is queued or being analysed, and cannot
 	// be put back in the queue.
 	ErrBusy = errors.New("analysis in progress")
+	// ErrMediaDeleted means the interview's recording was deleted by the
+	// retention policy (its report is kept): it cannot be analysed again.
+	ErrMediaDeleted = errors.New("recording deleted")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("store closed")
 )

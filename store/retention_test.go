@@ -155,3 +155,63 @@ func TestSecureDelete(t *testing.T) {
 	require.NoError(t, db.QueryRow(`PRAGMA secure_delete`).Scan(&on))
 	assert.Equal(t, 1, on)
 }
+
+// A media retention policy finds finished interviews created before the
+// cut-off that keep their media; deleting them records when, keeps the
+// row and its report, is not done twice, and from then on the interview
+// cannot be analysed again.
+func TestExpiredMedia(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	cut := time.Now().Add(-time.Hour)
+	done := func(created time.Time) string {
+		t.Helper()
+		iv := Interview{ID: NewID(), MediaFile: "media/x.mp4", Status: StatusQueued, CreatedAt: created}
+		require.NoError(t, s.CreateInterview(ctx, iv))
+		require.NoError(t, s.StartAttempt(ctx, iv.ID, 1, created))
+		require.NoError(t, s.Finish(ctx, iv.ID, Outcome{Report: json.RawMessage(`{"verdict":"genuine"}`), Verdict: "genuine"}, created))
+		return iv.ID
+	}
+	old, older, young := done(cut.Add(-time.Minute)), done(cut.Add(-2*time.Minute)), done(cut.Add(time.Minute))
+	queued := Interview{ID: NewID(), MediaFile: "media/q.mp4", Status: StatusQueued, CreatedAt: cut.Add(-time.Hour)}
+	require.NoError(t, s.CreateInterview(ctx, queued))
+	ids := func() []string {
+		t.Helper()
+		got, err := s.ExpiredMedia(ctx, cut, 10)
+		require.NoError(t, err)
+		var out []string
+		for _, iv := range got {
+			out = append(out, iv.ID)
+		}
+		return out
+	}
+	assert.Equal(t, []string{older, old}, ids())
+
+	_, err := s.DeleteExpiredMedia(ctx, young, cut, time.Now())
+	require.ErrorIs(t, err, ErrBusy, "not due")
+	_, err = s.DeleteExpiredMedia(ctx, queued.ID, cut, time.Now())
+	require.ErrorIs(t, err, ErrBusy, "not finished")
+	_, err = s.DeleteExpiredMedia(ctx, "nosuchinterview", cut, time.Now())
+	require.ErrorIs(t, err, ErrNotFound)
+
+	now := time.Now()
+	iv, err := s.DeleteExpiredMedia(ctx, old, cut, now)
+	require.NoError(t, err)
+	require.NotNil(t, iv.MediaDeletedAt)
+	assert.Equal(t, now.UnixMilli(), iv.MediaDeletedAt.UnixMilli())
+	assert.Equal(t, "media/x.mp4", iv.MediaFile, "the row as it is: the caller removes the files")
+	assert.Equal(t, StatusDone, iv.Status)
+	_, err = s.DeleteExpiredMedia(ctx, old, cut, now)
+	require.ErrorIs(t, err, ErrBusy, "once")
+	assert.Equal(t, []string{older}, ids())
+	rep, err := s.Report(ctx, old)
+	require.NoError(t, err, "the report stays")
+	assert.JSONEq(t, `{"verdict":"genuine"}`, string(rep))
+	_, err = s.Reanalyse(ctx, old, "")
+	require.ErrorIs(t, err, ErrMediaDeleted, "nothing left to analyse")
+	got, err := s.Interview(ctx, old)
+	require.NoError(t, err)
+	assert.Equal(t, StatusDone, got.Status, "unchanged by the refused reanalysis")
+	require.NotNil(t, got.MediaDeletedAt)
+	require.NoError(t, s.DeleteInterview(ctx, old), "and it can still be deleted")
+}

@@ -452,7 +452,7 @@ func (s *SQLite) DeleteToken(ctx context.Context, userID int64, name string) err
 
 const ivCols = `id, coalesce(owner_id, 0), candidate, title, source, media_file, original_name, size_bytes,
 	duration_seconds, status, progress, error, attempts, verdict, authenticity, probability,
-	created_at, started_at, finished_at, region, analysis_run`
+	created_at, started_at, finished_at, region, analysis_run, media_deleted_at`
 
 func scanInterview(r scanner) (Interview, error) {
 	var iv Interview
@@ -460,10 +460,10 @@ func scanInterview(r scanner) (Interview, error) {
 	var auth sql.NullInt64
 	var prob sql.NullFloat64
 	var created int64
-	var started, finished sql.NullInt64
+	var started, finished, mediaDeleted sql.NullInt64
 	if err := r.Scan(&iv.ID, &iv.OwnerID, &iv.Candidate, &iv.Title, &iv.Source, &iv.MediaFile, &iv.OriginalName,
 		&iv.SizeBytes, &iv.Duration, &status, &iv.Progress, &iv.Error, &iv.Attempts, &iv.Verdict, &auth, &prob,
-		&created, &started, &finished, &iv.Region, &iv.Run); err != nil {
+		&created, &started, &finished, &iv.Region, &iv.Run, &mediaDeleted); err != nil {
 		return Interview{}, err
 	}
 	iv.Status = Status(status)
@@ -476,6 +476,7 @@ func scanInterview(r scanner) (Interview, error) {
 		iv.Probability = &p
 	}
 	iv.CreatedAt, iv.StartedAt, iv.FinishedAt = fromMS(created), optTime(started), optTime(finished)
+	iv.MediaDeletedAt = optTime(mediaDeleted)
 	return iv, nil
 }
 
@@ -705,11 +706,15 @@ func (s *SQLite) Reanalyse(ctx context.Context, id, region string) (Interview, e
 	iv, err := scanInterview(tx.QueryRowContext(ctx, `UPDATE interviews
 		SET status = 'queued', progress = 0, error = '', attempts = 0, verdict = '', authenticity = NULL,
 			probability = NULL, started_at = NULL, finished_at = NULL, region = ?, analysis_run = analysis_run + 1
-		WHERE id = ? AND status IN ('done', 'failed') RETURNING `+ivCols, region, id))
+		WHERE id = ? AND status IN ('done', 'failed') AND media_deleted_at IS NULL RETURNING `+ivCols, region, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		var status string
-		err = tx.QueryRowContext(ctx, `SELECT status FROM interviews WHERE id = ?`, id).Scan(&status)
-		if err == nil {
+		var mediaDeleted sql.NullInt64
+		err = tx.QueryRowContext(ctx, `SELECT status, media_deleted_at FROM interviews WHERE id = ?`, id).Scan(&status, &mediaDeleted)
+		switch {
+		case err == nil && mediaDeleted.Valid:
+			return Interview{}, fmt.Errorf("interview %s: %w", id, ErrMediaDeleted)
+		case err == nil:
 			return Interview{}, fmt.Errorf("interview %s is %s: %w", id, status, ErrBusy)
 		}
 		return Interview{}, notFound(err, "interview "+id)
@@ -763,6 +768,28 @@ func (s *SQLite) DeleteExpiredInterview(ctx context.Context, id string, before t
 		return notFoundIn(err, "interview "+id)
 	}
 	return tx.Commit()
+}
+
+// ExpiredMedia implements Interviews.
+func (s *SQLite) ExpiredMedia(ctx context.Context, before time.Time, limit int) ([]Interview, error) {
+	return queryAll(ctx, s.db, scanInterview, `SELECT `+ivCols+` FROM interviews
+		WHERE status IN ('done', 'failed') AND media_deleted_at IS NULL AND created_at < ? ORDER BY created_at, id LIMIT ?`,
+		ms(before), min(max(limit, 1), 200))
+}
+
+// DeleteExpiredMedia implements Interviews.
+func (s *SQLite) DeleteExpiredMedia(ctx context.Context, id string, before, now time.Time) (Interview, error) {
+	iv, err := scanInterview(s.db.QueryRowContext(ctx, `UPDATE interviews SET media_deleted_at = ?
+		WHERE id = ? AND status IN ('done', 'failed') AND media_deleted_at IS NULL AND created_at < ? RETURNING `+ivCols,
+		ms(now), id, ms(before)))
+	if !errors.Is(err, sql.ErrNoRows) {
+		return iv, err
+	}
+	var one int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM interviews WHERE id = ?`, id).Scan(&one); err != nil {
+		return Interview{}, notFound(err, "interview "+id)
+	}
+	return Interview{}, fmt.Errorf("interview %s: its media are not due for deletion: %w", id, ErrBusy)
 }
 
 // Unfinished implements Interviews.

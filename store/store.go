@@ -119,6 +119,10 @@ type Interview struct {
 	// Run counts the analyses asked for beyond the first (Reanalyse): the
 	// analysis job of an older run does nothing.
 	Run int
+	// MediaDeletedAt is when the retention policy deleted the recording
+	// and the evidence images, keeping the report (DeleteExpiredMedia);
+	// nil while they are kept.
+	MediaDeletedAt *time.Time
 }
 
 // MaxField is the longest candidate name or title kept, in characters
@@ -292,6 +296,7 @@ type Interviews interface {
 	// verdict, scores, error, attempts and times are reset and Run is
 	// incremented. It returns the
 	// interview as it now is; ErrBusy while it is queued or processing,
+	// ErrMediaDeleted once its recording was deleted (MediaDeletedAt),
 	// ErrNotFound for an unknown id. The caller queues the job.
 	Reanalyse(ctx context.Context, id, region string) (Interview, error)
 	// DeleteInterview removes the interview, its report and the record of
@@ -311,6 +316,17 @@ type Interviews interface {
 	// created before before: ErrBusy when it is not (analysed again
 	// meanwhile), ErrNotFound when it is gone.
 	DeleteExpiredInterview(ctx context.Context, id string, before time.Time) error
+	// ExpiredMedia returns up to limit (1–200) finished interviews created
+	// before before whose recording and evidence are still kept, oldest
+	// first: what a media retention policy deletes.
+	ExpiredMedia(ctx context.Context, before time.Time, limit int) ([]Interview, error)
+	// DeleteExpiredMedia records, if the interview is still finished, was
+	// created before before and keeps its media, that its recording and
+	// evidence are deleted as of now (MediaDeletedAt; from then on it
+	// cannot be analysed again), and returns it as it now is; the caller
+	// removes the files. ErrBusy when it is not due (analysed again
+	// meanwhile, or already done), ErrNotFound when it is gone.
+	DeleteExpiredMedia(ctx context.Context, id string, before, now time.Time) (Interview, error)
 	// CountByStatus counts interviews per status.
 	CountByStatus(ctx context.Context) (map[Status]int, error)
 }

@@ -36,20 +36,30 @@ type interviewJSON struct {
 	FinishedAt   *time.Time   `json:"finished_at,omitempty"`
 	// ExpiresAt is when the retention policy deletes the interview (at
 	// its first hourly check from then on); omitted: kept until deleted.
-	ExpiresAt *time.Time      `json:"expires_at,omitempty"`
-	ReportURL string          `json:"report_url,omitempty"`
-	PageURL   string          `json:"page_url"`
-	Report    json.RawMessage `json:"report,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// MediaExpiresAt is when the media retention policy deletes the
+	// recording and evidence images, keeping the report; MediaDeletedAt
+	// says when it did.
+	MediaExpiresAt *time.Time      `json:"media_expires_at,omitempty"`
+	MediaDeletedAt *time.Time      `json:"media_deleted_at,omitempty"`
+	ReportURL      string          `json:"report_url,omitempty"`
+	PageURL        string          `json:"page_url"`
+	Report         json.RawMessage `json:"report,omitempty"`
 }
 
-// toJSON is the API's view of iv under the retention period (0: none).
-func toJSON(iv store.Interview, retention time.Duration) interviewJSON {
+// toJSON is the API's view of iv under the configuration's retention
+// periods.
+func toJSON(iv store.Interview, cfg Config) interviewJSON {
 	j := interviewJSON{
 		ID: iv.ID, Status: iv.Status, Progress: iv.Progress, Candidate: iv.Candidate, Title: iv.Title,
 		Source: iv.Source, FileName: iv.OriginalName, SizeBytes: iv.SizeBytes, Duration: iv.Duration, Region: iv.Region,
 		Attempts: iv.Attempts, Verdict: iv.Verdict, Authenticity: iv.Authenticity, Probability: iv.Probability,
 		Error: iv.Error, CreatedAt: iv.CreatedAt, StartedAt: iv.StartedAt, FinishedAt: iv.FinishedAt,
-		PageURL: "/interviews/" + iv.ID, ExpiresAt: expiresAt(iv.CreatedAt, retention),
+		PageURL: "/interviews/" + iv.ID, ExpiresAt: expiresAt(iv.CreatedAt, cfg.Retention),
+		MediaDeletedAt: iv.MediaDeletedAt,
+	}
+	if iv.MediaDeletedAt == nil {
+		j.MediaExpiresAt = expiresAt(iv.CreatedAt, cfg.MediaRetention)
 	}
 	if iv.Status == store.StatusDone {
 		j.ReportURL = "/api/v1/interviews/" + iv.ID + "/report"
@@ -64,7 +74,7 @@ func (s *server) apiCreateInterview(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/interviews/"+iv.ID)
-	return c.JSON(http.StatusAccepted, toJSON(iv, s.cfg.Retention))
+	return c.JSON(http.StatusAccepted, toJSON(iv, s.cfg))
 }
 
 type listJSON struct {
@@ -115,7 +125,7 @@ func (s *server) apiListInterviews(c echo.Context) error {
 	}
 	out := listJSON{Items: make([]interviewJSON, 0, len(page.Items)), Total: page.Total, Limit: f.Limit, Offset: f.Offset}
 	for _, iv := range page.Items {
-		out.Items = append(out.Items, toJSON(iv, s.cfg.Retention))
+		out.Items = append(out.Items, toJSON(iv, s.cfg))
 	}
 	if next := f.Offset + len(page.Items); next < page.Total {
 		out.NextOffset = &next
@@ -143,7 +153,7 @@ func (s *server) apiGetInterview(c echo.Context) error {
 // interviewResponse answers 200 with iv as JSON, with its report when
 // done: the body of GET and PATCH /api/v1/interviews/{id}.
 func (s *server) interviewResponse(c echo.Context, iv store.Interview) error {
-	j := toJSON(iv, s.cfg.Retention)
+	j := toJSON(iv, s.cfg)
 	if iv.Status == store.StatusDone {
 		var err error
 		if j.Report, err = s.store.Report(c.Request().Context(), iv.ID); err != nil {
@@ -209,16 +219,10 @@ func (s *server) deleteInterview(c echo.Context, iv store.Interview) error {
 // created before it (store.DeleteExpiredInterview: ErrBusy otherwise).
 // ErrNotFound when the row is already gone.
 func (s *server) removeInterview(ctx context.Context, iv store.Interview, expiredBefore time.Time) error {
-	var liveDir string
-	if iv.Source == "live" {
-		switch ls, err := s.store.LiveSessionByInterview(ctx, iv.ID); {
-		case err == nil:
-			liveDir = s.live.sessionDir(ls.ID)
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
+	liveDir, err := s.liveDirOf(ctx, iv)
+	if err != nil {
+		return err
 	}
-	var err error
 	if expiredBefore.IsZero() {
 		err = s.store.DeleteInterview(ctx, iv.ID)
 	} else {
@@ -230,13 +234,38 @@ func (s *server) removeInterview(ctx context.Context, iv store.Interview, expire
 	// The interview is gone once its row is: a file that could not be
 	// removed is the server's to clean up, not a failed delete (which a
 	// retry would only answer with 404).
+	s.removeFiles(iv, liveDir, "interview deleted")
+	return nil
+}
+
+// liveDirOf is the working folder of the live session iv was recorded in,
+// "" for an upload or when the session's record is gone.
+func (s *server) liveDirOf(ctx context.Context, iv store.Interview) (string, error) {
+	if iv.Source != "live" {
+		return "", nil
+	}
+	ls, err := s.store.LiveSessionByInterview(ctx, iv.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return s.live.sessionDir(ls.ID), nil
+}
+
+// removeFiles removes iv's recording and evidence, and liveDir (what a
+// crash left of its live session's recording) when set, once the store
+// says they are gone (what says so: done). A file that could not be
+// removed is logged, not returned: the store already says it is gone, and
+// the start-up cleanup removes it (Files.CleanOrphans).
+func (s *server) removeFiles(iv store.Interview, liveDir, done string) {
 	if err := s.files.RemoveInterview(iv); err != nil {
-		s.log.Error("interview deleted, but not all its files were removed", "interview", iv.ID, "err", err)
+		s.log.Error(done+", but not all its files were removed", "interview", iv.ID, "err", err)
 	}
 	if liveDir != "" {
 		if err := os.RemoveAll(liveDir); err != nil {
-			s.log.Error("interview deleted, but its live session's working folder was not removed", "interview", iv.ID, "err", err)
+			s.log.Error(done+", but its live session's working folder was not removed", "interview", iv.ID, "err", err)
 		}
 	}
-	return nil
 }

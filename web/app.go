@@ -107,12 +107,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Nor analysing yet: recordings and evidence whose interview is gone
 	// (a delete that could not remove them, a crash between moving an
 	// upload in and storing its row) are removed now.
+	// So are those of an interview whose media the retention policy
+	// deleted (a crash, or a failed removal, after it was recorded).
 	removed, err := a.files.CleanOrphans(func(id string) (bool, error) {
-		_, err := st.Interview(ctx, id)
+		iv, err := st.Interview(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil
 		}
-		return err == nil, err
+		return err == nil && iv.MediaDeletedAt == nil, err
 	})
 	if len(removed) > 0 {
 		a.log.Info("removed the files of deleted interviews", "interviews", removed)
@@ -172,7 +174,8 @@ func (a *App) Start(ctx context.Context) error {
 }
 
 // janitor deletes expired login sessions, and applies the retention
-// policy (Config.Retention), at start and hourly until Close.
+// policy (Config.Retention and MediaRetention), at start and hourly until
+// Close.
 func (a *App) janitor() {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -200,7 +203,7 @@ func (a *App) janitor() {
 
 // expire runs one check of the retention policy; Close cancels it.
 func (a *App) expire() {
-	if a.cfg.Retention <= 0 {
+	if a.cfg.Retention <= 0 && a.cfg.MediaRetention <= 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -216,9 +219,10 @@ func (a *App) expire() {
 	}()
 	defer wg.Wait() // after cancel, deferred below
 	defer cancel()
-	ivs, sessions, err := a.srv.expire(ctx, time.Now(), retentionBatch)
-	if ivs > 0 || sessions > 0 {
-		a.log.Info("retention policy applied", "interviews", ivs, "live_sessions", sessions, "retention", a.cfg.Retention)
+	n, err := a.srv.expire(ctx, time.Now(), retentionBatch)
+	if n != (expired{}) {
+		a.log.Info("retention policy applied", "interviews", n.Interviews, "live_sessions", n.Sessions, "media", n.Media,
+			"retention", a.cfg.Retention, "media_retention", a.cfg.MediaRetention)
 	}
 	select {
 	case <-a.stop:

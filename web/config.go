@@ -77,6 +77,13 @@ type Config struct {
 	// 0 keeps everything until someone deletes it; otherwise at least
 	// MinRetention.
 	Retention time.Duration
+	// MediaRetention deletes each finished interview's recording and
+	// evidence images this long after it was uploaded or recorded,
+	// keeping its report (until Retention, if set): the faces and voices
+	// go first, the verdict stays on record. 0: they go with the
+	// interview; otherwise at least MinRetention and shorter than
+	// Retention.
+	MediaRetention time.Duration
 
 	Analysis analysis.Config // tools, face models, scorer for the analyses
 	Live     LiveConfig      // live screening sessions (docs/live.md)
@@ -280,6 +287,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention != 0 && c.Retention < MinRetention {
 		errs = append(errs, "the retention period must be 0 (keep everything) or at least 1 hour")
+	}
+	if c.MediaRetention != 0 && c.MediaRetention < MinRetention {
+		errs = append(errs, "the media retention period must be 0 (as long as the interview) or at least 1 hour")
+	}
+	if c.MediaRetention > 0 && c.Retention > 0 && c.MediaRetention >= c.Retention {
+		errs = append(errs, "the media retention period must be shorter than the retention period (the media go with the interview anyway)")
 	}
 	if c.WebhookTimeout <= 0 || c.ShutdownTimeout <= 0 || c.UploadIdleTimeout <= 0 {
 		errs = append(errs, "timeouts must be positive")

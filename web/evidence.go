@@ -27,6 +27,9 @@ func (s *server) evidenceFile(c echo.Context) error {
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		return err
 	}
+	if iv.MediaDeletedAt != nil {
+		return userErr(ErrNotFound, "the evidence of interview %s was deleted with its recording by the server's retention policy", iv.ID)
+	}
 	name := c.Param("file")
 	for _, ev := range rep.Evidence {
 		if ev.File != name || !filepath.IsLocal(ev.File) {

@@ -28,6 +28,12 @@ type reanalysisJSON struct {
 	Region *string `json:"region"`
 }
 
+// errMediaDeleted refuses a new analysis of iv, whose recording the
+// retention policy deleted.
+func errMediaDeleted(iv store.Interview) error {
+	return userErr(ErrConflict, "the recording of interview %s was deleted by the server's retention policy; only its report is kept, so it cannot be analysed again", iv.ID)
+}
+
 var errReanalyseForbidden = userErr(ErrForbidden, "only the uploader or an admin may analyse this interview again")
 
 // apiReanalyse queues the interview's analysis anew: 202 with the
@@ -55,7 +61,7 @@ func (s *server) apiReanalyse(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/interviews/"+iv.ID)
-	return c.JSON(http.StatusAccepted, toJSON(iv, s.cfg.Retention))
+	return c.JSON(http.StatusAccepted, toJSON(iv, s.cfg))
 }
 
 // reanalyseForm is the report page's "Analyse again" form (field region):
@@ -98,6 +104,9 @@ func (s *server) reanalyse(c echo.Context, iv store.Interview, regionText *strin
 	if iv.Status == store.StatusQueued || iv.Status == store.StatusProcessing {
 		return iv, userErr(ErrConflict, "interview %s is still being analysed; wait for its report", iv.ID)
 	}
+	if iv.MediaDeletedAt != nil {
+		return iv, errMediaDeleted(iv)
+	}
 	stored := ""
 	if !region.Whole() {
 		path, err := s.files.Abs(iv.MediaFile)
@@ -106,6 +115,9 @@ func (s *server) reanalyse(c echo.Context, iv store.Interview, regionText *strin
 		}
 		info, err := s.tools.Probe(ctx, path)
 		if err != nil {
+			if cur, cerr := s.store.Interview(ctx, iv.ID); cerr == nil && cur.MediaDeletedAt != nil {
+				return iv, errMediaDeleted(iv) // deleted since the check above
+			}
 			return iv, fmt.Errorf("probe the stored recording: %w", err)
 		}
 		if stored, err = storedRegion(region, info); err != nil {
@@ -116,6 +128,8 @@ func (s *server) reanalyse(c echo.Context, iv store.Interview, regionText *strin
 	switch {
 	case errors.Is(err, store.ErrBusy):
 		return iv, userErr(ErrConflict, "interview %s is still being analysed; wait for its report", iv.ID)
+	case errors.Is(err, store.ErrMediaDeleted): // meanwhile
+		return iv, errMediaDeleted(iv)
 	case errors.Is(err, store.ErrNotFound): // deleted meanwhile
 		return iv, userErr(ErrNotFound, "no interview %q", iv.ID)
 	case err != nil:

@@ -47,10 +47,10 @@ func newHTTPMetrics(st store.Interviews) (*httpMetrics, error) {
 		}),
 		expired: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bonafide_retention_deleted_total",
-			Help: "Interviews and live session records deleted by the retention policy (--retention), by what (interview, live_session).",
+			Help: "What the retention policy deleted (--retention, --media-retention), by what (interview, live_session, media: an interview's recording and evidence).",
 		}, []string{"what"}),
 	}
-	for _, w := range []string{"interview", "live_session"} {
+	for _, w := range []string{"interview", "live_session", "media"} {
 		m.expired.WithLabelValues(w)
 	}
 	for _, r := range []string{"queued", "too_large", "unsupported", "unusable", "bad_region", "error"} {

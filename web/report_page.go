@@ -33,9 +33,10 @@ type reportView struct {
 	// below): the page then suggests analysing the candidate's tile again.
 	SeveralFaces float64
 	Uploader     string // the owner's e-mail; "" when the account is gone
-	// ExpiresAt is when the retention policy deletes the interview; nil:
-	// no policy.
-	ExpiresAt *time.Time
+	// ExpiresAt is when the retention policy deletes the interview, and
+	// MediaExpiresAt its recording and evidence; nil: no such policy (or
+	// already deleted: Interview.MediaDeletedAt).
+	ExpiresAt, MediaExpiresAt *time.Time
 }
 
 type modalityView struct {
@@ -134,6 +135,9 @@ func buildReportView(iv store.Interview, raw json.RawMessage) (reportView, error
 		v.Enhancement = &e
 	}
 	for _, ev := range rep.Evidence {
+		if iv.MediaDeletedAt != nil {
+			break // deleted by the retention policy: the section says so
+		}
 		lower := strings.ToLower(ev.File)
 		v.Evidence = append(v.Evidence, evidenceView{Evidence: ev, URL: "/interviews/" + iv.ID + "/evidence/" + ev.File,
 			Image: strings.HasSuffix(lower, ".jpg") || strings.HasSuffix(lower, ".jpeg") || strings.HasSuffix(lower, ".png")})
@@ -155,7 +159,8 @@ func (s *server) reportPage(c echo.Context) error {
 		}
 	}
 	v.CanChange = mayChange(currentPrincipal(c), iv)
-	v.ExpiresAt = expiresAt(iv.CreatedAt, s.cfg.Retention)
+	j := toJSON(iv, s.cfg)
+	v.ExpiresAt, v.MediaExpiresAt = j.ExpiresAt, j.MediaExpiresAt
 	if v.Live, err = s.liveNoteOf(c, iv); err != nil {
 		return err
 	}
@@ -183,6 +188,9 @@ func (s *server) reportBody(c echo.Context, iv store.Interview) (reportView, err
 	key := iv.ID
 	if iv.FinishedAt != nil {
 		key += "@" + iv.FinishedAt.String()
+	}
+	if iv.MediaDeletedAt != nil {
+		key += "@media-deleted" // the evidence section changes
 	}
 	if h, ok := s.bodies.get(key); ok {
 		return reportView{Interview: iv, Body: h.body, Report: &report.Report{}, SeveralFaces: h.severalFaces}, nil

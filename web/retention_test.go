@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,16 +80,16 @@ func TestRetention(t *testing.T) {
 	}
 
 	// Checked just before the old interview is due: nothing goes.
-	ivs, sessions, err := la.app.srv.expire(ctx, oldJ.CreatedAt.Add(retention), 1)
+	n, err := la.app.srv.expire(ctx, oldJ.CreatedAt.Add(retention), 1)
 	require.NoError(t, err)
-	assert.Equal(t, [2]int{0, 0}, [2]int{ivs, sessions})
+	assert.Equal(t, expired{}, n)
 	// Due: the young interview was uploaded after it, the ended session
 	// was created after both; check at the young one's creation +
 	// retention.
 	// (Queries of one row each, so that every loop runs more than once.)
-	ivs, sessions, err = la.app.srv.expire(ctx, youngJ.CreatedAt.Add(retention), 1)
+	n, err = la.app.srv.expire(ctx, youngJ.CreatedAt.Add(retention), 1)
 	require.NoError(t, err)
-	assert.Equal(t, [2]int{1, 0}, [2]int{ivs, sessions}, "only the old interview")
+	assert.Equal(t, expired{Interviews: 1}, n, "only the old interview")
 	code, _, _ = la.req(t, http.MethodGet, "/api/v1/interviews/"+oldJ.ID, la.adminTok, "", "")
 	assert.Equal(t, http.StatusNotFound, code)
 	_, err = la.st.Report(ctx, oldJ.ID)
@@ -102,9 +103,9 @@ func TestRetention(t *testing.T) {
 		assert.True(t, exists(p), p)
 	}
 
-	ivs, sessions, err = la.app.srv.expire(ctx, endedJ.CreatedAt.Add(retention+time.Millisecond), 1)
+	n, err = la.app.srv.expire(ctx, endedJ.CreatedAt.Add(retention+time.Millisecond), 1)
 	require.NoError(t, err)
-	assert.Equal(t, [2]int{1, 1}, [2]int{ivs, sessions}, "the young interview and the ended session")
+	assert.Equal(t, expired{Interviews: 1, Sessions: 1}, n, "the young interview and the ended session")
 	code, _, _ = la.req(t, http.MethodGet, "/api/v1/sessions/"+ended.ID, la.adminTok, "", "")
 	assert.Equal(t, http.StatusNotFound, code)
 	assert.False(t, exists(leftover), "the session's working folder goes too")
@@ -114,9 +115,9 @@ func TestRetention(t *testing.T) {
 
 	// A session still waiting for a publisher a retention period after it
 	// was created is ended (its link stops working) and deleted.
-	ivs, sessions, err = la.app.srv.expire(ctx, waiting.CreatedAt.Add(retention+time.Millisecond), 1)
+	n, err = la.app.srv.expire(ctx, waiting.CreatedAt.Add(retention+time.Millisecond), 1)
 	require.NoError(t, err)
-	assert.Equal(t, [2]int{0, 1}, [2]int{ivs, sessions})
+	assert.Equal(t, expired{Sessions: 1}, n)
 	code, _, _ = la.req(t, http.MethodGet, "/api/v1/sessions/"+waiting.ID, la.adminTok, "", "")
 	assert.Equal(t, http.StatusNotFound, code)
 	code, _, _ = la.req(t, http.MethodPost, waiting.WHIPURL, waiting.Token, "application/sdp", "v=0")
@@ -129,32 +130,16 @@ func TestRetention(t *testing.T) {
 
 	// Without a policy nothing expires and nothing says it will.
 	var j interviewJSON
-	require.NoError(t, json.Unmarshal(mustJSON(toJSON(youngIV, 0)), &j))
+	require.NoError(t, json.Unmarshal(mustJSON(toJSON(youngIV, Config{})), &j))
 	assert.Nil(t, j.ExpiresAt)
 }
 
 // A server started with a retention policy applies it at once (then
-// hourly): an interview whose analysis failed two hours ago goes, with its
-// recording, under a one-hour policy; one created now stays.
+// hourly): an interview analysed two hours ago goes, with its recording,
+// under a one-hour policy; one created now stays.
 func TestRetentionAtStartup(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	files := store.Files{Root: dir}
-	require.NoError(t, files.Init())
-	st, err := store.OpenSQLite(ctx, files.DBPath(), nil)
-	require.NoError(t, err)
-	stored := func(created time.Time) (store.Interview, string) {
-		t.Helper()
-		iv := store.Interview{ID: store.NewID(), Status: store.StatusQueued, CreatedAt: created}
-		iv.MediaFile, err = files.MediaName(iv.ID, ".mp4")
-		require.NoError(t, err)
-		media, err := files.Abs(iv.MediaFile)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(media, []byte("not a recording"), 0o600))
-		require.NoError(t, st.CreateInterview(ctx, iv))
-		require.NoError(t, st.Fail(ctx, iv.ID, "unusable", created))
-		return iv, media
-	}
+	dir, st, stored := seedData(t)
 	old, oldMedia := stored(time.Now().Add(-2 * time.Hour))
 	young, youngMedia := stored(time.Now())
 	require.NoError(t, st.Close())
@@ -165,9 +150,175 @@ func TestRetentionAtStartup(t *testing.T) {
 		_, err := la.st.Interview(ctx, old.ID)
 		return errors.Is(err, store.ErrNotFound)
 	}, 10*time.Second, 20*time.Millisecond, "the due interview is deleted at start-up")
-	_, err = os.Stat(oldMedia)
+	_, err := os.Stat(oldMedia)
 	assert.True(t, errors.Is(err, os.ErrNotExist), "with its recording")
 	_, err = la.st.Interview(ctx, young.ID)
 	assert.NoError(t, err)
 	assert.FileExists(t, youngMedia)
+}
+
+// The media retention policy deletes an analysed interview's recording and
+// evidence images once they are older than its period and keeps the row
+// and the report: the API and the page say so, the evidence is gone (404),
+// it cannot be analysed again (409), and it is done once.
+func TestMediaRetention(t *testing.T) {
+	const period = 24 * time.Hour
+	la := startLiveApp(t, "", true, func(c *Config) { c.MediaRetention = period })
+	defer la.stop()
+	ctx := context.Background()
+	resp := la.upload(t, la.recTok, shortClip(t))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	j := la.waitStatus(t, decode[interviewJSON](t, resp).ID, store.StatusDone, 2*time.Minute)
+	require.NotNil(t, j.MediaExpiresAt)
+	assert.Equal(t, j.CreatedAt.Add(period), *j.MediaExpiresAt)
+	assert.Nil(t, j.ExpiresAt, "the interview itself is kept")
+	require.NotEmpty(t, j.Report)
+	var rep struct {
+		Evidence []struct{ File string } `json:"evidence"`
+	}
+	require.NoError(t, json.Unmarshal(j.Report, &rep))
+	require.NotEmpty(t, rep.Evidence, "the clip has evidence images")
+	evidenceURL := "/api/v1/interviews/" + j.ID + "/evidence/" + rep.Evidence[0].File
+	code, _, _ := la.req(t, http.MethodGet, evidenceURL, la.recTok, "", "")
+	require.Equal(t, http.StatusOK, code)
+	owner, csrf := la.login(t, "recruiter@example.com")
+	page := la.base + "/interviews/" + j.ID
+	_, body := get(t, owner, page)
+	contains(t, body, `<span id="media-retention-note">recording and evidence deleted by the server's retention policy after `,
+		`id="reanalyse-form"`, `/evidence/`+rep.Evidence[0].File)
+	iv, err := la.st.Interview(ctx, j.ID)
+	require.NoError(t, err)
+	media, err := la.files.Abs(iv.MediaFile)
+	require.NoError(t, err)
+	evidence, err := la.files.EvidenceDir(iv.ID)
+	require.NoError(t, err)
+
+	n, err := la.app.srv.expire(ctx, j.CreatedAt.Add(period), 1)
+	require.NoError(t, err)
+	assert.Equal(t, expired{}, n, "not due yet")
+	n, err = la.app.srv.expire(ctx, j.CreatedAt.Add(period+time.Millisecond), 1)
+	require.NoError(t, err)
+	assert.Equal(t, expired{Media: 1}, n)
+	for _, p := range []string{media, evidence} {
+		_, err := os.Stat(p)
+		assert.True(t, errors.Is(err, os.ErrNotExist), "%s removed", p)
+	}
+	code, _, body = la.req(t, http.MethodGet, "/api/v1/interviews/"+j.ID, la.recTok, "", "")
+	require.Equal(t, http.StatusOK, code, "the interview stays")
+	var after interviewJSON
+	require.NoError(t, json.Unmarshal([]byte(body), &after))
+	require.NotNil(t, after.MediaDeletedAt)
+	assert.Nil(t, after.MediaExpiresAt)
+	assert.Equal(t, j.Verdict, after.Verdict)
+	code, _, _ = la.req(t, http.MethodGet, "/api/v1/interviews/"+j.ID+"/report", la.recTok, "", "")
+	assert.Equal(t, http.StatusOK, code, "with its report")
+	code, _, body = la.req(t, http.MethodGet, evidenceURL, la.recTok, "", "")
+	assert.Equal(t, http.StatusNotFound, code)
+	assert.Contains(t, body, "deleted with its recording by the server's retention policy")
+	code, _, body = la.req(t, http.MethodPost, "/api/v1/interviews/"+j.ID+"/reanalysis", la.recTok, "application/json", `{"region": "left"}`)
+	assert.Equal(t, http.StatusConflict, code)
+	assert.Contains(t, body, "cannot be analysed again")
+	_, body = get(t, owner, page)
+	contains(t, body, `<span id="media-deleted-note">recording and evidence deleted by the server's retention policy on `,
+		`id="evidence-deleted"`)
+	assert.NotContains(t, body, `id="reanalyse-form"`)
+	assert.NotContains(t, body, `/evidence/`+rep.Evidence[0].File)
+	r, err := owner.PostForm(page+"/reanalyse", url.Values{"csrf": {csrf}})
+	require.NoError(t, err)
+	r.Body.Close()
+	assert.Equal(t, http.StatusConflict, r.StatusCode, "nor through the form")
+
+	n, err = la.app.srv.expire(ctx, time.Now().Add(2*period), 1)
+	require.NoError(t, err)
+	assert.Equal(t, expired{}, n, "once")
+	code, _, metrics := la.req(t, http.MethodGet, "/metrics", la.adminTok, "", "")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, metrics, `bonafide_retention_deleted_total{what="media"} 1`+"\n")
+	code, _, _ = la.req(t, http.MethodDelete, "/api/v1/interviews/"+j.ID, la.recTok, "", "")
+	assert.Equal(t, http.StatusNoContent, code, "and it can still be deleted")
+}
+
+func TestRetentionConfig(t *testing.T) {
+	base := DefaultConfig()
+	base.DataDir = t.TempDir()
+	for _, tc := range []struct {
+		retention, media time.Duration
+		ok               bool
+	}{
+		{0, 0, true},
+		{time.Hour, 0, true},
+		{0, time.Hour, true},
+		{90 * 24 * time.Hour, 30 * 24 * time.Hour, true},
+		{59 * time.Minute, 0, false},
+		{0, 59 * time.Minute, false},
+		{30 * 24 * time.Hour, 30 * 24 * time.Hour, false},
+		{30 * 24 * time.Hour, 90 * 24 * time.Hour, false},
+	} {
+		c := base
+		c.Retention, c.MediaRetention = tc.retention, tc.media
+		if err := c.Validate(); tc.ok {
+			assert.NoError(t, err, "%v, %v", tc.retention, tc.media)
+		} else {
+			assert.ErrorIs(t, err, ErrConfig, "%v, %v", tc.retention, tc.media)
+		}
+	}
+}
+
+// A server started with only a media retention policy applies it at once:
+// a finished interview uploaded two hours ago loses its recording under a
+// one-hour policy and keeps its row; the recording left behind by a
+// deletion that a crash interrupted (recorded in the store, file still
+// there) is removed at start-up; a recent one stays.
+func TestMediaRetentionAtStartup(t *testing.T) {
+	ctx := context.Background()
+	dir, st, stored := seedData(t)
+	old, oldMedia := stored(time.Now().Add(-2 * time.Hour))
+	crashed, crashedMedia := stored(time.Now())
+	_, err := st.DeleteExpiredMedia(ctx, crashed.ID, time.Now().Add(time.Minute), time.Now())
+	require.NoError(t, err)
+	young, youngMedia := stored(time.Now())
+	require.NoError(t, st.Close())
+
+	la := startLiveApp(t, dir, true, func(c *Config) { c.MediaRetention = time.Hour })
+	defer la.stop()
+	_, err = os.Stat(crashedMedia)
+	assert.True(t, errors.Is(err, os.ErrNotExist), "a recording marked deleted is removed before the server serves")
+	require.Eventually(t, func() bool {
+		iv, err := la.st.Interview(ctx, old.ID)
+		return err == nil && iv.MediaDeletedAt != nil
+	}, 10*time.Second, 20*time.Millisecond, "the due recording is deleted at start-up")
+	_, err = os.Stat(oldMedia)
+	assert.True(t, errors.Is(err, os.ErrNotExist))
+	iv, err := la.st.Interview(ctx, young.ID)
+	require.NoError(t, err)
+	assert.Nil(t, iv.MediaDeletedAt)
+	assert.FileExists(t, youngMedia)
+}
+
+// seedData makes a data folder and opens its store, for a test to fill
+// before a server starts on it (close st first); finished stores a
+// finished interview created at created, with a recording on disk, and
+// returns it and the recording's path.
+func seedData(t *testing.T) (dir string, st *store.SQLite, finished func(created time.Time) (store.Interview, string)) {
+	t.Helper()
+	ctx := context.Background()
+	dir = t.TempDir()
+	files := store.Files{Root: dir}
+	require.NoError(t, files.Init())
+	st, err := store.OpenSQLite(ctx, files.DBPath(), nil)
+	require.NoError(t, err)
+	return dir, st, func(created time.Time) (store.Interview, string) {
+		t.Helper()
+		iv := store.Interview{ID: store.NewID(), Status: store.StatusQueued, CreatedAt: created}
+		var err error
+		iv.MediaFile, err = files.MediaName(iv.ID, ".mp4")
+		require.NoError(t, err)
+		media, err := files.Abs(iv.MediaFile)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(media, []byte("a recording"), 0o600))
+		require.NoError(t, st.CreateInterview(ctx, iv))
+		require.NoError(t, st.StartAttempt(ctx, iv.ID, 1, created))
+		require.NoError(t, st.Finish(ctx, iv.ID, store.Outcome{Report: json.RawMessage(`{}`), Verdict: "genuine"}, created))
+		return iv, media
+	}
 }
