@@ -250,8 +250,9 @@ func (q *Queue) failFinal(ctx context.Context, id, msg string) error {
 	return q.publishInterview(ctx, EventInterviewFailed, id)
 }
 
-// errorHandler marks an interview failed when its job panicked on its last
-// attempt (Work's own error paths handle every other case).
+// errorHandler puts an interview whose analysis job panicked back in the
+// queue, or marks it failed on the job's last attempt (Work's own error
+// paths handle every other case).
 type errorHandler struct{ q *Queue }
 
 func (h *errorHandler) HandleError(context.Context, *rivertype.JobRow, error) *river.ErrorHandlerResult {
@@ -265,6 +266,14 @@ func (h *errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, v
 	}
 	var args AnalyzeArgs
 	if err := json.Unmarshal(job.EncodedArgs, &args); err != nil {
+		return nil
+	}
+	// Only the current run of an interview still being analysed is
+	// retried or failed: a job that panicked after its interview finished
+	// (re-publishing the event of an earlier attempt), or one a newer
+	// run superseded, must not undo that outcome.
+	iv, err := h.q.cfg.Store.Interview(ctx, args.InterviewID)
+	if err != nil || iv.Run != args.Run || (iv.Status != store.StatusQueued && iv.Status != store.StatusProcessing) {
 		return nil
 	}
 	if job.Attempt >= job.MaxAttempts {

@@ -662,3 +662,50 @@ func TestRiverRetention(t *testing.T) {
 		assert.Equal(t, tc.want, riverRetention(tc.def, tc.limit), "%v capped at %v", tc.def, tc.limit)
 	}
 }
+
+// A job that panics puts its interview back in the queue, or fails it on
+// its last attempt; but not an interview that has finished meanwhile, nor
+// one whose job a newer analysis run superseded.
+func TestPanicRequeuesOnlyAnUnfinishedInterview(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	q := e.queue(t, Config{Analyzer: &fakeAnalyzer{block: true}, Workers: 1})
+	h := &errorHandler{q: q}
+	panicked := func(id string, run, attempt int) {
+		t.Helper()
+		args, err := json.Marshal(AnalyzeArgs{InterviewID: id, Run: run})
+		require.NoError(t, err)
+		h.HandlePanic(ctx, &rivertype.JobRow{ID: 1, Kind: AnalyzeArgs{}.Kind(), EncodedArgs: args, Attempt: attempt, MaxAttempts: 3}, "boom", "")
+	}
+	status := func(id string) store.Status {
+		t.Helper()
+		iv, err := e.st.Interview(ctx, id)
+		require.NoError(t, err)
+		return iv.Status
+	}
+	processing := func() string {
+		t.Helper()
+		id := store.NewID()
+		require.NoError(t, e.st.CreateInterview(ctx, store.Interview{ID: id, MediaFile: "media/" + id + ".mp4", Status: store.StatusQueued}))
+		require.NoError(t, e.st.StartAttempt(ctx, id, 1, time.Now()))
+		return id
+	}
+
+	running := processing()
+	panicked(running, 0, 1)
+	assert.Equal(t, store.StatusQueued, status(running), "retried")
+	require.NoError(t, e.st.StartAttempt(ctx, running, 3, time.Now()))
+	panicked(running, 0, 3)
+	assert.Equal(t, store.StatusFailed, status(running), "failed on the last attempt")
+
+	finished := processing()
+	require.NoError(t, e.st.Finish(ctx, finished, store.Outcome{Report: json.RawMessage(`{}`), Verdict: "genuine"}, time.Now()))
+	panicked(finished, 0, 1)
+	assert.Equal(t, store.StatusDone, status(finished), "a finished interview stays finished")
+	panicked(finished, 0, 3)
+	assert.Equal(t, store.StatusDone, status(finished))
+
+	superseded := processing()
+	panicked(superseded, 1, 3) // a job of another run than the interview's
+	assert.Equal(t, store.StatusProcessing, status(superseded))
+}
