@@ -239,21 +239,8 @@ func (s *SQLite) EndLiveSession(ctx context.Context, id string, end LiveEnd, now
 
 // AbandonLiveSessions implements LiveSessions.
 func (s *SQLite) AbandonLiveSessions(ctx context.Context, msg string, now time.Time) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `UPDATE live_sessions SET state = 'ended', error = ?, ended_at = ?
+	return queryAll(ctx, s.db, scanID, `UPDATE live_sessions SET state = 'ended', error = ?, ended_at = ?
 		WHERE state IN ('live', 'ending') RETURNING id`, msg, ms(now))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // DeleteLiveSession implements LiveSessions.

@@ -219,6 +219,13 @@ const userCols = `u.id, u.email, u.role, u.password_hash, u.created_at, u.disabl
 
 type scanner interface{ Scan(dest ...any) error }
 
+// scanID scans a row of one text column.
+func scanID(r scanner) (string, error) {
+	var id string
+	err := r.Scan(&id)
+	return id, err
+}
+
 // queryAll runs query and scans every row with scan.
 func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
@@ -413,24 +420,17 @@ func (s *SQLite) UserByTokenHash(ctx context.Context, hash []byte) (User, Token,
 
 // ListTokens implements Tokens.
 func (s *SQLite) ListTokens(ctx context.Context, userID int64) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.id, t.user_id, t.name, t.created_at
-		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE ? = 0 OR t.user_id = ? ORDER BY u.email, t.name`, userID, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Token
-	for rows.Next() {
+	return queryAll(ctx, s.db, func(r scanner) (Token, error) {
 		var t Token
 		var created int64
-		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &created); err != nil {
-			return nil, err
+		if err := r.Scan(&t.ID, &t.UserID, &t.Name, &created); err != nil {
+			return Token{}, err
 		}
 		t.CreatedAt = fromMS(created)
-		out = append(out, t)
-	}
-	return out, rows.Err()
+		return t, nil
+	}, `SELECT t.id, t.user_id, t.name, t.created_at
+		FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE ? = 0 OR t.user_id = ? ORDER BY u.email, t.name`, userID, userID)
 }
 
 // DeleteToken implements Tokens.
@@ -549,20 +549,13 @@ func (s *SQLite) ListInterviews(ctx context.Context, f ListFilter) (Page, error)
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM interviews`+cond, args...).Scan(&page.Total); err != nil {
 		return Page{}, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+ivCols+` FROM interviews`+cond+
+	items, err := queryAll(ctx, s.db, scanInterview, `SELECT `+ivCols+` FROM interviews`+cond+
 		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return Page{}, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		iv, err := scanInterview(rows)
-		if err != nil {
-			return Page{}, err
-		}
-		page.Items = append(page.Items, iv)
-	}
-	return page, rows.Err()
+	page.Items = items
+	return page, nil
 }
 
 func likeEscape(s string) string {
@@ -794,20 +787,7 @@ func (s *SQLite) DeleteExpiredMedia(ctx context.Context, id string, before, now 
 
 // Unfinished implements Interviews.
 func (s *SQLite) Unfinished(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM interviews WHERE status IN ('queued', 'processing') ORDER BY created_at`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryAll(ctx, s.db, scanID, `SELECT id FROM interviews WHERE status IN ('queued', 'processing') ORDER BY created_at`)
 }
 
 // ExpiredInterviews implements Interviews.
@@ -874,20 +854,7 @@ func scanWebhook(r scanner) (Webhook, error) {
 
 // Webhooks implements Webhooks.
 func (s *SQLite) Webhooks(ctx context.Context) ([]Webhook, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, url, secret, coalesce(created_by, 0), created_at FROM webhooks ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, scanWebhook, `SELECT id, url, secret, coalesce(created_by, 0), created_at FROM webhooks ORDER BY id`)
 }
 
 // Webhook implements Webhooks.

@@ -28,12 +28,15 @@ type App struct {
 	srv   *server
 	http  *http.Server
 
-	mu        sync.Mutex
-	started   bool
-	stop      chan struct{} // closed by Close: stops the janitor
-	wg        sync.WaitGroup
-	closeOnce sync.Once
-	closeErr  error
+	mu      sync.Mutex
+	started bool
+	stop    chan struct{} // closed by Close: stops the janitor
+	// stopped is cancelled by Close too: it cancels a retention check.
+	stopped    context.Context
+	cancelStop context.CancelFunc
+	wg         sync.WaitGroup
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // New builds every component: it creates the data folder, opens the
@@ -59,6 +62,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Analysis.Logger = cfg.Logger
 	}
 	a := &App{cfg: cfg, log: cfg.Logger, files: store.Files{Root: cfg.DataDir}, stop: make(chan struct{})}
+	a.stopped, a.cancelStop = context.WithCancel(context.Background())
 	if err := a.files.Init(); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
@@ -206,30 +210,14 @@ func (a *App) expire() {
 	if a.cfg.Retention <= 0 && a.cfg.MediaRetention <= 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case <-a.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	defer wg.Wait() // after cancel, deferred below
+	ctx, cancel := context.WithTimeout(a.stopped, 10*time.Minute)
 	defer cancel()
 	n, err := a.srv.expire(ctx, time.Now(), retentionBatch)
 	if n != (expired{}) {
 		a.log.Info("retention policy applied", "interviews", n.Interviews, "live_sessions", n.Sessions, "media", n.Media,
 			"retention", a.cfg.Retention, "media_retention", a.cfg.MediaRetention)
 	}
-	select {
-	case <-a.stop:
-		return // cancelled by Close: the next start carries on
-	default:
-	}
-	if err != nil {
+	if err != nil && a.stopped.Err() == nil { // cancelled by Close: the next start carries on
 		a.log.Warn("retention policy check stopped", "err", err)
 	}
 }
@@ -321,6 +309,7 @@ func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		a.mu.Lock()
 		close(a.stop)
+		a.cancelStop()
 		a.mu.Unlock()
 		var errs []error
 		if err := a.http.Close(); err != nil {
