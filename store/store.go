@@ -392,6 +392,7 @@ type Store interface {
 	Interviews
 	Webhooks
 	LiveSessions
+	Audit
 	Ping(ctx context.Context) error
 	Close() error
 }

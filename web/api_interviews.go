@@ -205,10 +205,16 @@ func (s *server) deleteInterview(c echo.Context, iv store.Interview) error {
 	if !mayChange(p, iv) {
 		return userErr(ErrForbidden, "only the uploader or an admin may delete this interview")
 	}
-	if err := s.removeInterview(c.Request().Context(), iv, time.Time{}); err != nil {
+	session, err := s.removeInterview(c.Request().Context(), iv, time.Time{})
+	if err != nil {
 		return err
 	}
 	s.log.Info("interview deleted", "interview", iv.ID, "by", p.User.Email)
+	if session != "" {
+		// Its live session's record went too: that session's history
+		// says so (the route records the interview's delete).
+		s.auditWith(c, "session.delete", "session:"+session, "with interview:"+iv.ID)
+	}
 	return nil
 }
 
@@ -217,11 +223,12 @@ func (s *server) deleteInterview(c echo.Context, iv store.Interview) error {
 // the files, and what a crash left in its live session's working folder.
 // With expiredBefore set, only if the interview is still finished and was
 // created before it (store.DeleteExpiredInterview: ErrBusy otherwise).
-// ErrNotFound when the row is already gone.
-func (s *server) removeInterview(ctx context.Context, iv store.Interview, expiredBefore time.Time) error {
-	liveDir, err := s.liveDirOf(ctx, iv)
+// ErrNotFound when the row is already gone. It returns the id of the live
+// session whose record went with it ("" for an upload).
+func (s *server) removeInterview(ctx context.Context, iv store.Interview, expiredBefore time.Time) (session string, err error) {
+	session, err = s.liveSessionOf(ctx, iv)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if expiredBefore.IsZero() {
 		err = s.store.DeleteInterview(ctx, iv.ID)
@@ -229,18 +236,22 @@ func (s *server) removeInterview(ctx context.Context, iv store.Interview, expire
 		err = s.store.DeleteExpiredInterview(ctx, iv.ID, expiredBefore)
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	// The interview is gone once its row is: a file that could not be
 	// removed is the server's to clean up, not a failed delete (which a
 	// retry would only answer with 404).
+	liveDir := ""
+	if session != "" {
+		liveDir = s.live.sessionDir(session)
+	}
 	s.removeFiles(iv, liveDir, "interview deleted")
-	return nil
+	return session, nil
 }
 
-// liveDirOf is the working folder of the live session iv was recorded in,
-// "" for an upload or when the session's record is gone.
-func (s *server) liveDirOf(ctx context.Context, iv store.Interview) (string, error) {
+// liveSessionOf is the id of the live session iv was recorded in, "" for
+// an upload or when the session's record is gone.
+func (s *server) liveSessionOf(ctx context.Context, iv store.Interview) (string, error) {
 	if iv.Source != "live" {
 		return "", nil
 	}
@@ -251,7 +262,17 @@ func (s *server) liveDirOf(ctx context.Context, iv store.Interview) (string, err
 	case err != nil:
 		return "", err
 	}
-	return s.live.sessionDir(ls.ID), nil
+	return ls.ID, nil
+}
+
+// liveDirOf is the working folder of the live session iv was recorded in,
+// "" for an upload or when the session's record is gone.
+func (s *server) liveDirOf(ctx context.Context, iv store.Interview) (string, error) {
+	id, err := s.liveSessionOf(ctx, iv)
+	if id == "" || err != nil {
+		return "", err
+	}
+	return s.live.sessionDir(id), nil
 }
 
 // removeFiles removes iv's recording and evidence, and liveDir (what a

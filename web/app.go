@@ -177,9 +177,9 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// janitor deletes expired login sessions, and applies the retention
-// policy (Config.Retention and MediaRetention), at start and hourly until
-// Close.
+// janitor deletes expired login sessions and audit entries older than
+// Config.AuditRetention, and applies the retention policy
+// (Config.Retention and MediaRetention), at start and hourly until Close.
 func (a *App) janitor() {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -189,6 +189,13 @@ func (a *App) janitor() {
 			a.log.Warn("expired sessions not removed", "err", err)
 		} else if n > 0 {
 			a.log.Info("expired sessions removed", "sessions", n)
+		}
+		if a.cfg.AuditRetention > 0 {
+			if n, err := a.store.DeleteAuditBefore(ctx, time.Now().Add(-a.cfg.AuditRetention)); err != nil {
+				a.log.Warn("old audit entries not removed", "err", err)
+			} else if n > 0 {
+				a.log.Info("old audit entries removed", "entries", n, "audit_retention", a.cfg.AuditRetention)
+			}
 		}
 		cancel()
 		select {

@@ -25,6 +25,10 @@ import (
 // DefaultMaxUpload is the default upload size cap: 4 GiB.
 const DefaultMaxUpload int64 = 4 << 30
 
+// DefaultAuditRetention is how long audit log entries are kept by
+// default (Config.AuditRetention): a year, as security logs commonly are.
+const DefaultAuditRetention = 365 * 24 * time.Hour
+
 // MinRetention is the shortest retention period (Config.Retention) other
 // than 0: the policy is checked hourly.
 const MinRetention = time.Hour
@@ -84,6 +88,14 @@ type Config struct {
 	// interview; otherwise at least MinRetention and shorter than
 	// Retention.
 	MediaRetention time.Duration
+	// AuditRetention deletes audit log entries this long after they were
+	// recorded (checked with the retention policy, at start-up and
+	// hourly); 0 keeps them all, otherwise at least MinRetention.
+	AuditRetention time.Duration
+	// AuditViewWindow: a view (a report, its evidence, a live session,
+	// the audit log) by one account of one thing is recorded once per
+	// this period; 0 records every view.
+	AuditViewWindow time.Duration
 
 	Analysis analysis.Config // tools, face models, scorer for the analyses
 	Live     LiveConfig      // live screening sessions (docs/live.md)
@@ -114,6 +126,8 @@ func DefaultConfig() Config {
 		LoginCheckWait:       10 * time.Second,
 		WebhookTimeout:       10 * time.Second,
 		ShutdownTimeout:      15 * time.Second,
+		AuditRetention:       DefaultAuditRetention,
+		AuditViewWindow:      DefaultAuditViewWindow,
 		Live:                 DefaultLiveConfig(),
 	}
 }
@@ -293,6 +307,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MediaRetention > 0 && c.Retention > 0 && c.MediaRetention >= c.Retention {
 		errs = append(errs, "the media retention period must be shorter than the retention period (the media go with the interview anyway)")
+	}
+	if c.AuditRetention != 0 && c.AuditRetention < MinRetention {
+		errs = append(errs, "the audit retention period must be 0 (keep every entry) or at least 1 hour")
+	}
+	if c.AuditViewWindow < 0 {
+		errs = append(errs, "the audit view window must be 0 or positive")
 	}
 	if c.WebhookTimeout <= 0 || c.ShutdownTimeout <= 0 || c.UploadIdleTimeout <= 0 {
 		errs = append(errs, "timeouts must be positive")

@@ -99,6 +99,7 @@ func (s *server) apiCreateSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(ctxAuditTarget, "session:"+ls.ID)
 	j := s.sessionJSON(c, ls)
 	j.Token = tok
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/sessions/"+ls.ID)
@@ -167,7 +168,8 @@ func (s *server) endSession(c echo.Context, ls store.LiveSession) error {
 			return err
 		}
 		if cur.State == store.LiveEnding || cur.State == store.LiveEnded {
-			return nil // ending anyway
+			c.Set(ctxAuditSkip, true) // nothing ended by this request
+			return nil                // ending anyway
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -199,7 +201,7 @@ func (s *server) deleteSession(c echo.Context, ls store.LiveSession) error {
 	if p == nil || (!p.isAdmin() && p.User.ID != ls.OwnerID) {
 		return userErr(ErrForbidden, "only the session's owner or an admin may delete it")
 	}
-	gone, _, err := s.removeSession(c.Request().Context(), ls.ID)
+	gone, iv, err := s.removeSession(c.Request().Context(), ls.ID)
 	switch {
 	case errors.Is(err, store.ErrLiveState):
 		return userErr(ErrConflict, "live session %s has not ended yet: end it (or wait for it to end) before deleting it", ls.ID)
@@ -209,6 +211,11 @@ func (s *server) deleteSession(c echo.Context, ls store.LiveSession) error {
 		return err
 	}
 	s.log.Info("live session deleted", "session", ls.ID, "interview", gone.InterviewID, "by", p.User.Email)
+	if iv != nil {
+		// The interview's history says so too (the route records the
+		// session's delete).
+		s.auditWith(c, "interview.delete", "interview:"+iv.ID, "with session:"+ls.ID)
+	}
 	return nil
 }
 

@@ -32,6 +32,7 @@ func (s *server) liveCreateForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(ctxAuditTarget, "session:"+ls.ID)
 	return c.Redirect(http.StatusSeeOther, "/live/"+ls.ID)
 }
 

@@ -155,6 +155,11 @@ func TestLiveSessionEndToEnd(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, code, "the interview went with it")
 	_, err = os.Stat(mediaPath)
 	assert.True(t, errors.Is(err, os.ErrNotExist), "the recording is removed")
+	// The interview's history says it went with its session.
+	deletes, err := la.st.AuditEvents(context.Background(), store.AuditFilter{Target: "interview:" + st.InterviewID, Action: "interview.delete"})
+	require.NoError(t, err)
+	require.Len(t, deletes, 1)
+	assert.Equal(t, "api; with session:"+s.ID, deletes[0].Detail)
 
 	require.NoError(t, client.Close())
 	events.Close()
@@ -388,6 +393,10 @@ func TestWHIPFaults(t *testing.T) {
 	var loc string
 	first, err := whiptest.Publish(context.Background(), la.whipAnswerer(a.WHIPURL, a.Token, &loc), ivf, ogg, true)
 	require.NoError(t, err)
+	publishes, err := la.st.AuditEvents(context.Background(), store.AuditFilter{Action: "session.publish"})
+	require.NoError(t, err)
+	require.Len(t, publishes, 1, "the refused offers are not in the audit log, the accepted one is")
+	assert.Equal(t, []string{"publisher", "session:" + a.ID, "127.0.0.1"}, []string{publishes[0].Actor, publishes[0].Target, publishes[0].Addr})
 	defer first.Close()
 	_, err = whiptest.Publish(context.Background(), la.whipAnswerer(a.WHIPURL, a.Token, nil), ivf, ogg, false)
 	var se *whipStatusError

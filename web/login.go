@@ -115,6 +115,18 @@ func (s *server) login(c echo.Context) error {
 		} else {
 			s.log.Info("login failed", "email", email, "addr", host)
 		}
+		if found {
+			// Only attempts on a real account, which its throttle
+			// bounds, go to the audit log; guesses at unknown
+			// addresses (unbounded, and text anyone types) stay in
+			// the server log.
+			failure := store.AuditEvent{At: time.Now(), Actor: auditAnonymous, Action: "login.failed",
+				Target: fmt.Sprintf("user:%d", u.ID), Addr: host, Detail: "wrong password"}
+			if ok && disabled {
+				failure.Detail = "account disabled"
+			}
+			s.auditLog.record(c.Request().Context(), failure)
+		}
 		settled = true // a failed try: it stays counted
 		tok := randomToken(24)
 		c.SetCookie(s.cookie(c, loginCookie, tok, time.Hour))
@@ -130,6 +142,7 @@ func (s *server) login(c echo.Context) error {
 	s.endLogin(account, addr)
 	settled = true
 	s.log.Info("login", "user", u.Email)
+	s.auditLog.record(c.Request().Context(), store.AuditEvent{At: now, UserID: u.ID, Actor: u.Email, Action: "login", Target: fmt.Sprintf("user:%d", u.ID), Addr: host})
 	c.SetCookie(s.cookie(c, sessionCookie, secret, s.cfg.SessionTTL))
 	c.SetCookie(s.cookie(c, loginCookie, "", -1))
 	return c.Redirect(http.StatusSeeOther, next)
@@ -204,6 +217,7 @@ func (s *server) logout(c echo.Context) error {
 		if err := s.store.DeleteSession(c.Request().Context(), p.Session.TokenHash); err != nil {
 			return err
 		}
+		s.audit(c, "logout", fmt.Sprintf("user:%d", p.User.ID))
 	}
 	c.SetCookie(s.cookie(c, sessionCookie, "", -1))
 	return c.Redirect(http.StatusSeeOther, "/login")

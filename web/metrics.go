@@ -22,6 +22,8 @@ type httpMetrics struct {
 	uploads  *prometheus.CounterVec
 	bytes    prometheus.Counter
 	expired  *prometheus.CounterVec // deleted by the retention policy
+	// auditFailures counts audit entries that could not be written.
+	auditFailures prometheus.Counter
 }
 
 func newHTTPMetrics(st store.Interviews) (*httpMetrics, error) {
@@ -49,6 +51,10 @@ func newHTTPMetrics(st store.Interviews) (*httpMetrics, error) {
 			Name: "bonafide_retention_deleted_total",
 			Help: "What the retention policy deleted (--retention, --media-retention), by what (interview, live_session, media: an interview's recording and evidence).",
 		}, []string{"what"}),
+		auditFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bonafide_audit_failures_total",
+			Help: "Audit log entries that could not be written (each is also logged at error level).",
+		}),
 	}
 	for _, w := range []string{"interview", "live_session", "media"} {
 		m.expired.WithLabelValues(w)
@@ -56,7 +62,7 @@ func newHTTPMetrics(st store.Interviews) (*httpMetrics, error) {
 	for _, r := range []string{"queued", "too_large", "unsupported", "unusable", "bad_region", "error"} {
 		m.uploads.WithLabelValues(r)
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency, m.uploads, m.bytes, m.expired,
+	for _, c := range []prometheus.Collector{m.requests, m.latency, m.uploads, m.bytes, m.expired, m.auditFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&interviewCollector{st: st, desc: prometheus.NewDesc("bonafide_interviews",
 			"Stored interviews by status.", []string{"status"}, nil)}} {

@@ -22,6 +22,7 @@ type reportView struct {
 	Report      *report.Report
 	Body        template.HTML // the rendered report sections (reportbody)
 	CanChange   bool          // the viewer may edit and delete it (mayChange)
+	Admin       bool          // the viewer may read the audit log (its access log)
 	Gauge       template.HTML
 	Timeline    template.HTML
 	Modalities  []modalityView
@@ -159,6 +160,7 @@ func (s *server) reportPage(c echo.Context) error {
 		}
 	}
 	v.CanChange = mayChange(currentPrincipal(c), iv)
+	v.Admin = currentPrincipal(c).isAdmin()
 	j := toJSON(iv, s.cfg)
 	v.ExpiresAt, v.MediaExpiresAt = j.ExpiresAt, j.MediaExpiresAt
 	if v.Live, err = s.liveNoteOf(c, iv); err != nil {

@@ -49,7 +49,8 @@ func (s *server) expire(ctx context.Context, now time.Time, batch int) (n expire
 		n.Interviews, err = sweep(batch,
 			func() ([]store.Interview, error) { return s.store.ExpiredInterviews(ctx, before, batch) },
 			func(iv store.Interview) (bool, error) {
-				switch err := s.removeInterview(ctx, iv, before); {
+				session, err := s.removeInterview(ctx, iv, before)
+				switch {
 				case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrBusy):
 					return false, nil // deleted, or analysed again, meanwhile
 				case err != nil:
@@ -57,6 +58,10 @@ func (s *server) expire(ctx context.Context, now time.Time, batch int) (n expire
 				}
 				s.metrics.expired.WithLabelValues("interview").Inc()
 				s.log.Info("interview deleted by the retention policy", "interview", iv.ID, "created", iv.CreatedAt, "retention", s.cfg.Retention)
+				s.auditServerEvent(ctx, "retention.interview", "interview:"+iv.ID, "retention "+s.cfg.Retention.String())
+				if session != "" {
+					s.auditServerEvent(ctx, "retention.session", "session:"+session, "with interview:"+iv.ID)
+				}
 				return true, nil
 			})
 		if err != nil {
@@ -81,6 +86,7 @@ func (s *server) expire(ctx context.Context, now time.Time, batch int) (n expire
 				}
 				s.metrics.expired.WithLabelValues("live_session").Inc()
 				s.log.Info("live session deleted by the retention policy", "session", ls.ID, "state", ls.State, "retention", s.cfg.Retention)
+				s.auditServerEvent(ctx, "retention.session", "session:"+ls.ID, "retention "+s.cfg.Retention.String())
 				return true, nil
 			})
 		if err != nil {
@@ -107,6 +113,7 @@ func (s *server) expire(ctx context.Context, now time.Time, batch int) (n expire
 				s.removeFiles(iv, liveDir, "recording and evidence marked deleted")
 				s.metrics.expired.WithLabelValues("media").Inc()
 				s.log.Info("recording and evidence deleted by the retention policy", "interview", iv.ID, "created", iv.CreatedAt, "media_retention", s.cfg.MediaRetention)
+				s.auditServerEvent(ctx, "retention.media", "interview:"+iv.ID, "media retention "+s.cfg.MediaRetention.String())
 				return true, nil
 			})
 	}

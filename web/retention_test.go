@@ -53,6 +53,8 @@ func TestRetention(t *testing.T) {
 	code, _, body := la.req(t, http.MethodDelete, "/api/v1/sessions/"+ended.ID, la.recTok, "", "")
 	require.Equal(t, http.StatusAccepted, code, body)
 	endedJ := la.waitEnded(t, ended.ID, 10*time.Second)
+	code, _, body = la.req(t, http.MethodDelete, "/api/v1/sessions/"+ended.ID, la.recTok, "", "")
+	require.Equal(t, http.StatusAccepted, code, body) // ended already: no second session.end
 	require.NotNil(t, endedJ.ExpiresAt)
 	assert.Equal(t, endedJ.CreatedAt.Add(retention), *endedJ.ExpiresAt, "no publisher ever started it: from its creation")
 	leftover := filepath.Join(la.dir, "live", ended.ID)
@@ -122,6 +124,23 @@ func TestRetention(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, code)
 	code, _, _ = la.req(t, http.MethodPost, waiting.WHIPURL, waiting.Token, "application/sdp", "v=0")
 	assert.Equal(t, http.StatusNotFound, code, "nobody can publish to it")
+
+	// The audit log keeps what the policy deleted, with the sessions'
+	// history.
+	actions := func(f store.AuditFilter) (out []string) {
+		t.Helper()
+		es, err := la.st.AuditEvents(ctx, f)
+		require.NoError(t, err)
+		for _, e := range es {
+			out = append(out, e.Action+" "+e.Target)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"retention.session session:" + waiting.ID, "retention.session session:" + ended.ID,
+		"retention.interview interview:" + youngJ.ID, "retention.interview interview:" + oldJ.ID}, actions(store.AuditFilter{Actor: "server"}))
+	assert.Equal(t, []string{"retention.session session:" + ended.ID, "session.view session:" + ended.ID, // waitEnded polls it: once
+		"session.end session:" + ended.ID, "session.create session:" + ended.ID},
+		actions(store.AuditFilter{Target: "session:" + ended.ID}))
 
 	code, _, metrics := la.req(t, http.MethodGet, "/metrics", la.adminTok, "", "")
 	require.Equal(t, http.StatusOK, code)

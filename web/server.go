@@ -57,12 +57,14 @@ type server struct {
 	loginMu               sync.Mutex
 	loginFails, addrFails *loginThrottle
 	passwords             *passwordChecker // bcrypt, one per core at a time
+	auditLog              *auditLog        // audit.go
 }
 
 func newServer(cfg Config, log *slog.Logger, st store.Store, q Queue, files store.Files, m *httpMetrics, guard *URLGuard) (*server, error) {
 	s := &server{cfg: cfg, log: log, store: st, queue: q, files: files, tools: cfg.Analysis.Tools, metrics: m, guard: guard, bodies: newRenderCache(64),
 		loginFails: newLoginThrottle(cfg.LoginMaxFailures, cfg.LoginWindow), addrFails: newLoginThrottle(cfg.LoginAddrMaxFailures, cfg.LoginWindow),
 		passwords: newPasswordChecker(runtime.GOMAXPROCS(0), cfg.LoginCheckWait)}
+	s.auditLog = newAuditLog(st, log, m.auditFailures, cfg.AuditViewWindow)
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err

@@ -145,6 +145,7 @@ func (s *server) receiveUpload(c echo.Context) (store.Interview, error) {
 		return store.Interview{}, err
 	}
 	tmp = "" // moved into media/
+	c.Set(ctxAuditTarget, "interview:"+iv.ID)
 	s.metrics.uploads.WithLabelValues("queued").Inc()
 	s.metrics.bytes.Add(float64(iv.SizeBytes))
 	return iv, nil

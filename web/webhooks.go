@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -34,6 +35,7 @@ func (s *server) createWebhook(c echo.Context, raw string) (store.Webhook, error
 		return store.Webhook{}, err
 	}
 	s.log.Info("webhook added", "webhook", w.ID, "url", w.URL)
+	c.Set(ctxAuditTarget, fmt.Sprintf("webhook:%d", w.ID))
 	return w, nil
 }
 
@@ -57,6 +59,7 @@ func (s *server) deleteWebhook(c echo.Context) error {
 		return err
 	}
 	s.log.Info("webhook deleted", "webhook", id)
+	c.Set(ctxAuditTarget, fmt.Sprintf("webhook:%d", id)) // as stored, not as typed ("007")
 	return nil
 }
 

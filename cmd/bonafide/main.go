@@ -49,6 +49,7 @@ func commands() []command {
 		{"serve", "run the web service", runServe},
 		{"user", "manage accounts (add, list, disable, enable, set-password)", runUser},
 		{"token", "manage API tokens (create, list, revoke)", runToken},
+		{"audit", "print the audit log (who viewed, changed and deleted what)", runAudit},
 		{"version", "print the version", func(_ context.Context, e *env, _ []string) error {
 			fmt.Fprintln(e.stdout, "bonafide", version())
 			return nil

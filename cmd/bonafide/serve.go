@@ -21,7 +21,8 @@ var serveEnv = map[string]string{
 	"workers": "BONAFIDE_WORKERS", "webhook-allow": "BONAFIDE_WEBHOOK_ALLOW",
 	"secure-cookies": "BONAFIDE_SECURE_COOKIES", "tls-cert": "BONAFIDE_TLS_CERT", "tls-key": "BONAFIDE_TLS_KEY",
 	"log-level": "BONAFIDE_LOG_LEVEL", "retention": "BONAFIDE_RETENTION", "media-retention": "BONAFIDE_MEDIA_RETENTION",
-	"public-url": "BONAFIDE_PUBLIC_URL", "whip-udp-ports": "BONAFIDE_WHIP_UDP_PORTS", "public-ip": "BONAFIDE_PUBLIC_IP",
+	"audit-retention": "BONAFIDE_AUDIT_RETENTION",
+	"public-url":      "BONAFIDE_PUBLIC_URL", "whip-udp-ports": "BONAFIDE_WHIP_UDP_PORTS", "public-ip": "BONAFIDE_PUBLIC_IP",
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -48,6 +49,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Var((*days)(&cfg.Retention), "retention", "delete each interview (recording, evidence, report) this long after its upload or call, e.g. 90d or 720h; 0 keeps everything")
 	fs.Var((*days)(&cfg.MediaRetention), "media-retention", "delete each interview's recording and evidence images this long after its upload or call, keeping the report (shorter than --retention); 0: with the interview")
+	fs.DurationVar(&cfg.AuditViewWindow, "audit-view-window", cfg.AuditViewWindow, "a view of one report, session or the audit log by one account is recorded once per this period (0: every view)")
+	fs.Var((*days)(&cfg.AuditRetention), "audit-retention", "delete audit log entries (who viewed, changed and deleted what) this long after they were recorded; 0 keeps them all")
 	fs.IntVar(&cfg.LoginMaxFailures, "login-max-failures", cfg.LoginMaxFailures, "failed logins of one account within --login-window before it is locked until they age out")
 	fs.IntVar(&cfg.LoginAddrMaxFailures, "login-addr-max-failures", cfg.LoginAddrMaxFailures, "failed logins from one client address within --login-window before it is locked (0: off; behind a reverse proxy all clients share its address)")
 	fs.DurationVar(&cfg.LoginWindow, "login-window", cfg.LoginWindow, "window of the failed-login limits")
@@ -67,7 +70,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Usage = func() {
 		io.WriteString(e.stderr, "Usage: bonafide serve --data DIR [flags]\n\nEnvironment (overridden by flags):")
 		for _, k := range []string{"data", "addr", "max-upload", "workers", "webhook-allow", "secure-cookies", "tls-cert", "tls-key", "log-level",
-			"retention", "media-retention", "public-url", "whip-udp-ports", "public-ip"} {
+			"retention", "media-retention", "audit-retention", "public-url", "whip-udp-ports", "public-ip"} {
 			fmt.Fprintf(e.stderr, " %s", serveEnv[k])
 		}
 		io.WriteString(e.stderr, "\n\n")

@@ -205,6 +205,54 @@ func TestUserAndTokenCommands(t *testing.T) {
 	}
 }
 
+// The account and token commands record themselves in the audit log,
+// which `bonafide audit` prints with its filters; a refused command
+// records nothing.
+func TestAuditCommand(t *testing.T) {
+	data := t.TempDir()
+	cli := func(stdin string, args ...string) (int, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, &env{stdin: strings.NewReader(stdin), stdout: &stdout, stderr: &stderr})
+		return code, stdout.String()
+	}
+	for _, args := range [][]string{
+		{"user", "add", "--data", data, "--email", "a@example.com", "--role", "admin", "--password-stdin"},
+		{"user", "add", "--data", data, "--email", "r@example.com", "--password-stdin"},
+		{"token", "create", "--data", data, "--email", "r@example.com", "--name", "ci"},
+		{"user", "disable", "--data", data, "--email", "r@example.com"},
+	} {
+		code, _ := cli("password-1234\n", args...)
+		require.Equal(t, exitOK, code, args)
+	}
+	code, _ := cli("password-1234\n", "user", "add", "--data", data, "--email", "A@example.com", "--password-stdin")
+	require.Equal(t, exitUsage, code, "taken")
+	lines := func(args ...string) []string {
+		t.Helper()
+		code, out := cli("", append([]string{"audit", "--data", data}, args...)...)
+		require.Equal(t, exitOK, code)
+		var fields []string
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] { // below the header
+			f := strings.Fields(l)
+			require.GreaterOrEqual(t, len(f), 5, l)
+			assert.True(t, strings.HasPrefix(f[2], "cli"), l)
+			fields = append(fields, f[3]+" "+f[4])
+		}
+		return fields
+	}
+	assert.Equal(t, []string{"user.disable user:2", "token.create user:2", "user.add user:2", "user.add user:1"}, lines())
+	assert.Equal(t, []string{"user.add user:2", "user.add user:1"}, lines("--action", "user.add"))
+	assert.Equal(t, []string{"token.create user:2"}, lines("--action", "token."))
+	assert.Equal(t, []string{"user.disable user:2"}, lines("--target", "user:2", "--limit", "1"))
+	assert.Equal(t, []string{"user.add user:1"}, lines("--limit", "1", "--before", "2"))
+	for _, args := range [][]string{{"--limit", "0"}, {"--limit", "501"}, {"--before", "-1"}, {"--target"}} {
+		code, _ := cli("", append([]string{"audit", "--data", data}, args...)...)
+		assert.Equal(t, exitUsage, code, args)
+	}
+	code, _ = cli("", "audit")
+	assert.Equal(t, exitUsage, code, "no --data")
+}
+
 func TestServeFlagErrors(t *testing.T) {
 	cases := [][]string{
 		{"serve"}, // no --data
@@ -217,6 +265,8 @@ func TestServeFlagErrors(t *testing.T) {
 		{"serve", "--data", t.TempDir(), "--login-window", "0s"},
 		{"serve", "--data", t.TempDir(), "--retention", "30m"},
 		{"serve", "--data", t.TempDir(), "--retention", "90days"},
+		{"serve", "--data", t.TempDir(), "--audit-retention", "30m"},
+		{"serve", "--data", t.TempDir(), "--audit-view-window", "-1s"},
 	}
 	for _, args := range cases {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {

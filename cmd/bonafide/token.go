@@ -38,14 +38,16 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 	}
 	return withStore(ctx, *af.data, func(st store.Store) error {
 		token, err := createToken(ctx, st, *af.email, *name)
-		if err != nil {
-			return err
+		if token != "" {
+			// Made, so shown, even if its audit entry failed.
+			fmt.Fprintln(e.stdout, token)
 		}
-		fmt.Fprintln(e.stdout, token)
-		return nil
+		return err
 	})
 }
 
+// createToken makes a token for the account and returns it, also with the
+// error when only its audit entry failed (the token exists then).
 func createToken(ctx context.Context, st store.Store, email, name string) (string, error) {
 	u, err := lookupUser(ctx, st, email)
 	if err != nil {
@@ -55,7 +57,7 @@ func createToken(ctx context.Context, st store.Store, email, name string) (strin
 	if _, err := st.CreateToken(ctx, u.ID, name, hash); err != nil {
 		return "", err
 	}
-	return token, nil
+	return token, recordCLI(ctx, st, "token.create", u, "token "+name)
 }
 
 func runTokenList(ctx context.Context, e *env, args []string) error {
@@ -126,6 +128,6 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "revoked token %q of %s\n", *name, u.Email)
-		return nil
+		return recordCLI(ctx, st, "token.revoke", u, "token "+*name)
 	})
 }

@@ -104,7 +104,7 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "created %s %s\n", u.Role, u.Email)
-		return nil
+		return recordCLI(ctx, st, "user.add", u, "role "+string(u.Role))
 	})
 }
 
@@ -156,7 +156,7 @@ func runUserDisable(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "disabled %s; %d session%s ended\n", u.Email, n, plural(n))
-		return nil
+		return recordCLI(ctx, st, "user.disable", u, "")
 	})
 }
 
@@ -174,7 +174,7 @@ func runUserEnable(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "enabled %s\n", u.Email)
-		return nil
+		return recordCLI(ctx, st, "user.enable", u, "")
 	})
 }
 
@@ -203,7 +203,7 @@ func runUserSetPassword(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "password set for %s; %d session%s ended\n", u.Email, n, plural(n))
-		return nil
+		return recordCLI(ctx, st, "user.password", u, "")
 	})
 }
 

@@ -1,0 +1,272 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bonafide-dev/bonafide/store"
+)
+
+// auditActions returns the actions of the audit entries f selects, newest
+// first, read through the API as an admin.
+func (ta *testApp) auditActions(t *testing.T, query string) []string {
+	t.Helper()
+	resp := ta.do(t, http.MethodGet, "/api/v1/audit?"+query, ta.adminTok, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out []string
+	for _, e := range decode[auditPage](t, resp).Items {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+// Everything done to an interview, over the API and the pages, lands in
+// the audit log with who, from where and how; views once per window;
+// failed requests not at all; logins, failed logins, logout and webhooks
+// too. Admins read it (API, page, the report's access-log link),
+// recruiters cannot.
+func TestAuditLog(t *testing.T) {
+	ta := startApp(t, func(c *Config) {
+		c.Analyzer = &fakeAnalyzer{}
+		c.WebhookAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	ctx := context.Background()
+
+	// Logins: a wrong password of a real account, an unknown address, a
+	// success.
+	for _, email := range []string{"admin@example.com", "nobody@example.com"} {
+		jar, err := cookiejar.New(nil)
+		require.NoError(t, err)
+		resp := ta.postLogin(t, &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}, email, "not the password")
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	}
+	rec, csrf := ta.login(t, "recruiter@example.com")
+
+	resp := ta.upload(t, ta.recTok, shortClip(t))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	id := decode[interviewJSON](t, resp).ID
+	ta.waitStatus(t, id, store.StatusDone, 30*time.Second)
+	for range 2 { // one entry per window
+		code, _ := get(t, rec, ta.base+"/interviews/"+id)
+		require.Equal(t, http.StatusOK, code)
+		code, _ = get(t, rec, ta.base+"/interviews/"+id+"/evidence/face-1.jpg")
+		require.Equal(t, http.StatusOK, code)
+	}
+	code, _ := get(t, rec, ta.base+"/interviews/nope")
+	require.Equal(t, http.StatusNotFound, code, "a failed view is not an access")
+	_, thirdTok := ta.addUser(t, "third@example.com", store.RoleRecruiter)
+	resp = ta.do(t, http.MethodGet, "/api/v1/interviews/"+id+"/report", thirdTok, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp = ta.do(t, http.MethodPatch, "/api/v1/interviews/"+id, ta.recTok, strings.NewReader(`{"candidate":"Ada"}`), http.Header{"Content-Type": {"application/json"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp = ta.do(t, http.MethodPost, "/api/v1/interviews/"+id+"/reanalysis", ta.recTok, nil, nil)
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	ta.waitStatus(t, id, store.StatusDone, 30*time.Second)
+	resp = ta.do(t, http.MethodDelete, "/api/v1/interviews/"+id, ta.adminTok, nil, nil) // admins delete any
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+
+	resp = ta.do(t, http.MethodPost, "/api/v1/webhooks", ta.adminTok, strings.NewReader(`{"url":"http://127.0.0.1:9/hook"}`), http.Header{"Content-Type": {"application/json"}})
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	hook := decode[webhookJSON](t, resp)
+	resp = ta.do(t, http.MethodDelete, fmt.Sprintf("/api/v1/webhooks/00%d", hook.ID), ta.adminTok, nil, nil) // recorded as stored
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	resp = ta.do(t, http.MethodGet, "/api/v1/audit", ta.recTok, nil, nil)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "recruiters do not read the audit log")
+
+	req, err := http.NewRequest(http.MethodPost, ta.base+"/logout", strings.NewReader("csrf="+csrf))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = rec.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+
+	// The interview's history, newest first, with who and how.
+	resp = ta.do(t, http.MethodGet, "/api/v1/audit?target=interview:"+id, ta.adminTok, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	page := decode[auditPage](t, resp)
+	type row struct{ Actor, Action, Detail string }
+	var got []row
+	for _, e := range page.Items {
+		got = append(got, row{e.Actor, e.Action, e.Detail})
+		assert.Equal(t, "127.0.0.1", e.Addr)
+		assert.NotZero(t, e.UserID)
+		assert.WithinDuration(t, time.Now(), e.At, time.Minute)
+	}
+	assert.Equal(t, []row{
+		{"admin@example.com", "interview.delete", "api"},
+		{"recruiter@example.com", "interview.reanalyse", "api"},
+		{"recruiter@example.com", "interview.edit", "api"},
+		{"third@example.com", "interview.view", "api"},
+		{"recruiter@example.com", "interview.evidence", "page"},
+		{"recruiter@example.com", "interview.view", "page"},
+		{"admin@example.com", "interview.view", "api"}, // waitStatus polls it, once per window
+		{"recruiter@example.com", "interview.upload", "api"},
+	}, got)
+	assert.Zero(t, page.NextBefore, "one page")
+
+	logins, err := ta.st.AuditEvents(ctx, store.AuditFilter{Action: "login."})
+	require.NoError(t, err)
+	require.Len(t, logins, 1, "a failed login of a real account, not of an unknown address")
+	assert.Equal(t, store.AuditEvent{ID: logins[0].ID, At: logins[0].At, Actor: "anonymous", Action: "login.failed",
+		Target: fmt.Sprintf("user:%d", ta.admin.ID), Addr: "127.0.0.1", Detail: "wrong password"}, logins[0])
+	assert.Equal(t, []string{"login"}, ta.auditActions(t, "action=login"))
+	for range 2 {
+		assert.Equal(t, []string{"logout"}, ta.auditActions(t, "action=logout&actor=RECRUITER@example.com"))
+	}
+	assert.Equal(t, []string{"webhook.delete", "webhook.create"}, ta.auditActions(t, fmt.Sprintf("target=webhook:%d", hook.ID)))
+
+	// Pages of two: the second starts below the first's last entry; the
+	// last page has no next one, also when it is full.
+	resp = ta.do(t, http.MethodGet, "/api/v1/audit?limit=2&target=interview:"+id, ta.adminTok, nil, nil)
+	first := decode[auditPage](t, resp)
+	require.Len(t, first.Items, 2)
+	require.Equal(t, first.Items[1].ID, first.NextBefore)
+	resp = ta.do(t, http.MethodGet, fmt.Sprintf("/api/v1/audit?limit=2&target=interview:%s&before=%d", id, first.NextBefore), ta.adminTok, nil, nil)
+	second := decode[auditPage](t, resp)
+	require.Len(t, second.Items, 2)
+	assert.Less(t, second.Items[0].ID, first.Items[1].ID)
+	resp = ta.do(t, http.MethodGet, "/api/v1/audit?limit=8&target=interview:"+id, ta.adminTok, nil, nil)
+	whole := decode[auditPage](t, resp)
+	assert.Len(t, whole.Items, 8)
+	assert.Zero(t, whole.NextBefore, "all eight entries: no next page")
+	for _, q := range []string{"limit=0", "limit=501", "before=x", "before=-1"} {
+		resp = ta.do(t, http.MethodGet, "/api/v1/audit?"+q, ta.adminTok, nil, nil)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, q)
+	}
+	reads, err := ta.st.AuditEvents(ctx, store.AuditFilter{Action: "audit.view", Actor: "admin@example.com"})
+	require.NoError(t, err)
+	var logoutReads int
+	for _, r := range reads {
+		if r.Detail == "api; action=logout&actor=RECRUITER@example.com" {
+			logoutReads++
+		}
+	}
+	assert.Equal(t, 1, logoutReads, "reading the log is in it, with what was read, once per window")
+
+	// The page, for admins only; the report's access-log link.
+	admin, _ := ta.login(t, "admin@example.com")
+	code, body := get(t, admin, ta.base+"/audit?target=interview:"+id)
+	require.Equal(t, http.StatusOK, code)
+	contains(t, body, `id="audit-entries"`, "interview.reanalyse", "recruiter@example.com", `href="/audit?target=interview%3a`+id+`"`)
+	code, _ = get(t, rec, ta.base+"/audit")
+	assert.Equal(t, http.StatusSeeOther, code, "logged out")
+	rec, _ = ta.login(t, "recruiter@example.com")
+	code, _ = get(t, rec, ta.base+"/audit")
+	assert.Equal(t, http.StatusForbidden, code)
+	resp = ta.upload(t, ta.recTok, shortClip(t))
+	id = decode[interviewJSON](t, resp).ID
+	ta.waitStatus(t, id, store.StatusDone, 30*time.Second)
+	_, body = get(t, admin, ta.base+"/interviews/"+id)
+	contains(t, body, `id="access-log" href="/audit?target=interview:`+id+`"`)
+	_, body = get(t, rec, ta.base+"/interviews/"+id)
+	assert.NotContains(t, body, `id="access-log"`)
+}
+
+// An entry that cannot be written is logged and counted; the request it
+// records still succeeds (it happened).
+func TestAuditFailureCounted(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.Analyzer = &fakeAnalyzer{} })
+	db, err := store.OpenSQLiteDB(ta.files.DBPath())
+	require.NoError(t, err)
+	_, err = db.Exec(`DROP TABLE audit_events`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	resp := ta.upload(t, ta.recTok, shortClip(t))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	resp = ta.do(t, http.MethodGet, "/metrics", ta.adminTok, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "bonafide_audit_failures_total 1\n")
+}
+
+// A view is recorded once per window for one actor, target and action;
+// another target, account or action, a clock that went back, or the end
+// of the window records it again. The memory of views is bounded.
+func TestAuditViewWindow(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir()+"/db.sqlite", nil)
+	require.NoError(t, err)
+	defer st.Close()
+	failed := prometheus.NewCounter(prometheus.CounterOpts{Name: "f"})
+	a := newAuditLog(st, slog.New(slog.DiscardHandler), failed, 10*time.Minute)
+	t0 := time.Now()
+	view := func(at time.Duration, user int64, action, target string) {
+		a.recordView(ctx, store.AuditEvent{At: t0.Add(at), UserID: user, Actor: fmt.Sprint("u", user), Action: action, Target: target})
+	}
+	count := func() int {
+		es, err := st.AuditEvents(ctx, store.AuditFilter{Limit: 500})
+		require.NoError(t, err)
+		return len(es)
+	}
+	steps := []struct {
+		name   string
+		at     time.Duration
+		user   int64
+		action string
+		target string
+		want   int
+	}{
+		{"first", 0, 1, "interview.view", "interview:a", 1},
+		{"again", 5 * time.Minute, 1, "interview.view", "interview:a", 1},
+		{"another target", 5 * time.Minute, 1, "interview.view", "interview:b", 2},
+		{"another account", 5 * time.Minute, 2, "interview.view", "interview:a", 3},
+		{"another action", 5 * time.Minute, 1, "interview.evidence", "interview:a", 4},
+		{"clock went back", -time.Minute, 1, "interview.view", "interview:a", 5},
+		{"within the window of the last", 8 * time.Minute, 1, "interview.view", "interview:a", 5},
+		{"window over", 9 * time.Minute, 1, "interview.view", "interview:a", 6},
+	}
+	for _, s := range steps {
+		view(s.at, s.user, s.action, s.target)
+		require.Equal(t, s.want, count(), s.name)
+	}
+	a.maxSeen = 3
+	for i := range 5 {
+		view(20*time.Minute, 9, "session.view", fmt.Sprint("session:", i))
+		assert.LessOrEqual(t, len(a.seen), 4)
+	}
+	require.Equal(t, 11, count())
+	view(21*time.Minute, 9, "session.view", "session:4")
+	assert.Equal(t, 11, count(), "the newest view is remembered")
+	view(21*time.Minute, 9, "session.view", "session:0")
+	assert.Equal(t, 12, count(), "a forgotten one is recorded again: more, never fewer")
+	var m dto.Metric
+	require.NoError(t, failed.Write(&m))
+	assert.Zero(t, m.GetCounter().GetValue())
+}
+
+// At start-up (then hourly) entries older than the audit period go; the
+// others stay.
+func TestAuditRetentionAtStartup(t *testing.T) {
+	ctx := context.Background()
+	dir, st, _ := seedData(t)
+	for _, at := range []time.Time{time.Now().Add(-2 * time.Hour), time.Now()} {
+		require.NoError(t, st.RecordAudit(ctx, store.AuditEvent{At: at, Actor: "server", Action: "retention.interview", Detail: at.String()}))
+	}
+	require.NoError(t, st.Close())
+	cfg := testConfig(t, dir)
+	cfg.Analyzer = &fakeAnalyzer{}
+	cfg.AuditRetention = time.Hour
+	app, _, stop := serveApp(t, cfg)
+	defer stop()
+	require.Eventually(t, func() bool {
+		es, err := app.Store().AuditEvents(ctx, store.AuditFilter{})
+		return err == nil && len(es) == 1 && time.Since(es[0].At) < time.Hour
+	}, 10*time.Second, 20*time.Millisecond, "the old entry goes, the young one stays")
+}
