@@ -18,6 +18,9 @@ var (
 	// ErrMediaDeleted means the interview's recording was deleted by the
 	// retention policy (its report is kept): it cannot be analysed again.
 	ErrMediaDeleted = errors.New("recording deleted")
+	// ErrExpired means the credential has expired (an API token past its
+	// expiry).
+	ErrExpired = errors.New("expired")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("store closed")
 )

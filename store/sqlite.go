@@ -383,14 +383,20 @@ func (s *SQLite) DeleteExpiredSessions(ctx context.Context, now time.Time) (int6
 // ---- tokens ----
 
 // CreateToken implements Tokens.
-func (s *SQLite) CreateToken(ctx context.Context, userID int64, name string, hash []byte) (Token, error) {
+func (s *SQLite) CreateToken(ctx context.Context, userID int64, name string, hash []byte, expires time.Time) (Token, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(hash) == 0 {
 		return Token{}, fmt.Errorf("%w: a token needs a name and a hash", ErrInvalid)
 	}
 	now := time.Now()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
-		userID, name, hash, ms(now))
+	var exp any
+	var expAt *time.Time
+	if !expires.IsZero() {
+		exp = ms(expires)
+		expAt = optTime(sql.NullInt64{Int64: ms(expires), Valid: true})
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		userID, name, hash, ms(now), exp)
 	if isUnique(err) {
 		return Token{}, fmt.Errorf("token %q: %w", name, ErrExists)
 	}
@@ -401,21 +407,32 @@ func (s *SQLite) CreateToken(ctx context.Context, userID int64, name string, has
 	if err != nil {
 		return Token{}, err
 	}
-	return Token{ID: id, UserID: userID, Name: name, Hash: hash, CreatedAt: fromMS(ms(now))}, nil
+	return Token{ID: id, UserID: userID, Name: name, Hash: hash, CreatedAt: fromMS(ms(now)), ExpiresAt: expAt}, nil
 }
 
 // UserByTokenHash implements Tokens.
-func (s *SQLite) UserByTokenHash(ctx context.Context, hash []byte) (User, Token, error) {
+func (s *SQLite) UserByTokenHash(ctx context.Context, hash []byte, now time.Time) (User, Token, error) {
 	var t Token
 	var created int64
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, t.id, t.name, t.token_hash, t.created_at
+	var expires, used sql.NullInt64
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+`, t.id, t.name, t.token_hash, t.created_at, t.expires_at, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND u.disabled_at IS NULL`, hash),
-		&t.ID, &t.Name, &t.Hash, &created)
+		&t.ID, &t.Name, &t.Hash, &created, &expires, &used)
 	if err != nil {
 		return User{}, Token{}, notFound(err, "token")
 	}
-	t.UserID, t.CreatedAt = u.ID, fromMS(created)
+	t.UserID, t.CreatedAt, t.ExpiresAt, t.LastUsedAt = u.ID, fromMS(created), optTime(expires), optTime(used)
+	if t.Expired(now) {
+		return User{}, Token{}, fmt.Errorf("token %q: %w", t.Name, ErrExpired)
+	}
 	return u, t, nil
+}
+
+// TouchToken implements Tokens.
+func (s *SQLite) TouchToken(ctx context.Context, id int64, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+		ms(now), id, ms(now.Add(-time.Minute)))
+	return err
 }
 
 // ListTokens implements Tokens.
@@ -423,12 +440,13 @@ func (s *SQLite) ListTokens(ctx context.Context, userID int64) ([]Token, error) 
 	return queryAll(ctx, s.db, func(r scanner) (Token, error) {
 		var t Token
 		var created int64
-		if err := r.Scan(&t.ID, &t.UserID, &t.Name, &created); err != nil {
+		var expires, used sql.NullInt64
+		if err := r.Scan(&t.ID, &t.UserID, &t.Name, &created, &expires, &used); err != nil {
 			return Token{}, err
 		}
-		t.CreatedAt = fromMS(created)
+		t.CreatedAt, t.ExpiresAt, t.LastUsedAt = fromMS(created), optTime(expires), optTime(used)
 		return t, nil
-	}, `SELECT t.id, t.user_id, t.name, t.created_at
+	}, `SELECT t.id, t.user_id, t.name, t.created_at, t.expires_at, t.last_used_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE ? = 0 OR t.user_id = ? ORDER BY u.email, t.name`, userID, userID)
 }

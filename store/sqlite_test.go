@@ -118,15 +118,15 @@ func TestTokens(t *testing.T) {
 	s, _ := openTest(t)
 	u, err := s.CreateUser(ctx, "a@example.com", RoleRecruiter, "h")
 	require.NoError(t, err)
-	tok, err := s.CreateToken(ctx, u.ID, "ci", []byte("secret-hash"))
+	tok, err := s.CreateToken(ctx, u.ID, "ci", []byte("secret-hash"), time.Time{})
 	require.NoError(t, err)
-	_, err = s.CreateToken(ctx, u.ID, "ci", []byte("other-hash"))
+	_, err = s.CreateToken(ctx, u.ID, "ci", []byte("other-hash"), time.Time{})
 	require.ErrorIs(t, err, ErrExists)
-	gu, gt, err := s.UserByTokenHash(ctx, []byte("secret-hash"))
+	gu, gt, err := s.UserByTokenHash(ctx, []byte("secret-hash"), time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, u.Email, gu.Email)
 	assert.Equal(t, tok.ID, gt.ID)
-	_, _, err = s.UserByTokenHash(ctx, []byte("nope"))
+	_, _, err = s.UserByTokenHash(ctx, []byte("nope"), time.Now())
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
@@ -141,7 +141,7 @@ func TestTokenListAndRevoke(t *testing.T) {
 		user int64
 		name string
 	}{{b.ID, "ci"}, {a.ID, "prometheus"}, {a.ID, "ci"}} {
-		_, err := s.CreateToken(ctx, tk.user, tk.name, []byte(fmt.Sprint("hash-", tk.user, tk.name)))
+		_, err := s.CreateToken(ctx, tk.user, tk.name, []byte(fmt.Sprint("hash-", tk.user, tk.name)), time.Time{})
 		require.NoError(t, err)
 	}
 	names := func(ts []Token) []string {
@@ -171,9 +171,9 @@ func TestTokenListAndRevoke(t *testing.T) {
 	}
 
 	require.NoError(t, s.DeleteToken(ctx, a.ID, "ci"))
-	_, _, err = s.UserByTokenHash(ctx, []byte(fmt.Sprint("hash-", a.ID, "ci")))
+	_, _, err = s.UserByTokenHash(ctx, []byte(fmt.Sprint("hash-", a.ID, "ci")), time.Now())
 	require.ErrorIs(t, err, ErrNotFound, "a revoked token is refused")
-	_, _, err = s.UserByTokenHash(ctx, []byte(fmt.Sprint("hash-", b.ID, "ci")))
+	_, _, err = s.UserByTokenHash(ctx, []byte(fmt.Sprint("hash-", b.ID, "ci")), time.Now())
 	require.NoError(t, err, "another account's token of the same name stays")
 	require.ErrorIs(t, s.DeleteToken(ctx, a.ID, "ci"), ErrNotFound, "revoked twice")
 	require.ErrorIs(t, s.DeleteToken(ctx, a.ID, "nope"), ErrNotFound)
@@ -196,7 +196,7 @@ func TestUserDisableEnable(t *testing.T) {
 		return []byte(hash)
 	}
 	s1, s2, s3 := session(u.ID, "s1"), session(u.ID, "s2"), session(other.ID, "s3")
-	_, err = s.CreateToken(ctx, u.ID, "ci", []byte("tok"))
+	_, err = s.CreateToken(ctx, u.ID, "ci", []byte("tok"), time.Time{})
 	require.NoError(t, err)
 
 	n, err := s.DisableUser(ctx, u.ID, now)
@@ -212,7 +212,7 @@ func TestUserDisableEnable(t *testing.T) {
 	}
 	_, _, err = s.SessionByHash(ctx, s3, now)
 	require.NoError(t, err, "other accounts keep their sessions")
-	_, _, err = s.UserByTokenHash(ctx, []byte("tok"))
+	_, _, err = s.UserByTokenHash(ctx, []byte("tok"), time.Now())
 	require.ErrorIs(t, err, ErrNotFound, "a disabled account's token is refused")
 	ts, err := s.ListTokens(ctx, u.ID)
 	require.NoError(t, err)
@@ -241,7 +241,7 @@ func TestUserDisableEnable(t *testing.T) {
 	got, err = s.UserByID(ctx, u.ID)
 	require.NoError(t, err)
 	assert.False(t, got.Disabled())
-	_, _, err = s.UserByTokenHash(ctx, []byte("tok"))
+	_, _, err = s.UserByTokenHash(ctx, []byte("tok"), time.Now())
 	require.NoError(t, err, "the kept token works again")
 	_, _, err = s.SessionByHash(ctx, s1, now)
 	require.ErrorIs(t, err, ErrNotFound, "ended sessions stay ended")
@@ -258,7 +258,7 @@ func TestUserSetPasswordHash(t *testing.T) {
 	require.NoError(t, err)
 	now := time.Now()
 	require.NoError(t, s.CreateSession(ctx, Session{TokenHash: []byte("s1"), UserID: u.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
-	_, err = s.CreateToken(ctx, u.ID, "ci", []byte("tok"))
+	_, err = s.CreateToken(ctx, u.ID, "ci", []byte("tok"), time.Time{})
 	require.NoError(t, err)
 
 	cases := []struct {
@@ -289,7 +289,7 @@ func TestUserSetPasswordHash(t *testing.T) {
 	}
 	_, _, err = s.SessionByHash(ctx, []byte("s1"), now)
 	require.ErrorIs(t, err, ErrNotFound, "the old session ended")
-	_, _, err = s.UserByTokenHash(ctx, []byte("tok"))
+	_, _, err = s.UserByTokenHash(ctx, []byte("tok"), time.Now())
 	require.NoError(t, err, "API tokens are not touched")
 }
 
@@ -323,7 +323,7 @@ func TestUserAndTokenSchemaUpgrade(t *testing.T) {
 	assert.False(t, u.Disabled(), "existing accounts stay active")
 	_, _, err = s.SessionByHash(ctx, []byte{1}, now)
 	require.NoError(t, err, "existing sessions still work")
-	_, _, err = s.UserByTokenHash(ctx, []byte{2})
+	_, _, err = s.UserByTokenHash(ctx, []byte{2}, time.Now())
 	require.NoError(t, err, "existing tokens still work")
 
 	// Migrating again (as every start does) changes nothing.
@@ -656,4 +656,49 @@ func TestFilesLayout(t *testing.T) {
 	ents, err := os.ReadDir(f.TmpDir())
 	require.NoError(t, err)
 	assert.Empty(t, ents)
+}
+
+// A token with an expiry works until then and is refused from then on
+// (ErrExpired); its last use is kept to the minute.
+func TestTokenExpiryAndUse(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	u, err := s.CreateUser(ctx, "a@example.com", RoleRecruiter, "h")
+	require.NoError(t, err)
+	exp := time.Now().Add(time.Hour).Truncate(time.Millisecond).UTC()
+	tok, err := s.CreateToken(ctx, u.ID, "ci", []byte("h1"), exp)
+	require.NoError(t, err)
+	require.NotNil(t, tok.ExpiresAt)
+	assert.Equal(t, exp, *tok.ExpiresAt)
+	never, err := s.CreateToken(ctx, u.ID, "forever", []byte("h2"), time.Time{})
+	require.NoError(t, err)
+	assert.Nil(t, never.ExpiresAt)
+
+	_, got, err := s.UserByTokenHash(ctx, []byte("h1"), exp.Add(-time.Millisecond))
+	require.NoError(t, err, "just before its expiry")
+	assert.Nil(t, got.LastUsedAt)
+	_, _, err = s.UserByTokenHash(ctx, []byte("h1"), exp)
+	assert.ErrorIs(t, err, ErrExpired, "from its expiry on")
+	_, _, err = s.UserByTokenHash(ctx, []byte("h2"), exp.Add(100*365*24*time.Hour))
+	assert.NoError(t, err, "without an expiry")
+
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, step := range []struct {
+		at, want time.Time
+	}{
+		{t0, t0},
+		{t0.Add(59 * time.Second), t0}, // within the minute: no write
+		{t0.Add(time.Minute), t0.Add(time.Minute)},      // a minute on
+		{t0.Add(30 * time.Second), t0.Add(time.Minute)}, // a clock going back never moves it back
+	} {
+		require.NoError(t, s.TouchToken(ctx, tok.ID, step.at))
+		list, err := s.ListTokens(ctx, u.ID)
+		require.NoError(t, err)
+		require.Len(t, list, 2)
+		require.NotNil(t, list[0].LastUsedAt)
+		assert.Equal(t, step.want, *list[0].LastUsedAt)
+		assert.Equal(t, exp, *list[0].ExpiresAt)
+		assert.Nil(t, list[1].LastUsedAt)
+		assert.Nil(t, list[1].ExpiresAt)
+	}
 }

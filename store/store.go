@@ -65,7 +65,15 @@ type Token struct {
 	Name      string
 	Hash      []byte
 	CreatedAt time.Time
+	// ExpiresAt is when the token stops working; nil: never.
+	ExpiresAt *time.Time
+	// LastUsedAt is when a request last authenticated with it, to the
+	// minute (TouchToken); nil: never used.
+	LastUsedAt *time.Time
 }
+
+// Expired reports whether the token has expired at now.
+func (t Token) Expired(now time.Time) bool { return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) }
 
 // Status is an interview's analysis state.
 type Status string
@@ -248,12 +256,17 @@ type Sessions interface {
 
 // Tokens manages API bearer tokens.
 type Tokens interface {
-	// CreateToken returns ErrExists when the user already has a token of
-	// that name.
-	CreateToken(ctx context.Context, userID int64, name string, hash []byte) (Token, error)
+	// CreateToken stores a token that expires at expires (zero: never);
+	// ErrExists when the user already has a token of that name.
+	CreateToken(ctx context.Context, userID int64, name string, hash []byte, expires time.Time) (Token, error)
 	// UserByTokenHash returns the token's owner, or ErrNotFound (also when
-	// the owner is disabled).
-	UserByTokenHash(ctx context.Context, hash []byte) (User, Token, error)
+	// the owner is disabled); ErrExpired when the token has expired at
+	// now.
+	UserByTokenHash(ctx context.Context, hash []byte, now time.Time) (User, Token, error)
+	// TouchToken records that token id was used at now, unless its last
+	// use was recorded less than a minute before (so a busy client costs
+	// one write a minute).
+	TouchToken(ctx context.Context, id int64, now time.Time) error
 	// ListTokens returns the tokens of account userID, or of every account
 	// when userID is 0, ordered by account and name. Their Hash is left
 	// empty: a listing never needs it.

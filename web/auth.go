@@ -113,12 +113,22 @@ func (s *server) authenticate(c echo.Context) (*principal, error) {
 			return nil, userErr(ErrUnauthorized, "the Authorization header must be \"Bearer bf_…\"")
 		}
 		hash := HashToken(strings.TrimSpace(tok))
-		u, t, err := s.store.UserByTokenHash(ctx, hash)
+		now := time.Now()
+		u, t, err := s.store.UserByTokenHash(ctx, hash, now)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && subtle.ConstantTimeCompare(t.Hash, hash) != 1) {
 			return nil, userErr(ErrUnauthorized, "unknown API token")
 		}
+		if errors.Is(err, store.ErrExpired) {
+			// Only the token's holder can get here: saying so helps them
+			// and tells nobody else anything.
+			return nil, userErr(ErrUnauthorized, "this API token has expired; ask for a new one")
+		}
 		if err != nil {
 			return nil, err
+		}
+		if err := s.store.TouchToken(ctx, t.ID, now); err != nil {
+			// The request goes on: its use is in the access log.
+			s.log.Warn("token use not recorded", "token", t.Name, "user", u.Email, "err", err)
 		}
 		return &principal{User: u}, nil
 	}

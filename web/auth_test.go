@@ -107,3 +107,35 @@ func TestAuthTokenRevokeAndAccountLifecycle(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status(t, noRedirect, tok), "revoked token")
 	assert.Equal(t, http.StatusOK, status(t, noRedirect, ta.recTok), "another account's token of the same name")
 }
+
+// An expiring API token works until its expiry and gets 401 saying so
+// from then on; a request records its use.
+func TestAuthTokenExpiry(t *testing.T) {
+	ta := startApp(t, func(c *Config) { c.Analyzer = &fakeAnalyzer{} })
+	ctx := context.Background()
+	tok, hash := NewAPIToken()
+	exp := time.Now().Add(2 * time.Second)
+	_, err := ta.st.CreateToken(ctx, ta.rec.ID, "brief", hash, exp)
+	require.NoError(t, err)
+	resp := ta.do(t, http.MethodGet, "/api/v1/interviews", tok, nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	list, err := ta.st.ListTokens(ctx, ta.rec.ID)
+	require.NoError(t, err)
+	var used *time.Time
+	for _, l := range list {
+		if l.Name == "brief" {
+			used = l.LastUsedAt
+		}
+	}
+	require.NotNil(t, used, "its use is recorded")
+	assert.WithinDuration(t, time.Now(), *used, time.Minute)
+
+	time.Sleep(time.Until(exp) + 50*time.Millisecond)
+	resp = ta.do(t, http.MethodGet, "/api/v1/interviews", tok, nil, nil)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	e := decode[apiError](t, resp)
+	assert.Equal(t, "unauthorized", e.Error)
+	assert.Contains(t, e.Message, "expired")
+	resp = ta.do(t, http.MethodGet, "/api/v1/interviews", ta.recTok, nil, nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the account's other token still works")
+}

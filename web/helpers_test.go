@@ -118,7 +118,7 @@ func (ta *testApp) addUser(t testing.TB, email string, role store.Role) (store.U
 	u, err := ta.st.CreateUser(ctx, email, role, string(h))
 	require.NoError(t, err)
 	tok, hash := NewAPIToken()
-	_, err = ta.st.CreateToken(ctx, u.ID, "test", hash)
+	_, err = ta.st.CreateToken(ctx, u.ID, "test", hash, time.Time{})
 	require.NoError(t, err)
 	return u, tok
 }

@@ -347,7 +347,7 @@ func TestUserAndTokenLifecycleCommands(t *testing.T) {
 	tokenWorks := func(want bool) func(t *testing.T) {
 		return func(t *testing.T) {
 			inStore(t, func(st *store.SQLite, _ store.User) {
-				_, _, err := st.UserByTokenHash(ctx, web.HashToken(secret))
+				_, _, err := st.UserByTokenHash(ctx, web.HashToken(secret), time.Now())
 				if want {
 					require.NoError(t, err)
 				} else {
@@ -370,6 +370,22 @@ func TestUserAndTokenLifecycleCommands(t *testing.T) {
 			out: []string{"EMAIL", "r@example.com", "ci", "active"}},
 		{name: "token list of one account", args: []string{"token", "list", "--data", data, "--email", "a@example.com"},
 			out: []string{"EMAIL"}},
+		{name: "token create expiring", args: []string{"token", "create", "--data", data, "--email", "a@example.com", "--name", "quarter", "--expires", "90d"},
+			out: []string{"bf_"}, errOut: "expires " + time.Now().Add(90*24*time.Hour).UTC().Format("2006-01-02T")},
+		{name: "token create expiring too soon", args: []string{"token", "create", "--data", data, "--email", "a@example.com", "--name", "brief", "--expires", "30m"},
+			code: exitUsage, errOut: "--expires must be 0 (never) or at least 1h"},
+		{name: "token list: expiry, last use, expired",
+			before: func(t *testing.T) {
+				inStore(t, func(st *store.SQLite, u store.User) {
+					_, tok, err := st.UserByTokenHash(ctx, web.HashToken(secret), time.Now())
+					require.NoError(t, err)
+					require.NoError(t, st.TouchToken(ctx, tok.ID, time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)))
+					_, err = st.CreateToken(ctx, u.ID, "old", []byte("old-hash"), time.Now().Add(-time.Hour))
+					require.NoError(t, err)
+				})
+			},
+			args: []string{"token", "list", "--data", data},
+			out:  []string{"EXPIRES", "LAST USED", "2026-01-02T03:04:00Z", "quarter", "never", "refused: expired"}},
 		{name: "token list of nobody", args: []string{"token", "list", "--data", data, "--email", "ghost@example.com"},
 			code: exitUsage, errOut: "no account has the e-mail ghost@example.com"},
 		{name: "user list", args: []string{"user", "list", "--data", data},

@@ -265,6 +265,14 @@ func withStore(ctx context.Context, dir string, fn func(store.Store) error) erro
 // cliTime formats a stored time for listings: UTC, to the second.
 func cliTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// optCLITime is cliTime of *t, or none when t is nil.
+func optCLITime(t *time.Time, none string) string {
+	if t == nil {
+		return none
+	}
+	return cliTime(*t)
+}
+
 func plural(n int64) string {
 	if n == 1 {
 		return ""
