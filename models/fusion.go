@@ -107,6 +107,41 @@ func (t Thresholds) VerdictFor(a int) Verdict {
 // count as measured at all.
 const MinCoverageSeconds = 3.0
 
+// FrozenPictureFraction is the share of identical consecutive frames with
+// a face (video.virtualcam's duplicate_frame_fraction) from which, when
+// the picture also stood still for FrozenPictureSeconds at a time
+// (longest_frozen), a recording is never called genuine: the picture did
+// not move, so whatever the face signals measured was one still image,
+// not a live face (a photo held up to the camera, a frozen feed). The
+// dev corpus's genuine videos reach 0.52 at most (a screen capture at a
+// low frame rate), and its fakes 0.52. The run length keeps out a
+// recording whose frames came once a second under a higher stated rate
+// (a recorder dropping frames): 90 % repeats at 10 fps, but it moved
+// every second.
+const (
+	FrozenPictureFraction = 0.9
+	FrozenPictureSeconds  = 2.0
+)
+
+// virtualCamSignal is detectors.VirtualCamSignal (models imports no
+// detector code).
+const virtualCamSignal = "video.virtualcam"
+
+// frozenPicture returns the share of identical consecutive face frames
+// when the picture did not move (FrozenPictureFraction).
+func frozenPicture(in Input) (float64, bool) {
+	for _, s := range in.Signals {
+		if s.Name != virtualCamSignal || !s.Measured {
+			continue
+		}
+		f, ok := s.Values["duplicate_frame_fraction"]
+		if ok && f >= FrozenPictureFraction && s.Values["longest_frozen"] >= FrozenPictureSeconds {
+			return f, true
+		}
+	}
+	return 0, false
+}
+
 // Scorer turns signals into a score. Implementations are immutable and safe
 // for concurrent use.
 type Scorer interface {
@@ -243,6 +278,14 @@ func finish(out *Output, p float64, in Input, th Thresholds) {
 		// No number either: a score from missing data would look confident.
 		out.Verdict = Inconclusive
 		out.Authenticity = nil
+		return
+	}
+	if f, ok := frozenPicture(in); ok && out.Verdict == Genuine {
+		// Nothing measured says "manipulated", but nothing showed a live
+		// face either: the score stands, the verdict is not "genuine".
+		out.Verdict = Inconclusive
+		out.VerdictReason = fmt.Sprintf("the picture did not move: %.0f%% of consecutive frames with a face were identical "+
+			"(a still picture held up to the camera, or a frozen feed), so nothing showed a live face", 100*f)
 	}
 }
 

@@ -1,0 +1,54 @@
+package models
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// A picture that did not move (video.virtualcam's duplicate share at or
+// above FrozenPictureFraction) turns a "genuine" verdict into
+// "inconclusive" with the reason, keeping the score; any other verdict,
+// and a picture that moved, stay as they were.
+func TestFrozenPictureIsNotGenuine(t *testing.T) {
+	th := Thresholds{Genuine: 51, Inconclusive: 42, Suspicious: 28}
+	cam := func(dup float64, measured bool) Signal {
+		return Signal{Name: virtualCamSignal, Modality: ModVideo, Measured: measured, Score: 1,
+			Values: map[string]float64{"duplicate_frame_fraction": dup, "longest_frozen": 5}}
+	}
+	// Frames once a second under a stated 30 fps: 90 % repeats at 10 fps,
+	// but never still for a second.
+	slow := cam(0.9, true)
+	slow.Values["longest_frozen"] = 0.9
+	for _, tc := range []struct {
+		name   string
+		p      float64
+		sig    Signal
+		face   float64
+		want   Verdict
+		reason string
+	}{
+		{"frozen, else genuine", 0.3, cam(0.95, true), 6, Inconclusive, "the picture did not move: 95% of consecutive frames"},
+		{"frozen at the limit", 0.3, cam(FrozenPictureFraction, true), 6, Inconclusive, "did not move"},
+		{"moving", 0.3, cam(0.52, true), 6, Genuine, ""},
+		{"a new frame every second", 0.3, slow, 6, Genuine, ""},
+		{"not measured", 0.3, cam(1, false), 6, Genuine, ""},
+		{"frozen and manipulated", 0.9, cam(1, true), 6, Manipulated, ""},
+		{"frozen and suspicious", 0.6, cam(1, true), 6, Suspicious, ""},
+		{"too little to judge comes first", 0.3, cam(1, true), 1, Inconclusive, "too little to judge"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := Output{Modalities: map[string]ModalityScore{}}
+			finish(&out, tc.p, Input{Signals: []Signal{tc.sig}, FaceSeconds: tc.face}, th)
+			assert.Equal(t, tc.want, out.Verdict)
+			assert.True(t, strings.HasPrefix(out.VerdictReason, tc.reason) || strings.Contains(out.VerdictReason, tc.reason), out.VerdictReason)
+			if tc.reason == "" {
+				assert.Empty(t, out.VerdictReason)
+			}
+			if tc.face >= MinCoverageSeconds {
+				assert.NotNil(t, out.Authenticity, "the score stands")
+			}
+		})
+	}
+}
