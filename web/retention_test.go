@@ -205,6 +205,8 @@ func TestMediaRetention(t *testing.T) {
 	_, body := get(t, owner, page)
 	contains(t, body, `<span id="media-retention-note">recording and evidence deleted by the server's retention policy after `,
 		`id="reanalyse-form"`, `/evidence/`+rep.Evidence[0].File)
+	_, list := get(t, owner, la.base+"/interviews")
+	assert.NotContains(t, list, "recording deleted")
 	iv, err := la.st.Interview(ctx, j.ID)
 	require.NoError(t, err)
 	media, err := la.files.Abs(iv.MediaFile)
@@ -242,6 +244,8 @@ func TestMediaRetention(t *testing.T) {
 		`id="evidence-deleted"`)
 	assert.NotContains(t, body, `id="reanalyse-form"`)
 	assert.NotContains(t, body, `/evidence/`+rep.Evidence[0].File)
+	_, body = get(t, owner, la.base+"/interviews")
+	contains(t, body, `<span class="hint media-deleted" title="The recording and evidence images were deleted by the server's retention policy on `, `>recording deleted</span>`)
 	r, err := owner.PostForm(page+"/reanalyse", url.Values{"csrf": {csrf}})
 	require.NoError(t, err)
 	r.Body.Close()
