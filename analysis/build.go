@@ -128,9 +128,13 @@ func (r *run) build(elapsed time.Duration) *report.Report {
 	if v, ok := r.cfg.Scorer.(models.Validated); ok {
 		rep.ModelValidation = report.NewModelValidation(v.Validation())
 	}
-	if reason := r.damagedReason(); reason != "" && rep.Verdict != models.Inconclusive {
+	if reason := r.damagedReason(); reason != "" && (rep.Verdict != models.Inconclusive || rep.Authenticity != nil) {
 		// The scores stand for what was decoded; the verdict would be a
-		// guess about the rest.
+		// guess about the rest. A reason the model gave (a picture that
+		// did not move) follows; "too little to judge" stays alone.
+		if out.VerdictReason != "" {
+			reason += "; " + out.VerdictReason
+		}
 		rep.Verdict, rep.VerdictReason = models.Inconclusive, reason
 		out.VerdictReason = reason
 	}

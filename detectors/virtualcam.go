@@ -90,11 +90,20 @@ func (d *VirtualCam) Observe(f *VideoFrame) error {
 	return nil
 }
 
+// vcStillRun is the shortest run of duplicate pairs, in seconds, that
+// counts towards vcStats.still: the picture stood still that long at a
+// time (models.FrozenPictureSeconds uses the same length).
+const vcStillRun = 2.0
+
 // vcStats are the summary numbers of a run of pairs.
 type vcStats struct {
-	n, dups     int
-	dupFrac     float64
-	longest     float64 // longest run of duplicates, seconds
+	n, dups int
+	dupFrac float64
+	longest float64 // longest run of duplicates, seconds
+	// still is the share of the measured time (the pairs' intervals)
+	// spent in runs of duplicates lasting vcStillRun or more: how much of
+	// the time the picture stood still.
+	still       float64
 	noise       float64 // median temporal noise, NaN when unknown
 	timing      bool    // timing could be judged
 	jitter      float64 // robust spread of frame intervals, seconds
@@ -104,26 +113,39 @@ type vcStats struct {
 func (d *VirtualCam) stats(pairs []vcPair, dts []float32) vcStats {
 	s := vcStats{n: len(pairs), noise: math.NaN(), jitter: math.NaN()}
 	var noise []float32
-	run, runStart := 0, float32(0)
+	// A run of duplicates lasts the sum of its pairs' intervals; it ends
+	// at a pair that changed and where pairs are not consecutive frames
+	// (frames without a face in between).
+	var run, total, still float64
+	endRun := func() {
+		if run >= vcStillRun {
+			still += run
+		}
+		run = 0
+	}
 	for i, p := range pairs {
+		dt := float64(dts[i])
+		total += dt
+		if i > 0 && math.Abs(float64(p.t-dts[i]-pairs[i-1].t)) > dt/2 {
+			endRun()
+		}
 		if p.dup {
 			s.dups++
-			if run == 0 && i > 0 {
-				runStart = pairs[i-1].t
-			} else if run == 0 {
-				runStart = p.t
-			}
-			run++
-			s.longest = math.Max(s.longest, float64(p.t-runStart))
+			run += dt
+			s.longest = math.Max(s.longest, run)
 		} else {
-			run = 0
+			endRun()
 			if !math.IsNaN(float64(p.noise)) {
 				noise = append(noise, p.noise)
 			}
 		}
 	}
+	endRun()
 	if s.n > 0 {
 		s.dupFrac = float64(s.dups) / float64(s.n)
+	}
+	if total > 0 {
+		s.still = still / total
 	}
 	if len(noise) > 0 {
 		s.noise = float64(camSelect(noise, 0.5))
@@ -173,6 +195,7 @@ func (d *VirtualCam) Finish() Result {
 	vals := []Measurement{
 		M("duplicate_frame_fraction", round3(s.dupFrac), "", 0, 0.05),
 		M("longest_frozen", round3(s.longest), "s", 0, 1),
+		M("still_fraction", round3(s.still), "", 0, 0.1),
 	}
 	if !math.IsNaN(s.noise) {
 		vals = append(vals, Measurement{Name: "static_temporal_noise", Value: round3(s.noise), Unit: "grey levels"})

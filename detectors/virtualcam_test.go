@@ -154,3 +154,69 @@ func BenchmarkVirtualCamObserve(b *testing.B) {
 	}
 	b.ReportMetric(float64(camCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 }
+
+// The share of time the picture stood still (runs of duplicates of 2 s or
+// more) and the longest run follow the pairs' own intervals and end where
+// frames without a face broke the sequence: a picture once a second is
+// never still, a photo always, and one held picture among moving ones
+// counts for its own time only.
+func TestVirtualCamStillFraction(t *testing.T) {
+	// frames lists analysed frame times with a face and whether each is a
+	// duplicate of the frame before it (the first frame's flag is unused);
+	// a pair is made of two consecutive listed frames, as Observe does
+	// when no frame without a face lies between them (gap marks one).
+	type frame struct {
+		t   float64
+		dup bool
+		gap bool // frames without a face came just before this one
+	}
+	every := func(from, to, step float64, dup func(i int) bool) []frame {
+		var out []frame
+		for i := 0; from+float64(i)*step < to-1e-9; i++ {
+			out = append(out, frame{t: from + float64(i)*step, dup: dup(i)})
+		}
+		return out
+	}
+	run := func(fs []frame) vcStats {
+		d := &VirtualCam{fps: 10}
+		var pairs []vcPair
+		var dts []float32
+		for i := 1; i < len(fs); i++ {
+			if fs[i].gap {
+				continue // the pair across a gap is not made
+			}
+			pairs = append(pairs, vcPair{t: float32(fs[i].t), dup: fs[i].dup, noise: float32(math.NaN())})
+			dts = append(dts, float32(fs[i].t-fs[i-1].t))
+		}
+		return d.stats(pairs, dts)
+	}
+	onceASecond := func(i int) bool { return i%10 != 0 }
+	// Pictures 4–7 held: the frames from 4.1 s to 8.0 s repeat the one at 4 s.
+	held := every(0, 15, 0.1, func(i int) bool { return i%10 != 0 || (i >= 50 && i < 80) })
+	gappy := every(0, 15, 0.1, onceASecond)
+	for i := range gappy {
+		if i%30 == 25 { // a face missed now and then
+			gappy[i].gap = true
+		}
+	}
+	afterGap := []frame{{t: 0}, {t: 0.1}, {t: 18.9, gap: true}, {t: 19.0, dup: true}}
+	for _, tc := range []struct {
+		name             string
+		frames           []frame
+		still, longestLo float64
+		longestHi        float64
+	}{
+		{"a photo", every(0, 6, 0.1, func(int) bool { return true }), 1, 5.8, 6},
+		{"a new picture once a second", every(0, 15, 0.1, onceASecond), 0, 0.85, 0.95},
+		{"one held picture", held, 3.9 / 14.9, 3.85, 3.95},
+		{"once a second, faces missed", gappy, 0, 0.85, 0.95},
+		{"a duplicate after a long gap", afterGap, 0, 0.05, 0.15},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := run(tc.frames)
+			assert.InDelta(t, tc.still, s.still, 0.02, "still")
+			assert.GreaterOrEqual(t, s.longest, tc.longestLo)
+			assert.LessOrEqual(t, s.longest, tc.longestHi)
+		})
+	}
+}

@@ -107,17 +107,16 @@ func (t Thresholds) VerdictFor(a int) Verdict {
 // count as measured at all.
 const MinCoverageSeconds = 3.0
 
-// FrozenPictureFraction is the share of identical consecutive frames with
-// a face (video.virtualcam's duplicate_frame_fraction) from which, when
-// the picture also stood still for FrozenPictureSeconds at a time
-// (longest_frozen), a recording is never called genuine: the picture did
-// not move, so whatever the face signals measured was one still image,
-// not a live face (a photo held up to the camera, a frozen feed). The
-// dev corpus's genuine videos reach 0.52 at most (a screen capture at a
-// low frame rate), and its fakes 0.52. The run length keeps out a
-// recording whose frames came once a second under a higher stated rate
-// (a recorder dropping frames): 90 % repeats at 10 fps, but it moved
-// every second.
+// FrozenPictureFraction is the share of the time a face was seen during
+// which the picture stood still, in stretches of FrozenPictureSeconds or
+// more (video.virtualcam's still_fraction: whole frames identical to the
+// one before), from which a recording is never called genuine: whatever
+// the face signals measured was one still image, not a live face (a still
+// image fed as the camera, a frozen feed). A single hold among moving
+// pictures counts for its own time only, and a picture that changes once
+// a second is never still. The dev corpus's genuine videos stand still
+// for none of their time (at most 52 % of their frame pairs repeat, in a
+// screen capture refreshing at half its rate), nor do its fakes.
 const (
 	FrozenPictureFraction = 0.9
 	FrozenPictureSeconds  = 2.0
@@ -127,15 +126,14 @@ const (
 // detector code).
 const virtualCamSignal = "video.virtualcam"
 
-// frozenPicture returns the share of identical consecutive face frames
-// when the picture did not move (FrozenPictureFraction).
+// frozenPicture returns the share of the face time during which the
+// picture stood still, when it reaches FrozenPictureFraction.
 func frozenPicture(in Input) (float64, bool) {
 	for _, s := range in.Signals {
 		if s.Name != virtualCamSignal || !s.Measured {
 			continue
 		}
-		f, ok := s.Values["duplicate_frame_fraction"]
-		if ok && f >= FrozenPictureFraction && s.Values["longest_frozen"] >= FrozenPictureSeconds {
+		if f, ok := s.Values["still_fraction"]; ok && f >= FrozenPictureFraction {
 			return f, true
 		}
 	}
@@ -284,8 +282,8 @@ func finish(out *Output, p float64, in Input, th Thresholds) {
 		// Nothing measured says "manipulated", but nothing showed a live
 		// face either: the score stands, the verdict is not "genuine".
 		out.Verdict = Inconclusive
-		out.VerdictReason = fmt.Sprintf("the picture did not move: %.0f%% of consecutive frames with a face were identical "+
-			"(a still picture held up to the camera, or a frozen feed), so nothing showed a live face", 100*f)
+		out.VerdictReason = fmt.Sprintf("the picture did not move for %.0f%% of the time a face was seen "+
+			"(a still image fed as the camera, or a frozen feed), so nothing showed a live face", 100*f)
 	}
 }
 

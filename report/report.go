@@ -22,8 +22,8 @@ type Report struct {
 	Authenticity *int           `json:"authenticity"`
 	Probability  *float64       `json:"probability_manipulated"`
 	Verdict      models.Verdict `json:"verdict"`
-	// VerdictReason explains an inconclusive verdict caused by missing data
-	// or a damaged file.
+	// VerdictReason explains an inconclusive verdict caused by missing data,
+	// a damaged file or a picture that did not move.
 	VerdictReason string `json:"verdict_reason,omitempty"`
 	Summary       string `json:"summary"`
 

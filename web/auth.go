@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -78,6 +79,10 @@ func HashToken(token string) []byte {
 	return h[:]
 }
 
+// tokenTouchWait is the longest a request waits to record its token's
+// use (store.TouchToken) when the database is busy writing.
+const tokenTouchWait = 250 * time.Millisecond
+
 // principal is who is making a request.
 type principal struct {
 	User    store.User
@@ -126,9 +131,15 @@ func (s *server) authenticate(c echo.Context) (*principal, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.store.TouchToken(ctx, t.ID, now); err != nil {
-			// The request goes on: its use is in the access log.
-			s.log.Warn("token use not recorded", "token", t.Name, "user", u.Email, "err", err)
+		if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= time.Minute {
+			// A write, so at most once a minute per token (the store
+			// checks again), and never for long: the request goes on
+			// without it.
+			tctx, cancel := context.WithTimeout(ctx, tokenTouchWait)
+			if err := s.store.TouchToken(tctx, t.ID, now); err != nil {
+				s.log.Warn("token use not recorded", "token", t.Name, "user", u.Email, "err", err)
+			}
+			cancel()
 		}
 		return &principal{User: u}, nil
 	}
