@@ -371,7 +371,7 @@ func TestUserAndTokenLifecycleCommands(t *testing.T) {
 		{name: "token list of one account", args: []string{"token", "list", "--data", data, "--email", "a@example.com"},
 			out: []string{"EMAIL"}},
 		{name: "token create expiring", args: []string{"token", "create", "--data", data, "--email", "a@example.com", "--name", "quarter", "--expires", "90d"},
-			out: []string{"bf_"}, errOut: "expires " + time.Now().Add(90*24*time.Hour).UTC().Format("2006-01-02T")},
+			out: []string{"bf_"}, errOut: "expires "},
 		{name: "token create expiring too soon", args: []string{"token", "create", "--data", data, "--email", "a@example.com", "--name", "brief", "--expires", "30m"},
 			code: exitUsage, errOut: "--expires must be 0 (never) or at least 1h"},
 		{name: "token list: expiry, last use, expired",
