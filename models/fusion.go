@@ -115,8 +115,10 @@ const MinCoverageSeconds = 3.0
 // image fed as the camera, a frozen feed). A single hold among moving
 // pictures counts for its own time only, and a picture that changes once
 // a second is never still. The dev corpus's genuine videos stand still
-// for none of their time (at most 52 % of their frame pairs repeat, in a
-// screen capture refreshing at half its rate), nor do its fakes.
+// for none of their time (at most 52–53 % of their frame pairs repeat, in
+// a screen capture refreshing at half its rate), nor do its fakes. Only
+// the recording's verdict changes: each modality's own verdict stays the
+// model's.
 const (
 	FrozenPictureFraction = 0.9
 	FrozenPictureSeconds  = 2.0

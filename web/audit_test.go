@@ -45,12 +45,15 @@ func TestAuditLog(t *testing.T) {
 	})
 	ctx := context.Background()
 
-	// Logins: a wrong password of a real account, an unknown address, a
-	// success.
-	for _, email := range []string{"admin@example.com", "nobody@example.com"} {
+	// Logins: a wrong password of a real account, an unknown address, the
+	// right password of a disabled account, a success.
+	gone, _ := ta.addUser(t, "gone@example.com", store.RoleRecruiter)
+	_, err := ta.st.DisableUser(ctx, gone.ID, time.Now())
+	require.NoError(t, err)
+	for _, try := range [][2]string{{"admin@example.com", "not the password"}, {"nobody@example.com", "not the password"}, {"gone@example.com", testPassword}} {
 		jar, err := cookiejar.New(nil)
 		require.NoError(t, err)
-		resp := ta.postLogin(t, &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}, email, "not the password")
+		resp := ta.postLogin(t, &http.Client{Jar: jar, CheckRedirect: noRedirect.CheckRedirect}, try[0], try[1])
 		resp.Body.Close()
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	}
@@ -121,9 +124,11 @@ func TestAuditLog(t *testing.T) {
 
 	logins, err := ta.st.AuditEvents(ctx, store.AuditFilter{Action: "login."})
 	require.NoError(t, err)
-	require.Len(t, logins, 1, "a failed login of a real account, not of an unknown address")
+	require.Len(t, logins, 2, "failed logins of real accounts, not of an unknown address")
 	assert.Equal(t, store.AuditEvent{ID: logins[0].ID, At: logins[0].At, Actor: "anonymous", Action: "login.failed",
-		Target: fmt.Sprintf("user:%d", ta.admin.ID), Addr: "127.0.0.1", Detail: "wrong password"}, logins[0])
+		Target: fmt.Sprintf("user:%d", gone.ID), Addr: "127.0.0.1", Detail: "account disabled"}, logins[0])
+	assert.Equal(t, store.AuditEvent{ID: logins[1].ID, At: logins[1].At, Actor: "anonymous", Action: "login.failed",
+		Target: fmt.Sprintf("user:%d", ta.admin.ID), Addr: "127.0.0.1", Detail: "wrong password"}, logins[1])
 	assert.Equal(t, []string{"login"}, ta.auditActions(t, "action=login"))
 	for range 2 {
 		assert.Equal(t, []string{"logout"}, ta.auditActions(t, "action=logout&actor=RECRUITER@example.com"))

@@ -152,9 +152,15 @@ func (s *server) endSession(c echo.Context, ls store.LiveSession) error {
 	if p == nil || (!p.isAdmin() && p.User.ID != ls.OwnerID) {
 		return userErr(ErrForbidden, "only the session's owner or an admin may end it")
 	}
+	if ls.State == store.LiveEnding || ls.State == store.LiveEnded {
+		c.Set(ctxAuditSkip, true) // ending already (a hang-up, an earlier end): nothing for this request to end
+	}
 	reason := "ended by " + p.User.Email
 	for range 3 { // a publisher may arrive meanwhile: then hang it up
-		if s.live.end(ls.ID, "", reason) {
+		if running, first := s.live.end(ls.ID, "", reason); running {
+			if !first {
+				c.Set(ctxAuditSkip, true) // an earlier request ended it
+			}
 			return nil
 		}
 		switch err := s.live.endWaiting(c.Request().Context(), ls, reason); {

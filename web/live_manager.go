@@ -239,14 +239,14 @@ func (m *liveManager) run(id string) *liveRun {
 }
 
 // end asks session id's run to end (for reason) and reports whether one
-// was running. resource, when not empty, must be the run's WHIP resource.
-func (m *liveManager) end(id, resource, reason string) bool {
+// was running, and whether this was the first request to end it.
+// resource, when not empty, must be the run's WHIP resource.
+func (m *liveManager) end(id, resource, reason string) (running, first bool) {
 	r := m.run(id)
 	if r == nil || (resource != "" && resource != r.resource) {
-		return false
+		return false, false
 	}
-	r.requestEnd(reason)
-	return true
+	return true, r.requestEnd(reason)
 }
 
 // endWaiting ends a session no publisher has reached: nothing was

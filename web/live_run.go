@@ -83,6 +83,7 @@ type liveRun struct {
 	ready    chan struct{}
 
 	endc           chan string // the first end request wins
+	endAsked       atomic.Bool // an end was requested (requestEnd)
 	updates        chan live.Event
 	updatesDone    chan struct{}
 	updatesDropped atomic.Int64
@@ -118,12 +119,17 @@ func (r *liveRun) begin(pub *whip.Publication, resource string) {
 	r.log.Info("live session started", "resource", resource)
 }
 
-// requestEnd asks the run to end; the first reason wins. Never blocks.
-func (r *liveRun) requestEnd(reason string) {
+// requestEnd asks the run to end; the first reason wins, and only the
+// first request reports true. Never blocks.
+func (r *liveRun) requestEnd(reason string) bool {
+	if !r.endAsked.CompareAndSwap(false, true) {
+		return false
+	}
 	select {
 	case r.endc <- reason:
 	default:
 	}
+	return true
 }
 
 // emit receives the scorer's events (from its goroutines): to the page at

@@ -100,6 +100,12 @@ func TestLiveSessionEndToEnd(t *testing.T) {
 	require.NotEmpty(t, st.InterviewID, "the recording was queued as an interview")
 	assert.Equal(t, "/interviews/"+st.InterviewID, st.InterviewURL)
 	assert.Equal(t, "the publisher ended the call", st.Reason)
+	// Ending it now ends nothing: answered as before, not in the audit log.
+	code, _, body = la.req(t, http.MethodDelete, "/api/v1/sessions/"+s.ID, la.recTok, "", "")
+	require.Equal(t, http.StatusAccepted, code, body)
+	ends, err := la.st.AuditEvents(context.Background(), store.AuditFilter{Target: "session:" + s.ID, Action: "session.end"})
+	require.NoError(t, err)
+	assert.Empty(t, ends, "the publisher ended it")
 	require.NotNil(t, st.Stats)
 	assert.GreaterOrEqual(t, st.Stats.Segments, 2, "9 s in 4-s segments")
 	assert.Greater(t, st.Stats.FramesAnalyzed, 20)

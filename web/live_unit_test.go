@@ -143,3 +143,18 @@ func TestLiveConfigValidate(t *testing.T) {
 	ok.Live.PublicURL, ok.Live.UDPPortMin, ok.Live.UDPPortMax, ok.Live.PublicIPs = "https://x.example:8443/", 50000, 50100, []string{"203.0.113.7"}
 	assert.NoError(t, ok.Validate())
 }
+
+// Only the first request to end a run reports it (the audit log records
+// that one); its reason is the one the run reads.
+func TestLiveRunEndOnce(t *testing.T) {
+	r := &liveRun{endc: make(chan string, 1)}
+	assert.True(t, r.requestEnd("ended by a@example.com"))
+	assert.False(t, r.requestEnd("ended by b@example.com"))
+	assert.False(t, r.requestEnd("the server shut down"))
+	assert.Equal(t, "ended by a@example.com", <-r.endc)
+	select {
+	case reason := <-r.endc:
+		t.Fatalf("a second reason was queued: %q", reason)
+	default:
+	}
+}

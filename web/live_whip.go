@@ -149,7 +149,7 @@ func (s *server) whipDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !s.live.end(ls.ID, c.Param("resource"), "the publisher ended the call") {
+	if running, _ := s.live.end(ls.ID, c.Param("resource"), "the publisher ended the call"); !running {
 		return userErr(ErrNotFound, "no running publication %q in live session %s", c.Param("resource"), ls.ID)
 	}
 	return c.NoContent(http.StatusOK)

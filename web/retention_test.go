@@ -220,6 +220,10 @@ func TestMediaRetention(t *testing.T) {
 	n, err = la.app.srv.expire(ctx, j.CreatedAt.Add(period+time.Millisecond), 1)
 	require.NoError(t, err)
 	assert.Equal(t, expired{Media: 1}, n)
+	es, err := la.st.AuditEvents(ctx, store.AuditFilter{Actor: "server"})
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	assert.Equal(t, []string{"retention.media", "interview:" + j.ID, "media retention 24h0m0s"}, []string{es[0].Action, es[0].Target, es[0].Detail})
 	for _, p := range []string{media, evidence} {
 		_, err := os.Stat(p)
 		assert.True(t, errors.Is(err, os.ErrNotExist), "%s removed", p)

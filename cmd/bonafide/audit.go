@@ -34,7 +34,7 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("audit", e)
 	data := fs.String("data", "", "data folder of the service (required)")
 	target := fs.String("target", "", `only entries about this target ("interview:ID", "session:ID", "user:N", "webhook:N")`)
-	actor := fs.String("actor", "", "only entries of this actor (an e-mail address, server, cli:NAME, publisher)")
+	actor := fs.String("actor", "", "only entries of this actor (an e-mail address, server, cli:NAME, publisher, anonymous)")
 	action := fs.String("action", "", `only this action ("interview.view"), or actions starting with it when it ends in "." ("interview.")`)
 	limit := fs.Int("limit", 100, "at most this many entries (1–500)")
 	before := fs.Int64("before", 0, "only entries older than the entry with this id (the next page)")

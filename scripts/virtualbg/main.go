@@ -54,6 +54,9 @@ func run(in, out string) (int, error) {
 		return 0, err
 	}
 	defer vw.Close()
+	if !vw.IsOpened() {
+		return 0, fmt.Errorf("cannot write %s (an .avi path in a writable folder?)", out)
+	}
 	cc := gocv.NewCascadeClassifier()
 	defer cc.Close()
 	if !cc.Load(cascade) {
@@ -73,6 +76,9 @@ func run(in, out string) (int, error) {
 	var face image.Rectangle // last face seen; kept through misses
 	n := 0
 	for vc.Read(&frame) && !frame.Empty() {
+		if frame.Cols() != w || frame.Rows() != h {
+			return n, fmt.Errorf("frame %d is %d×%d, not the stated %d×%d (a rotated or resized stream)", n, frame.Cols(), frame.Rows(), w, h)
+		}
 		gocv.CvtColor(frame, &grey, gocv.ColorBGRToGray)
 		var largest image.Rectangle
 		for _, r := range cc.DetectMultiScaleWithParams(grey, 1.1, 5, 0, image.Pt(w/10, w/10), image.Pt(w, h)) {
