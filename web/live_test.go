@@ -215,6 +215,15 @@ func TestLiveSessionRegion(t *testing.T) {
 	assert.Equal(t, []int{320, 320}, []int{rep.Analysis.AnalysisWidth, rep.Analysis.AnalysisHeight},
 		"the right half of the 640×320 recording, which keeps the whole picture")
 	assert.Zero(t, rep.Coverage.FaceFraction, "no face in the right tile")
+
+	// Deleting the interview takes its session's record with it: the
+	// session's history says so.
+	code, _, body = la.req(t, http.MethodDelete, "/api/v1/interviews/"+end.InterviewID, la.recTok, "", "")
+	require.Equal(t, http.StatusNoContent, code, body)
+	gone, err := la.st.AuditEvents(context.Background(), store.AuditFilter{Target: "session:" + s.ID, Action: "session.delete"})
+	require.NoError(t, err)
+	require.Len(t, gone, 1)
+	assert.Equal(t, "api; with interview:"+end.InterviewID, gone[0].Detail)
 	la.stop()
 	testutil.NoChildProcesses(t)
 }
