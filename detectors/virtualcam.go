@@ -92,7 +92,7 @@ func (d *VirtualCam) Observe(f *VideoFrame) error {
 
 // vcStillRun is the shortest run of duplicate pairs, in seconds, that
 // counts towards vcStats.still: the picture stood still that long at a
-// time (models.FrozenPictureSeconds uses the same length).
+// time (models.FrozenPictureFraction is a share of this still time).
 const vcStillRun = 2.0
 
 // vcStats are the summary numbers of a run of pairs.

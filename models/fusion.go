@@ -108,9 +108,9 @@ func (t Thresholds) VerdictFor(a int) Verdict {
 const MinCoverageSeconds = 3.0
 
 // FrozenPictureFraction is the share of the time a face was seen during
-// which the picture stood still, in stretches of FrozenPictureSeconds or
-// more (video.virtualcam's still_fraction: whole frames identical to the
-// one before), from which a recording is never called genuine: whatever
+// which the picture stood still, in stretches of 2 s or more
+// (video.virtualcam's still_fraction, which measures the runs: whole
+// frames identical to the one before), from which a recording is never called genuine: whatever
 // the face signals measured was one still image, not a live face (a still
 // image fed as the camera, a frozen feed). A single hold among moving
 // pictures counts for its own time only, and a picture that changes once
@@ -119,10 +119,7 @@ const MinCoverageSeconds = 3.0
 // a screen capture refreshing at half its rate), nor do its fakes. Only
 // the recording's verdict changes: each modality's own verdict stays the
 // model's.
-const (
-	FrozenPictureFraction = 0.9
-	FrozenPictureSeconds  = 2.0
-)
+const FrozenPictureFraction = 0.9
 
 // virtualCamSignal is detectors.VirtualCamSignal (models imports no
 // detector code).

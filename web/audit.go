@@ -79,7 +79,7 @@ func (a *auditLog) record(ctx context.Context, e store.AuditEvent) {
 	if err := a.st.RecordAudit(ctx, e); err != nil {
 		a.failed.Inc()
 		a.log.Error("audit entry not recorded", "action", e.Action, "target", e.Target, "actor", e.Actor, "addr", e.Addr, "err", err)
-		if a.isView(e.Action) {
+		if isView(e.Action) {
 			a.mu.Lock()
 			delete(a.seen, keyOf(e))
 			a.mu.Unlock()
@@ -93,7 +93,7 @@ func keyOf(e store.AuditEvent) auditKey {
 
 // isView reports whether action only reads, and is recorded once per
 // window.
-func (a *auditLog) isView(action string) bool {
+func isView(action string) bool {
 	return strings.HasSuffix(action, ".view") || action == "interview.evidence"
 }
 
@@ -149,7 +149,7 @@ func (s *server) auditWith(c echo.Context, action, target, note string) {
 	if note != "" {
 		e.Detail += "; " + note
 	}
-	if s.auditLog.isView(action) {
+	if isView(action) {
 		s.auditLog.recordView(c.Request().Context(), e)
 		return
 	}
