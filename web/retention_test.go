@@ -349,3 +349,38 @@ func seedData(t *testing.T) (dir string, st *store.SQLite, finished func(created
 		return iv, media
 	}
 }
+
+// The retention policy deletes an interview recorded in a live session
+// together with the session's record (no candidate name or live score
+// outlives it), and the audit log names both: the interview's entry and
+// the session's, which says with which interview it went.
+func TestRetentionLiveInterview(t *testing.T) {
+	const retention = 48 * time.Hour
+	ta := startApp(t, func(c *Config) { c.Retention = retention })
+	ctx := context.Background()
+	created := time.Now().Add(-3 * retention).Truncate(time.Millisecond)
+	ls := store.LiveSession{ID: store.NewID(), OwnerID: ta.rec.ID, Candidate: "Ada", TokenHash: []byte("t"), CreatedAt: created}
+	require.NoError(t, ta.st.CreateLiveSession(ctx, ls, 0))
+	require.NoError(t, ta.st.SetLiveState(ctx, ls.ID, store.LiveLive, created.Add(time.Minute), store.LiveWaiting))
+	require.NoError(t, ta.st.SetLiveState(ctx, ls.ID, store.LiveEnding, created.Add(time.Hour), store.LiveLive))
+	iv := store.Interview{ID: store.NewID(), OwnerID: ta.rec.ID, Candidate: "Ada", MediaFile: "media/" + ls.ID + ".mkv",
+		Status: store.StatusFailed, Source: "live", CreatedAt: created.Add(time.Hour)}
+	require.NoError(t, ta.st.CreateInterview(ctx, iv))
+	require.NoError(t, ta.st.EndLiveSession(ctx, ls.ID, store.LiveEnd{Reason: "the publisher ended the call", InterviewID: iv.ID}, created.Add(time.Hour)))
+
+	n, err := ta.app.srv.expire(ctx, iv.CreatedAt.Add(retention+time.Millisecond), 10)
+	require.NoError(t, err)
+	assert.Equal(t, expired{Interviews: 1}, n, "the session went with its interview, not on its own")
+	_, err = ta.st.LiveSession(ctx, ls.ID)
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = ta.st.Interview(ctx, iv.ID)
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	es, err := ta.st.AuditEvents(ctx, store.AuditFilter{Actor: "server"})
+	require.NoError(t, err)
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Action+" "+e.Target+" "+e.Detail)
+	}
+	assert.Equal(t, []string{"retention.session session:" + ls.ID + " with interview:" + iv.ID,
+		"retention.interview interview:" + iv.ID + " retention " + retention.String()}, got)
+}
