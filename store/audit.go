@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -47,17 +52,78 @@ type AuditFilter struct {
 	Limit  int // 1–1000; 0 means 100
 }
 
-// Audit keeps the audit log. Entries are only added, and deleted when
-// older than the audit period.
+// Audit keeps the audit log. Entries are only added, and deleted from the
+// oldest when older than the audit period.
+//
+// The log is a hash chain: each entry holds the SHA-256 of the entry
+// before it and its own hash over that and its fields, so that an entry
+// edited, removed or inserted after it was recorded breaks the chain
+// (VerifyAudit). Whoever can write the database can still rewrite the
+// whole chain from some entry on, or cut its newest entries; the server
+// logs the chain's head hourly (AuditHead) so that a copy of its log kept
+// elsewhere anchors what was recorded by then (docs/web.md, "Audit log").
 type Audit interface {
 	// RecordAudit appends e (ID set by the store; At now when zero).
 	// ErrInvalid without an actor or an action.
 	RecordAudit(ctx context.Context, e AuditEvent) error
 	// AuditEvents returns the entries f selects, newest first.
 	AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
-	// DeleteAuditBefore deletes the entries recorded before before and
-	// returns how many.
+	// DeleteAuditBefore deletes the oldest entries, up to the first one
+	// recorded at or after before, and returns how many: an entry older
+	// than before that follows a younger one (a clock set back) stays
+	// until that one goes, so that what is kept is one unbroken chain.
 	DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error)
+	// AuditHead returns the newest entry's id and hash; 0 and "" when the
+	// log is empty or its newest entry predates the chain.
+	AuditHead(ctx context.Context) (id int64, hash string, err error)
+	// VerifyAudit checks the chain from the oldest entry kept to the
+	// newest, and that the entry of every anchor (an id and the hash the
+	// server logged for it) still has that hash. A broken chain or anchor
+	// is an error wrapping ErrAuditAltered that names the first entry at
+	// fault; the returned AuditChain says how far the check got.
+	VerifyAudit(ctx context.Context, anchors map[int64]string) (AuditChain, error)
+}
+
+// ErrAuditAltered means the audit log no longer holds what was recorded:
+// an entry was edited, removed or inserted, or the newest ones were cut.
+var ErrAuditAltered = errors.New("audit log altered")
+
+// AuditChain is what VerifyAudit checked.
+type AuditChain struct {
+	// Unchained counts the entries recorded before the log became a chain
+	// (schema migration 011_audit_chain), which cannot be checked.
+	Unchained int64
+	// Entries counts the chained entries checked, from First to Head.
+	Entries     int64
+	First, Head int64
+	FirstAt     time.Time // when First was recorded
+	HeadHash    string
+	// Anchors counts the anchors checked; Expired those older than the
+	// oldest entry kept (deleted by the audit period, not checked).
+	Anchors, Expired int
+}
+
+// auditHash is the hash of an entry that follows the entry with hash prev:
+// SHA-256 over a version tag, prev and the stored fields, each
+// length-prefixed so that no two entries encode alike.
+func auditHash(prev string, id, at int64, uid sql.NullInt64, actor, action, target, addr, detail string) string {
+	h := sha256.New()
+	var n [8]byte
+	put := func(v string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
+		h.Write(n[:])
+		h.Write([]byte(v))
+	}
+	put("bonafide-audit-v1")
+	put(prev)
+	for _, v := range []int64{id, at, uid.Int64} {
+		binary.BigEndian.PutUint64(n[:], uint64(v))
+		h.Write(n[:])
+	}
+	for _, v := range []string{actor, action, target, addr, detail} {
+		put(v)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // maxAuditText is the longest text field kept, in bytes; longer values
@@ -88,9 +154,35 @@ func (s *SQLite) RecordAudit(ctx context.Context, e AuditEvent) error {
 	if e.UserID != 0 {
 		uid = e.UserID
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_events (at, user_id, actor, action, target, addr, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		ms(e.At), uid, auditText(e.Actor), auditText(e.Action), auditText(e.Target), auditText(e.Addr), auditText(e.Detail))
-	return err
+	at, actor, action, target, addr, detail := ms(e.At), auditText(e.Actor), auditText(e.Action), auditText(e.Target), auditText(e.Addr), auditText(e.Detail)
+	// The transaction is IMMEDIATE (OpenSQLiteDB), so the newest entry
+	// cannot change between reading its hash and appending: also not from
+	// a command line run next to the server.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var prev string
+	switch err := tx.QueryRowContext(ctx, `SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1`).Scan(&prev); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, user_id, actor, action, target, addr, detail, prev) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		at, uid, actor, action, target, addr, detail, prev)
+	if err != nil {
+		return err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	hash := auditHash(prev, id, at, sql.NullInt64{Int64: e.UserID, Valid: e.UserID != 0}, actor, action, target, addr, detail)
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_events SET hash = ? WHERE id = ?`, hash, id); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func scanAudit(r scanner) (AuditEvent, error) {
@@ -138,9 +230,115 @@ func (s *SQLite) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, 
 
 // DeleteAuditBefore implements Audit.
 func (s *SQLite) DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?`, ms(before))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?
+		AND id < coalesce((SELECT min(id) FROM audit_events WHERE at >= ?), (SELECT max(id) + 1 FROM audit_events))`, ms(before), ms(before))
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// AuditHead implements Audit.
+func (s *SQLite) AuditHead(ctx context.Context) (int64, string, error) {
+	var id int64
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1`).Scan(&id, &hash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, "", nil
+	case err != nil:
+		return 0, "", err
+	case hash == "":
+		return 0, "", nil
+	}
+	return id, hash, nil
+}
+
+// VerifyAudit implements Audit. It reads the log in pages of 1000 entries
+// (oldest first), so memory stays bounded however long the log.
+func (s *SQLite) VerifyAudit(ctx context.Context, anchors map[int64]string) (AuditChain, error) {
+	var c AuditChain
+	checked := map[int64]bool{}
+	var last int64
+	for {
+		n, err := s.verifyAuditPage(ctx, &c, &last, anchors, checked)
+		if err != nil {
+			return c, err
+		}
+		if n < auditPage {
+			break
+		}
+	}
+	ids := make([]int64, 0, len(anchors))
+	for id := range anchors {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		switch {
+		case checked[id]:
+		case c.Entries == 0:
+			return c, auditAltered("the anchor's entry %d is not in the chain: no chained entry is left", id)
+		case id < c.First:
+			c.Expired++
+		case id > c.Head:
+			return c, auditAltered("the anchor's entry %d is newer than the newest entry kept, %d (the newest entries were cut)", id, c.Head)
+		default:
+			return c, auditAltered("the anchor's entry %d is gone", id)
+		}
+	}
+	return c, nil
+}
+
+// auditPage is how many entries VerifyAudit reads at a time.
+const auditPage = 1000
+
+func auditAltered(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrAuditAltered, fmt.Sprintf(format, args...))
+}
+
+// verifyAuditPage checks the next page of entries after *last into c and
+// returns how many it read.
+func (s *SQLite) verifyAuditPage(ctx context.Context, c *AuditChain, last *int64, anchors map[int64]string, checked map[int64]bool) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, at, user_id, actor, action, target, addr, detail, prev, hash
+		FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`, *last, auditPage)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		var id, at int64
+		var uid sql.NullInt64
+		var actor, action, target, addr, detail, prev, hash string
+		if err := rows.Scan(&id, &at, &uid, &actor, &action, &target, &addr, &detail, &prev, &hash); err != nil {
+			return n, err
+		}
+		*last = id
+		switch {
+		case hash == "" && c.Entries == 0:
+			c.Unchained++ // recorded before the chain began
+			continue
+		case hash == "":
+			return n, auditAltered("entry %d has no hash but follows chained entry %d (inserted, or its hash removed)", id, c.Head)
+		case c.Entries > 0 && prev != c.HeadHash:
+			return n, auditAltered("entry %d does not follow entry %d (an entry between them was removed, or the chain was rewritten from there)", id, c.Head)
+		case auditHash(prev, id, at, uid, actor, action, target, addr, detail) != hash:
+			return n, auditAltered("entry %d does not match its hash (edited after it was recorded)", id)
+		}
+		if c.Entries == 0 {
+			c.First, c.FirstAt = id, fromMS(at)
+		}
+		c.Entries++
+		c.Head, c.HeadHash = id, hash
+		if want, ok := anchors[id]; ok {
+			if want != hash {
+				return n, auditAltered("entry %d has hash %s, not the anchor's %s (the chain was rewritten from there or before)", id, hash, want)
+			}
+			checked[id] = true
+			c.Anchors++
+		}
+	}
+	return n, rows.Err()
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bonafide-dev/bonafide/internal/testutil"
 	"github.com/bonafide-dev/bonafide/store"
 )
 
@@ -257,7 +259,8 @@ func TestAuditViewWindow(t *testing.T) {
 }
 
 // At start-up (then hourly) entries older than the audit period go; the
-// others stay.
+// others stay; and the server logs the chain's head, which then anchors a
+// verification of the log (store.VerifyAudit).
 func TestAuditRetentionAtStartup(t *testing.T) {
 	ctx := context.Background()
 	dir, st, _ := seedData(t)
@@ -265,7 +268,9 @@ func TestAuditRetentionAtStartup(t *testing.T) {
 		require.NoError(t, st.RecordAudit(ctx, store.AuditEvent{At: at, Actor: "server", Action: "retention.interview", Detail: at.String()}))
 	}
 	require.NoError(t, st.Close())
+	var log testutil.SyncBuffer
 	cfg := testConfig(t, dir)
+	cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
 	cfg.Analyzer = &fakeAnalyzer{}
 	cfg.AuditRetention = time.Hour
 	app, _, stop := serveApp(t, cfg)
@@ -274,4 +279,15 @@ func TestAuditRetentionAtStartup(t *testing.T) {
 		es, err := app.Store().AuditEvents(ctx, store.AuditFilter{})
 		return err == nil && len(es) == 1 && time.Since(es[0].At) < time.Hour
 	}, 10*time.Second, 20*time.Millisecond, "the old entry goes, the young one stays")
+	anchorRE := regexp.MustCompile(`msg="audit log head" id=(\d+) anchor=(\d+):([0-9a-f]{64})`)
+	var m []string
+	require.Eventually(t, func() bool { m = anchorRE.FindStringSubmatch(log.String()); return m != nil }, 10*time.Second, 20*time.Millisecond, "the head is logged")
+	id, hash, err := app.Store().AuditHead(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprint(id), m[1])
+	assert.Equal(t, m[1], m[2])
+	assert.Equal(t, hash, m[3])
+	c, err := app.Store().VerifyAudit(ctx, map[int64]string{id: hash})
+	require.NoError(t, err)
+	assert.Equal(t, 1, c.Anchors)
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"regexp"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/bonafide-dev/bonafide/store"
@@ -38,9 +41,15 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	action := fs.String("action", "", `only this action ("interview.view"), or actions starting with it when it ends in "." ("interview.")`)
 	limit := fs.Int("limit", 100, "at most this many entries (1–500)")
 	before := fs.Int64("before", 0, "only entries older than the entry with this id (the next page)")
+	verify := fs.Bool("verify", false, "check the log's hash chain (and every --anchor) instead of listing it")
+	anchors := anchorFlag{}
+	fs.Var(anchors, "anchor", `with --verify: "ID:HASH", a head the server logged ("audit log head"); the entry must still have that hash (repeatable)`)
 	fs.Usage = func() {
-		io.WriteString(e.stderr, "Usage: bonafide audit --data DIR [--target T] [--actor A] [--action X] [--limit N] [--before ID]\n\n"+
-			"Prints the audit log, newest first: id, time (UTC), actor, action, target, client address, detail.\n")
+		io.WriteString(e.stderr, "Usage: bonafide audit --data DIR [--target T] [--actor A] [--action X] [--limit N] [--before ID]\n"+
+			"       bonafide audit --data DIR --verify [--anchor ID:HASH]...\n\n"+
+			"Prints the audit log, newest first: id, time (UTC), actor, action, target, client address, detail.\n"+
+			"With --verify, checks that no entry was edited, removed or inserted since it was recorded, and that\n"+
+			"the entry of each anchor still has the hash the server logged for it; exits 1 if not.\n")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -49,6 +58,12 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	switch {
 	case *data == "":
 		return usageErr("--data is required")
+	case len(anchors) > 0 && !*verify:
+		return usageErr("--anchor needs --verify")
+	case *verify && (*target != "" || *actor != "" || *action != "" || *before != 0):
+		return usageErr("--verify checks the whole log: no filters")
+	case *verify:
+		return withStore(ctx, *data, func(st store.Store) error { return verifyAudit(ctx, e.stdout, st, anchors) })
 	case *limit < 1 || *limit > 500:
 		return usageErr("--limit must be in [1, 500]")
 	case *before < 0:
@@ -66,4 +81,54 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 		}
 		return tw.Flush()
 	})
+}
+
+// anchorFlag collects --anchor ID:HASH values.
+type anchorFlag map[int64]string
+
+var anchorRE = regexp.MustCompile(`^([1-9][0-9]{0,18}):(?:sha256:)?([0-9a-fA-F]{64})$`)
+
+func (a anchorFlag) String() string { return fmt.Sprint(map[int64]string(a)) }
+
+func (a anchorFlag) Set(v string) error {
+	m := anchorRE.FindStringSubmatch(strings.TrimSpace(v))
+	if m == nil {
+		return fmt.Errorf("%q is not ID:HASH (an entry id and the 64 hex digits logged with it)", v)
+	}
+	id, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return err
+	}
+	h := strings.ToLower(m[2])
+	if old, ok := a[id]; ok && old != h {
+		return fmt.Errorf("two different hashes for entry %d", id)
+	}
+	a[id] = h
+	return nil
+}
+
+// verifyAudit checks the audit log's chain and anchors and says what it
+// checked; an altered log is an error (exit 1) after that summary.
+func verifyAudit(ctx context.Context, w io.Writer, st store.Audit, anchors anchorFlag) error {
+	c, err := st.VerifyAudit(ctx, anchors)
+	switch {
+	case c.Entries == 0 && err == nil:
+		fmt.Fprintf(w, "no chained entries to check\n")
+	case c.Entries > 0 && err != nil:
+		fmt.Fprintf(w, "entries %d to %d (%d) follow each other; then:\n", c.First, c.Head, c.Entries)
+	case c.Entries > 0:
+		fmt.Fprintf(w, "checked %d entries, %d to %d; head %d:%s\n", c.Entries, c.First, c.Head, c.Head, c.HeadHash)
+		fmt.Fprintf(w, "oldest entry kept: %d, recorded %s\n", c.First, cliTime(c.FirstAt))
+	}
+	if c.Unchained > 0 {
+		fmt.Fprintf(w, "%d older entries were recorded before the log was chained and cannot be checked\n", c.Unchained)
+	}
+	if len(anchors) > 0 && err == nil {
+		fmt.Fprintf(w, "anchors: %d matched, %d older than the oldest entry kept (deleted by the audit period)\n", c.Anchors, c.Expired)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "audit log intact")
+	return nil
 }

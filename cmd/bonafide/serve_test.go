@@ -251,6 +251,40 @@ func TestAuditCommand(t *testing.T) {
 	}
 	code, _ = cli("", "audit")
 	assert.Equal(t, exitUsage, code, "no --data")
+
+	// --verify: the chain holds, an anchor taken from its output matches;
+	// after an entry is edited behind the service's back it exits 1 and
+	// names the entry.
+	code, out := cli("", "audit", "--data", data, "--verify")
+	require.Equal(t, exitOK, code, out)
+	m := regexp.MustCompile(`checked 4 entries, 1 to 4; head 4:([0-9a-f]{64})\n`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	assert.Contains(t, out, "audit log intact")
+	assert.Contains(t, out, "oldest entry kept: 1, recorded ")
+	anchor := "4:" + m[1]
+	code, out = cli("", "audit", "--data", data, "--verify", "--anchor", anchor)
+	require.Equal(t, exitOK, code, out)
+	assert.Contains(t, out, "anchors: 1 matched, 0 older than the oldest entry kept")
+	for _, args := range [][]string{
+		{"--anchor", anchor},                  // without --verify
+		{"--verify", "--anchor", "4:abc"},     // not a hash
+		{"--verify", "--anchor", "0:" + m[1]}, // not an id
+		{"--verify", "--target", "user:2"},    // filters
+		{"--verify", "--anchor", anchor, "--anchor", "4:" + strings.Repeat("0", 64)}, // two hashes for one entry
+	} {
+		code, _ := cli("", append([]string{"audit", "--data", data}, args...)...)
+		assert.Equal(t, exitUsage, code, args)
+	}
+	db, err := store.OpenSQLiteDB(store.Files{Root: data}.DBPath())
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE audit_events SET actor = 'cli:someone' WHERE id = 2`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	var stdout, stderr bytes.Buffer
+	code = run(context.Background(), []string{"audit", "--data", data, "--verify"}, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stdout.String(), "entries 1 to 1 (1) follow each other; then:")
+	assert.Contains(t, stderr.String(), "audit log altered: entry 2 does not match its hash")
 }
 
 func TestServeFlagErrors(t *testing.T) {

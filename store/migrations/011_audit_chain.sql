@@ -1,0 +1,6 @@
+-- The audit log is a hash chain (Audit, VerifyAudit): each entry keeps the
+-- hash of the entry before it (prev) and its own (hash, over prev and its
+-- fields), both lowercase hex SHA-256. Entries recorded before this
+-- migration keep '' in both and are reported as not chained.
+ALTER TABLE audit_events ADD COLUMN prev TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
