@@ -69,10 +69,11 @@ type Audit interface {
 	// AuditEvents returns the entries f selects, newest first.
 	AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 	// DeleteAuditBefore deletes the oldest entries, up to the first one
-	// recorded at or after before, and returns how many: an entry older
-	// than before that follows a younger one (a clock set back) stays
-	// until that one goes, so that what is kept is one unbroken chain.
-	DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error)
+	// recorded at or after before, and returns how many, and how many
+	// entries older than before it kept: those that follow a younger one
+	// (a clock set back, or an entry dated in the future) stay until it
+	// goes, so that what is kept is one unbroken chain.
+	DeleteAuditBefore(ctx context.Context, before time.Time) (deleted, kept int64, err error)
 	// AuditHead returns the newest entry's id and hash; 0 and "" when the
 	// log is empty or its newest entry predates the chain.
 	AuditHead(ctx context.Context) (id int64, hash string, err error)
@@ -99,7 +100,8 @@ type AuditChain struct {
 	FirstAt     time.Time // when First was recorded
 	HeadHash    string
 	// Anchors counts the anchors checked; Expired those older than the
-	// oldest entry kept (deleted by the audit period, not checked).
+	// oldest entry kept (deleted by the audit period or by hand: the
+	// chain cannot tell), which were not checked.
 	Anchors, Expired int
 }
 
@@ -119,6 +121,11 @@ func auditHash(prev string, id, at int64, uid sql.NullInt64, actor, action, targ
 	for _, v := range []int64{id, at, uid.Int64} {
 		binary.BigEndian.PutUint64(n[:], uint64(v))
 		h.Write(n[:])
+	}
+	if uid.Valid {
+		h.Write([]byte{1})
+	} else {
+		h.Write([]byte{0})
 	}
 	for _, v := range []string{actor, action, target, addr, detail} {
 		put(v)
@@ -229,13 +236,24 @@ func (s *SQLite) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, 
 }
 
 // DeleteAuditBefore implements Audit.
-func (s *SQLite) DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?
+func (s *SQLite) DeleteAuditBefore(ctx context.Context, before time.Time) (deleted, kept int64, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	res, err := tx.ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?
 		AND id < coalesce((SELECT min(id) FROM audit_events WHERE at >= ?), (SELECT max(id) + 1 FROM audit_events))`, ms(before), ms(before))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return res.RowsAffected()
+	if deleted, err = res.RowsAffected(); err != nil {
+		return 0, 0, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE at < ?`, ms(before)).Scan(&kept); err != nil {
+		return 0, 0, err
+	}
+	return deleted, kept, tx.Commit()
 }
 
 // AuditHead implements Audit.
@@ -254,20 +272,26 @@ func (s *SQLite) AuditHead(ctx context.Context) (int64, string, error) {
 	return id, hash, nil
 }
 
-// VerifyAudit implements Audit. It reads the log in pages of 1000 entries
-// (oldest first), so memory stays bounded however long the log.
+// VerifyAudit implements Audit. It reads the log in one query, oldest
+// first, one entry at a time: one statement reads one snapshot, so the
+// audit period deleting entries meanwhile does not break what it reads.
 func (s *SQLite) VerifyAudit(ctx context.Context, anchors map[int64]string) (AuditChain, error) {
 	var c AuditChain
+	var lastUnchained, seq int64
+	if err := s.db.QueryRowContext(ctx, `SELECT last_unchained FROM audit_chain`).Scan(&lastUnchained); err != nil {
+		return c, fmt.Errorf("%w: the chain's start is not recorded (audit_chain: %v)", ErrAuditAltered, err)
+	}
 	checked := map[int64]bool{}
-	var last int64
-	for {
-		n, err := s.verifyAuditPage(ctx, &c, &last, anchors, checked)
-		if err != nil {
-			return c, err
-		}
-		if n < auditPage {
-			break
-		}
+	minID := int64(-1)
+	if err := s.verifyAuditRows(ctx, &c, &minID, lastUnchained, anchors, checked); err != nil {
+		return c, err
+	}
+	// The largest id ever given (AUTOINCREMENT never reuses one), read
+	// after the entries: every id seen is at most seq.
+	switch err := s.db.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'`).Scan(&seq); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return c, err
 	}
 	ids := make([]int64, 0, len(anchors))
 	for id := range anchors {
@@ -277,12 +301,10 @@ func (s *SQLite) VerifyAudit(ctx context.Context, anchors map[int64]string) (Aud
 	for _, id := range ids {
 		switch {
 		case checked[id]:
-		case c.Entries == 0:
-			return c, auditAltered("the anchor's entry %d is not in the chain: no chained entry is left", id)
-		case id < c.First:
-			c.Expired++
-		case id > c.Head:
-			return c, auditAltered("the anchor's entry %d is newer than the newest entry kept, %d (the newest entries were cut)", id, c.Head)
+		case id > seq || (c.Entries > 0 && id > c.Head):
+			return c, auditAltered("the anchor's entry %d is newer than the newest entry kept (the newest entries were cut)", id)
+		case minID < 0 || id < minID:
+			c.Expired++ // older than every entry kept
 		default:
 			return c, auditAltered("the anchor's entry %d is gone", id)
 		}
@@ -290,42 +312,46 @@ func (s *SQLite) VerifyAudit(ctx context.Context, anchors map[int64]string) (Aud
 	return c, nil
 }
 
-// auditPage is how many entries VerifyAudit reads at a time.
-const auditPage = 1000
-
 func auditAltered(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrAuditAltered, fmt.Sprintf(format, args...))
 }
 
-// verifyAuditPage checks the next page of entries after *last into c and
-// returns how many it read.
-func (s *SQLite) verifyAuditPage(ctx context.Context, c *AuditChain, last *int64, anchors map[int64]string, checked map[int64]bool) (int, error) {
+// verifyAuditRows checks every entry, oldest first, into c; *minID is set
+// to the oldest entry's id.
+func (s *SQLite) verifyAuditRows(ctx context.Context, c *AuditChain, minID *int64, lastUnchained int64, anchors map[int64]string, checked map[int64]bool) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, at, user_id, actor, action, target, addr, detail, prev, hash
-		FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`, *last, auditPage)
+		FROM audit_events ORDER BY id`)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer rows.Close()
-	n := 0
 	for rows.Next() {
-		n++
 		var id, at int64
 		var uid sql.NullInt64
 		var actor, action, target, addr, detail, prev, hash string
 		if err := rows.Scan(&id, &at, &uid, &actor, &action, &target, &addr, &detail, &prev, &hash); err != nil {
-			return n, err
+			return err
 		}
-		*last = id
+		if *minID < 0 {
+			*minID = id
+		}
 		switch {
-		case hash == "" && c.Entries == 0:
+		case hash == "" && c.Entries == 0 && id <= lastUnchained:
+			if _, ok := anchors[id]; ok {
+				return auditAltered("the anchor's entry %d has no hash (its hash was removed)", id)
+			}
 			c.Unchained++ // recorded before the chain began
 			continue
+		case hash == "" && c.Entries == 0:
+			return auditAltered("entry %d has no hash but is newer than the chain's start (inserted, or its hash removed)", id)
 		case hash == "":
-			return n, auditAltered("entry %d has no hash but follows chained entry %d (inserted, or its hash removed)", id, c.Head)
+			return auditAltered("entry %d has no hash but follows chained entry %d (inserted, or its hash removed)", id, c.Head)
+		case c.Entries == 0 && c.Unchained > 0 && prev != "":
+			return auditAltered("entry %d follows entries without a hash but does not start the chain (the hashes before it were removed)", id)
 		case c.Entries > 0 && prev != c.HeadHash:
-			return n, auditAltered("entry %d does not follow entry %d (an entry between them was removed, or the chain was rewritten from there)", id, c.Head)
+			return auditAltered("entry %d does not follow entry %d (the entries between them were removed, or the chain was rewritten from there)", id, c.Head)
 		case auditHash(prev, id, at, uid, actor, action, target, addr, detail) != hash:
-			return n, auditAltered("entry %d does not match its hash (edited after it was recorded)", id)
+			return auditAltered("entry %d does not match its hash (edited after it was recorded)", id)
 		}
 		if c.Entries == 0 {
 			c.First, c.FirstAt = id, fromMS(at)
@@ -334,11 +360,11 @@ func (s *SQLite) verifyAuditPage(ctx context.Context, c *AuditChain, last *int64
 		c.Head, c.HeadHash = id, hash
 		if want, ok := anchors[id]; ok {
 			if want != hash {
-				return n, auditAltered("entry %d has hash %s, not the anchor's %s (the chain was rewritten from there or before)", id, hash, want)
+				return auditAltered("entry %d has hash %s, not the anchor's %s (the chain was rewritten from there or before)", id, hash, want)
 			}
 			checked[id] = true
 			c.Anchors++
 		}
 	}
-	return n, rows.Err()
+	return rows.Err()
 }

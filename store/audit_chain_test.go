@@ -123,14 +123,45 @@ func TestAuditChain(t *testing.T) {
 				require.NoError(t, err)
 				rechain(t, s, ids[3])
 			}},
-		{name: "newest cut, anchored", anchor: n - 1, wantErr: "the anchor's entry %[6]d is newer than the newest entry kept, %[5]d",
+		{name: "newest cut, anchored", anchor: n - 1, wantErr: "the anchor's entry %[6]d is newer than the newest entry kept",
 			alter: func(t *testing.T, s *SQLite, ids []int64) {
 				_, err := s.db.Exec(`DELETE FROM audit_events WHERE id = ?`, ids[n-1])
 				require.NoError(t, err)
 			}},
-		{name: "every hash blanked, anchored", anchor: n - 1, wantErr: "the anchor's entry %[6]d is not in the chain",
+		{name: "every hash blanked, anchored", anchor: n - 1, wantErr: "entry %[1]d has no hash but is newer than the chain's start",
 			alter: func(t *testing.T, s *SQLite, ids []int64) {
 				_, err := s.db.Exec(`UPDATE audit_events SET prev = '', hash = ''`)
+				require.NoError(t, err)
+			}},
+		{name: "oldest hashes blanked and the chain's start moved, anchored", anchor: 3, wantErr: "the anchor's entry %[4]d has no hash",
+			alter: func(t *testing.T, s *SQLite, ids []int64) {
+				_, err := s.db.Exec(`UPDATE audit_events SET prev = '', hash = '', actor = 'forged' WHERE id <= ?`, ids[3])
+				require.NoError(t, err)
+				_, err = s.db.Exec(`UPDATE audit_chain SET last_unchained = ?`, ids[3])
+				require.NoError(t, err)
+			}},
+		{name: "oldest hashes blanked", anchor: -1, wantErr: "entry %[1]d has no hash but is newer than the chain's start",
+			alter: func(t *testing.T, s *SQLite, ids []int64) {
+				_, err := s.db.Exec(`UPDATE audit_events SET prev = '', hash = '' WHERE id <= ?`, ids[1])
+				require.NoError(t, err)
+			}},
+		{name: "oldest hashes blanked and the chain's start moved", anchor: -1, wantErr: "entry %[3]d follows entries without a hash but does not start the chain",
+			alter: func(t *testing.T, s *SQLite, ids []int64) {
+				_, err := s.db.Exec(`UPDATE audit_events SET prev = '', hash = '' WHERE id <= ?`, ids[1])
+				require.NoError(t, err)
+				_, err = s.db.Exec(`UPDATE audit_chain SET last_unchained = ?`, ids[1])
+				require.NoError(t, err)
+			}},
+		{name: "old entry forged under the oldest kept", anchor: -1, wantErr: "entry %[1]d has no hash but is newer than the chain's start",
+			alter: func(t *testing.T, s *SQLite, ids []int64) {
+				_, err := s.db.Exec(`DELETE FROM audit_events WHERE id = ?`, ids[0])
+				require.NoError(t, err)
+				_, err = s.db.Exec(`INSERT INTO audit_events (id, at, actor, action) VALUES (?, 0, 'server', 'retention.interview')`, ids[0])
+				require.NoError(t, err)
+			}},
+		{name: "no account made an account", anchor: -1, wantErr: "entry %[1]d does not match its hash",
+			alter: func(t *testing.T, s *SQLite, ids []int64) {
+				_, err := s.db.Exec(`UPDATE audit_events SET user_id = 0 WHERE id = ?`, ids[0]) // chainLog's entry 0 has none
 				require.NoError(t, err)
 			}},
 		{name: "anchored entry removed and the rest rechained", anchor: 2, wantErr: "the anchor's entry %[3]d is gone",
@@ -175,7 +206,9 @@ func TestAuditChain(t *testing.T) {
 
 // The audit period deletes the oldest entries, up to the first young one:
 // what is left still verifies, an anchor that went with them is counted
-// as expired, and an old entry after a young one (a clock set back) stays.
+// as expired, and an old entry after a young one (a clock set back) stays
+// and is counted as kept. When every entry went, an anchor is expired, not
+// altered, unless its id was never given.
 func TestAuditChainRetention(t *testing.T) {
 	ctx := context.Background()
 	s, ids := chainLog(t, 4)
@@ -184,9 +217,10 @@ func TestAuditChainRetention(t *testing.T) {
 	// A young entry, then an old one after it.
 	require.NoError(t, s.RecordAudit(ctx, AuditEvent{Actor: "server", Action: "retention.interview"}))
 	require.NoError(t, s.RecordAudit(ctx, AuditEvent{At: time.Now().Add(-2 * time.Hour), Actor: "server", Action: "retention.media"}))
-	n, err := s.DeleteAuditBefore(ctx, time.Now().Add(-time.Minute))
+	n, kept, err := s.DeleteAuditBefore(ctx, time.Now().Add(-time.Minute))
 	require.NoError(t, err)
 	assert.EqualValues(t, 4, n, "the four old entries before the young one")
+	assert.EqualValues(t, 1, kept, "the old entry after it")
 	left, err := s.AuditEvents(ctx, AuditFilter{})
 	require.NoError(t, err)
 	require.Len(t, left, 2)
@@ -196,13 +230,19 @@ func TestAuditChainRetention(t *testing.T) {
 	assert.EqualValues(t, 2, c.Entries)
 	assert.Equal(t, 1, c.Expired)
 	assert.Zero(t, c.Anchors)
+	headID, headHash, err := s.AuditHead(ctx)
+	require.NoError(t, err)
 
-	n, err = s.DeleteAuditBefore(ctx, time.Now().Add(time.Minute))
+	n, kept, err = s.DeleteAuditBefore(ctx, time.Now().Add(time.Minute))
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, n, "all entries older than the cut-off")
-	c, err = s.VerifyAudit(ctx, nil)
-	require.NoError(t, err)
+	assert.Zero(t, kept)
+	c, err = s.VerifyAudit(ctx, map[int64]string{headID: headHash})
+	require.NoError(t, err, "an idle server's log, emptied by the period")
 	assert.Zero(t, c.Entries)
+	assert.Equal(t, 1, c.Expired)
+	_, err = s.VerifyAudit(ctx, map[int64]string{headID + 1: headHash})
+	require.ErrorIs(t, err, ErrAuditAltered, "an id never given")
 	id, hash, err := s.AuditHead(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, id)

@@ -81,8 +81,9 @@ func TestAudit(t *testing.T) {
 	assert.Equal(t, "x "+strings.Repeat("é", (maxAuditText-2)/2), got[0].Actor)
 	assert.WithinDuration(t, time.Now(), got[0].At, time.Minute, "a zero time is now")
 
-	n, err := s.DeleteAuditBefore(ctx, t0.Add(2*time.Second))
+	n, kept, err := s.DeleteAuditBefore(ctx, t0.Add(2*time.Second))
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, n)
+	assert.Zero(t, kept)
 	assert.Equal(t, []string{"login.failed", "login", "interviewer.odd", "retention.interview"}, actions(AuditFilter{}))
 }

@@ -178,9 +178,9 @@ func (a *App) Start(ctx context.Context) error {
 }
 
 // janitor deletes expired login sessions and audit entries older than
-// Config.AuditRetention, logs the audit log's head, and applies the
-// retention policy (Config.Retention and MediaRetention), at start and
-// hourly until Close.
+// Config.AuditRetention, applies the retention policy (Config.Retention
+// and MediaRetention) and then logs the audit log's head, at start and
+// hourly until Close (and the head once more at Close).
 func (a *App) janitor() {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -192,32 +192,48 @@ func (a *App) janitor() {
 			a.log.Info("expired sessions removed", "sessions", n)
 		}
 		if a.cfg.AuditRetention > 0 {
-			if n, err := a.store.DeleteAuditBefore(ctx, time.Now().Add(-a.cfg.AuditRetention)); err != nil {
+			n, kept, err := a.store.DeleteAuditBefore(ctx, time.Now().Add(-a.cfg.AuditRetention))
+			switch {
+			case err != nil:
 				a.log.Warn("old audit entries not removed", "err", err)
-			} else if n > 0 {
+			case n > 0:
 				a.log.Info("old audit entries removed", "entries", n, "audit_retention", a.cfg.AuditRetention)
 			}
-		}
-		// The chain's head, hourly: a copy of this log kept elsewhere
-		// lets `bonafide audit --verify --anchor ID:HASH` show that the
-		// entries recorded by then were not rewritten or cut since.
-		if id, hash, err := a.store.AuditHead(ctx); err != nil {
-			a.log.Warn("audit log head not read", "err", err)
-		} else if id > 0 {
-			a.log.Info("audit log head", "id", id, "anchor", fmt.Sprintf("%d:%s", id, hash))
+			if kept > 0 {
+				// They follow an entry dated later (a clock set back, or
+				// forward and then corrected): the chain is deleted from
+				// its oldest entry only.
+				a.log.Warn("audit entries older than the audit period kept behind a younger one", "entries", kept, "audit_retention", a.cfg.AuditRetention)
+			}
 		}
 		cancel()
 		select {
 		case <-a.stop:
+			a.logAuditHead()
 			return
 		default:
 			a.expire()
 		}
+		a.logAuditHead()
 		select {
 		case <-a.stop:
+			a.logAuditHead()
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// logAuditHead logs the audit log's newest entry and its hash: a copy of
+// this log kept elsewhere lets `bonafide audit --verify --anchor ID:HASH`
+// show that the entries recorded by then were not rewritten or cut since.
+func (a *App) logAuditHead() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if id, hash, err := a.store.AuditHead(ctx); err != nil {
+		a.log.Warn("audit log head not read", "err", err)
+	} else if id > 0 {
+		a.log.Info("audit log head", "id", id, "anchor", fmt.Sprintf("%d:%s", id, hash))
 	}
 }
 

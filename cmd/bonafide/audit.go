@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/user"
 	"regexp"
 	"strconv"
@@ -49,7 +51,7 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 			"       bonafide audit --data DIR --verify [--anchor ID:HASH]...\n\n"+
 			"Prints the audit log, newest first: id, time (UTC), actor, action, target, client address, detail.\n"+
 			"With --verify, checks that no entry was edited, removed or inserted since it was recorded, and that\n"+
-			"the entry of each anchor still has the hash the server logged for it; exits 1 if not.\n")
+			"the entry of each anchor still has the hash the server logged for it; exits 3 if not (1: could not check).\n")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -60,9 +62,21 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 		return usageErr("--data is required")
 	case len(anchors) > 0 && !*verify:
 		return usageErr("--anchor needs --verify")
-	case *verify && (*target != "" || *actor != "" || *action != "" || *before != 0):
-		return usageErr("--verify checks the whole log: no filters")
 	case *verify:
+		var filters []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "data" && f.Name != "verify" && f.Name != "anchor" {
+				filters = append(filters, "--"+f.Name)
+			}
+		})
+		if len(filters) > 0 {
+			return usageErr("--verify checks the whole log: no %s", strings.Join(filters, ", "))
+		}
+		// Opening a store creates a data folder: a mistyped --data must
+		// not verify a new, empty log.
+		if db := (store.Files{Root: *data}).DBPath(); !fileExists(db) {
+			return usageErr("no database at %s: is --data the service's data folder?", db)
+		}
 		return withStore(ctx, *data, func(st store.Store) error { return verifyAudit(ctx, e.stdout, st, anchors) })
 	case *limit < 1 || *limit > 500:
 		return usageErr("--limit must be in [1, 500]")
@@ -108,12 +122,11 @@ func (a anchorFlag) Set(v string) error {
 }
 
 // verifyAudit checks the audit log's chain and anchors and says what it
-// checked; an altered log is an error (exit 1) after that summary.
+// checked; an altered log is an error wrapping store.ErrAuditAltered (exit
+// 3) after that summary.
 func verifyAudit(ctx context.Context, w io.Writer, st store.Audit, anchors anchorFlag) error {
 	c, err := st.VerifyAudit(ctx, anchors)
 	switch {
-	case c.Entries == 0 && err == nil:
-		fmt.Fprintf(w, "no chained entries to check\n")
 	case c.Entries > 0 && err != nil:
 		fmt.Fprintf(w, "entries %d to %d (%d) follow each other; then:\n", c.First, c.Head, c.Entries)
 	case c.Entries > 0:
@@ -124,11 +137,23 @@ func verifyAudit(ctx context.Context, w io.Writer, st store.Audit, anchors ancho
 		fmt.Fprintf(w, "%d older entries were recorded before the log was chained and cannot be checked\n", c.Unchained)
 	}
 	if len(anchors) > 0 && err == nil {
-		fmt.Fprintf(w, "anchors: %d matched, %d older than the oldest entry kept (deleted by the audit period)\n", c.Anchors, c.Expired)
+		fmt.Fprintf(w, "anchors: %d matched, %d older than the oldest entry kept (deleted by the audit period, or by hand: not checked)\n", c.Anchors, c.Expired)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
+	case c.Entries == 0 && c.Unchained == 0:
+		fmt.Fprintln(w, "the audit log is empty: nothing to check")
+	case c.Entries == 0:
+		fmt.Fprintln(w, "no chained entries to check")
+	default:
+		fmt.Fprintln(w, "audit log intact")
 	}
-	fmt.Fprintln(w, "audit log intact")
 	return nil
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }

@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/bonafide-dev/bonafide/media"
+	"github.com/bonafide-dev/bonafide/store"
 )
 
 // Exit codes.
@@ -24,6 +25,8 @@ const (
 	exitFailure  = 1
 	exitUnusable = 2
 	exitUsage    = 64
+	// exitAltered: bonafide audit --verify found the audit log altered.
+	exitAltered = 3
 )
 
 var errUsage = errors.New("usage error")
@@ -83,6 +86,9 @@ func run(ctx context.Context, args []string, e *env) int {
 		case errors.Is(err, errUsage), errors.Is(err, media.ErrBadRegion): // a region too small for this video
 			fmt.Fprintf(e.stderr, "bonafide %s: %v\n", c.name, err)
 			return exitUsage
+		case errors.Is(err, store.ErrAuditAltered):
+			fmt.Fprintf(e.stderr, "bonafide %s: %v\n", c.name, err)
+			return exitAltered
 		case errors.Is(err, media.ErrUnusableInput):
 			fmt.Fprintf(e.stderr, "bonafide %s: unusable input: %v\n", c.name, err)
 			return exitUnusable

@@ -270,11 +270,15 @@ func TestAuditCommand(t *testing.T) {
 		{"--verify", "--anchor", "4:abc"},     // not a hash
 		{"--verify", "--anchor", "0:" + m[1]}, // not an id
 		{"--verify", "--target", "user:2"},    // filters
+		{"--verify", "--limit", "5"},          // a listing flag
 		{"--verify", "--anchor", anchor, "--anchor", "4:" + strings.Repeat("0", 64)}, // two hashes for one entry
 	} {
 		code, _ := cli("", append([]string{"audit", "--data", data}, args...)...)
 		assert.Equal(t, exitUsage, code, args)
 	}
+	code, _ = cli("", "audit", "--data", filepath.Join(data, "typo"), "--verify")
+	assert.Equal(t, exitUsage, code, "a folder without a database is not an empty log")
+	assert.NoDirExists(t, filepath.Join(data, "typo"), "and is not created")
 	db, err := store.OpenSQLiteDB(store.Files{Root: data}.DBPath())
 	require.NoError(t, err)
 	_, err = db.Exec(`UPDATE audit_events SET actor = 'cli:someone' WHERE id = 2`)
@@ -282,7 +286,7 @@ func TestAuditCommand(t *testing.T) {
 	require.NoError(t, db.Close())
 	var stdout, stderr bytes.Buffer
 	code = run(context.Background(), []string{"audit", "--data", data, "--verify"}, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
-	assert.Equal(t, exitFailure, code)
+	assert.Equal(t, exitAltered, code)
 	assert.Contains(t, stdout.String(), "entries 1 to 1 (1) follow each other; then:")
 	assert.Contains(t, stderr.String(), "audit log altered: entry 2 does not match its hash")
 }
