@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -254,13 +252,9 @@ func TestAuditChainRetention(t *testing.T) {
 // the upgrade.
 func TestAuditChainUpgrade(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "bonafide.db")
-	db, err := OpenSQLiteDB(path)
-	require.NoError(t, err)
-	old := &SQLite{db: db, log: slog.New(slog.DiscardHandler)}
-	require.NoError(t, old.migrate(ctx, "010_token_expiry_and_use"))
+	old, path := openOldSchema(t, "010_token_expiry_and_use")
 	for range 3 {
-		_, err = db.Exec(`INSERT INTO audit_events (at, actor, action) VALUES (?, 'server', 'retention.interview')`, ms(time.Now()))
+		_, err := old.db.Exec(`INSERT INTO audit_events (at, actor, action) VALUES (?, 'server', 'retention.interview')`, ms(time.Now()))
 		require.NoError(t, err)
 	}
 	require.NoError(t, old.Close())

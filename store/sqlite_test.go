@@ -24,6 +24,19 @@ func openTest(t *testing.T) (*SQLite, string) {
 	return s, path
 }
 
+// openOldSchema opens a new database migrated only up to version, as an
+// older bonafide left it; the caller closes it before opening the path
+// with OpenSQLite.
+func openOldSchema(t *testing.T, version string) (*SQLite, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "bonafide.db")
+	db, err := OpenSQLiteDB(path)
+	require.NoError(t, err)
+	old := &SQLite{db: db, log: slog.New(slog.DiscardHandler)}
+	require.NoError(t, old.migrate(context.Background(), version))
+	return old, path
+}
+
 func TestMigrationsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	s, path := openTest(t)
@@ -298,16 +311,13 @@ func TestUserSetPasswordHash(t *testing.T) {
 // upgrade keeps them working and the account active.
 func TestUserAndTokenSchemaUpgrade(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "bonafide.db")
-	db, err := OpenSQLiteDB(path)
-	require.NoError(t, err)
-	old := &SQLite{db: db, log: slog.New(slog.DiscardHandler)}
-	require.NoError(t, old.migrate(ctx, "002_live_sessions"))
+	old, path := openOldSchema(t, "002_live_sessions")
+	db := old.db
 	var cols int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM pragma_table_info('users') WHERE name = 'disabled_at'`).Scan(&cols))
 	require.Zero(t, cols, "the old schema has no disabled_at")
 	now := time.Now()
-	_, err = db.Exec(`INSERT INTO users (id, email, role, password_hash, created_at) VALUES (7, 'old@example.com', 'admin', 'h', ?)`, now.UnixMilli())
+	_, err := db.Exec(`INSERT INTO users (id, email, role, password_hash, created_at) VALUES (7, 'old@example.com', 'admin', 'h', ?)`, now.UnixMilli())
 	require.NoError(t, err)
 	_, err = db.Exec(`INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (x'01', 7, 'c', ?, ?)`, now.UnixMilli(), now.Add(time.Hour).UnixMilli())
 	require.NoError(t, err)
