@@ -115,6 +115,17 @@ const (
 	lsDelaySc        = 0.03 // logistic scale of the delay score (s)
 	lsZSDFloor       = 0.05 // floor of the surrogate spread used for z
 	lsNormalLag      = 0.15 // |delay| (s) within which most genuine dev items fall
+	// A delay is only evidence when each half of the frames, measured on
+	// its own, prefers it to natural sync (see lsEstimate.replication):
+	// with a few seconds of speech the curve has side peaks about a
+	// syllable (350–450 ms) from natural sync, and which one wins changed
+	// with the encoding of genuine recordings. lsSyncBand is natural
+	// sync's reach (±45 ms, plus rounding), lsReplMid the margin in
+	// surrogate spreads that halves the delay evidence, lsReplSc its
+	// logistic scale. docs/detectors-av.md, "Delay replication".
+	lsSyncBand = 0.05
+	lsReplMid  = 1.0
+	lsReplSc   = 0.25
 )
 
 // lsFrame is the compact per-frame video track: time and a small mouth crop.
@@ -203,8 +214,16 @@ type lsTracks struct {
 // lsAccum accumulates window lag curves for the whole-recording estimate.
 type lsAccum struct {
 	weight float64
-	curve  []float64   // Σ w·c(τ)
-	surr   [][]float64 // Σ w·c_s(τ) per surrogate shift
+	curve  []float64 // Σ w·c(τ)
+	// half pools the curves of the windows' halves: Σ (w/2)·c(τ) over the
+	// halves in each pool, halfW their weights. Window k's first half
+	// (about the 5-s block k of the recording) goes to pool k mod 2, its
+	// second half (block k+1) to pool (k+1) mod 2: with windows every 5 s
+	// the two pools hold alternate 5-s blocks, so that they do not share
+	// frames, as the two halves of one window do not.
+	half  [2][]float64
+	halfW [2]float64
+	surr  [][]float64 // Σ w·c_s(τ) per surrogate shift
 }
 
 // NewLipSync returns the lip-sync detector.
@@ -467,6 +486,8 @@ type lsWindowResult struct {
 	start, end float64
 	speechFace float64 // seconds
 	curve      []float64
+	half       [2][]float64 // curve over each half of the frames
+	index      int          // window number (its start is index·lsWinHop)
 	surr       [][]float64
 	weight     float64
 	est        lsEstimate
@@ -570,11 +591,11 @@ func (d *LipSync) computeWindow(start, end float64) {
 	for s, frac := range lsSurrogateShifts {
 		shifts[1+s] = int(frac * float64(len(env.v)))
 	}
-	curves := lsCurves(ridge, env, times, shifts)
+	curves, half := lsCurves(ridge, env, times, shifts)
 	curve, surr := curves[0], curves[1:]
 	w := lsWindowResult{start: sel[0].t, end: sel[len(sel)-1].t + dt, speechFace: speechFace,
-		curve: curve, surr: surr, weight: speechFace}
-	w.est = lsEvaluate(curve, surr)
+		curve: curve, half: half, index: t.nextWin, surr: surr, weight: speechFace}
+	w.est = lsEvaluate(curve, half, surr)
 	t.measured++
 	d.acc.add(w)
 	f := lsFinding(w.est, speechFace)
@@ -611,14 +632,14 @@ func (d *LipSync) envelope(lo, hi float64) lsEnvelope {
 // lsNumLags is the number of delays searched.
 var lsNumLags = int(math.Round((lsLagMax-lsLagMin)/lsLagStep)) + 1
 
-// lsCurve returns the cross-validated correlation at every delay, with the
-// envelope rotated by shift hops.
 // lsCurves returns lsCurve for each of shifts, computed on up to
 // GOMAXPROCS goroutines (each with its own scratch): the 17 curves of a
 // window are most of the lip-sync cost, and on a short recording they are
-// all computed at the end, when the other cores are idle.
-func lsCurves(r *lsRidge, env lsEnvelope, times []float64, shifts []int) [][]float64 {
-	out := make([][]float64, len(shifts))
+// all computed at the end, when the other cores are idle. half holds the
+// first shift's curve measured on the first and on the second half of the
+// frames (see lsEstimate.replication).
+func lsCurves(r *lsRidge, env lsEnvelope, times []float64, shifts []int) (out [][]float64, half [2][]float64) {
+	out = make([][]float64, len(shifts))
 	workers := min(runtime.GOMAXPROCS(0), len(shifts))
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -627,16 +648,27 @@ func lsCurves(r *lsRidge, env lsEnvelope, times []float64, shifts []int) [][]flo
 			defer wg.Done()
 			rr := r.withScratch()
 			for i := w; i < len(shifts); i += workers {
-				out[i] = lsCurve(rr, env, times, shifts[i])
+				var h *[2][]float64
+				if i == 0 {
+					h = &half
+				}
+				out[i] = lsCurve(rr, env, times, shifts[i], h)
 			}
 		}()
 	}
 	wg.Wait()
-	return out
+	return out, half
 }
 
-func lsCurve(r *lsRidge, env lsEnvelope, times []float64, shift int) []float64 {
+// lsCurve returns the cross-validated correlation at every delay, with the
+// envelope rotated by shift hops. With half set it also fills it with the
+// correlations over the first and the second half of the frames (the same
+// cross-validated predictions, scored on each half).
+func lsCurve(r *lsRidge, env lsEnvelope, times []float64, shift int, half *[2][]float64) []float64 {
 	out := make([]float64, lsNumLags)
+	if half != nil {
+		half[0], half[1] = make([]float64, lsNumLags), make([]float64, lsNumLags)
+	}
 	y := make([]float64, len(times))
 	for li := range out {
 		lag := lsLead + lsLagMin + float64(li)*lsLagStep
@@ -644,6 +676,11 @@ func lsCurve(r *lsRidge, env lsEnvelope, times []float64, shift int) []float64 {
 			y[i], _ = env.at(tm+lag, shift) // frames were chosen inside the envelope
 		}
 		out[li] = r.cvCorr(y)
+		if half != nil {
+			h := len(y) / 2
+			half[0][li] = lsPearson(r.pred[:h], y[:h])
+			half[1][li] = lsPearson(r.pred[h:], y[h:])
+		}
 	}
 	return out
 }
@@ -666,6 +703,15 @@ type lsEstimate struct {
 	z        float64 // its height against the surrogates' best peaks
 	nullMean float64 // the surrogates' mean best peak (chance level)
 	edge     bool    // the maximum is at an end of the search range
+	// replication is the smaller of the two halves' margins: how much the
+	// first (and the second) half of the frames, scored on its own,
+	// correlates better at the best peak's arg-max than anywhere within
+	// lsSyncBand of natural sync, in surrogate spreads (as z). For the
+	// whole recording the halves are the two pools of alternate 5-s blocks
+	// (lsAccum.half). A delay that only the two halves together favour,
+	// or that one half places at natural sync, is not a measured delay.
+	// It is ≤ 0 when the best peak lies at natural sync.
+	replication float64
 }
 
 // lsEvaluate finds the best peak of curve and compares its height with the
@@ -676,7 +722,7 @@ type lsEstimate struct {
 // lsPeakTop of the maximum, weighted by their height above that level)
 // rather than its noisy arg-max; a single sharp peak reduces to parabolic
 // interpolation around the maximum.
-func lsEvaluate(curve []float64, surr [][]float64) lsEstimate {
+func lsEvaluate(curve []float64, half [2][]float64, surr [][]float64) lsEstimate {
 	sm := lsSmooth(curve, 5)
 	bi := 0
 	for i, v := range sm {
@@ -728,12 +774,29 @@ func lsEvaluate(curve []float64, surr [][]float64) lsEstimate {
 	}
 	sd := math.Max(math.Sqrt(ss/float64(len(peaks))), lsZSDFloor)
 	e.z, e.nullMean = (e.peak-mean)/sd, mean
+	for k, h := range half {
+		if len(h) != len(curve) {
+			e.replication = 0 // no halves: nothing replicates the delay
+			break
+		}
+		hs := lsSmooth(h, 5)
+		near := math.Inf(-1)
+		for i, v := range hs {
+			if math.Abs(lsLagMin+float64(i)*lsLagStep) <= lsSyncBand+1e-9 {
+				near = math.Max(near, v)
+			}
+		}
+		if m := (hs[bi] - near) / sd; k == 0 || m < e.replication {
+			e.replication = m
+		}
+	}
 	return e
 }
 
 func (a *lsAccum) add(w lsWindowResult) {
 	if a.curve == nil {
 		a.curve = make([]float64, len(w.curve))
+		a.half = [2][]float64{make([]float64, len(w.curve)), make([]float64, len(w.curve))}
 		a.surr = make([][]float64, len(w.surr))
 		for i := range a.surr {
 			a.surr[i] = make([]float64, len(w.curve))
@@ -742,6 +805,13 @@ func (a *lsAccum) add(w lsWindowResult) {
 	a.weight += w.weight
 	for i, v := range w.curve {
 		a.curve[i] += w.weight * v
+	}
+	for j, h := range w.half {
+		p := (w.index + j) % 2
+		a.halfW[p] += w.weight / 2
+		for i, v := range h {
+			a.half[p][i] += w.weight / 2 * v
+		}
 	}
 	for s := range w.surr {
 		for i, v := range w.surr[s] {
@@ -806,14 +876,19 @@ func lsMedianStep(fs []*lsFrame) float64 {
 //     pipeline may add, plus the spread of this estimator on genuine dev
 //     items (their clear peaks lie within −95…+175 ms but one at −376 ms)
 //     → voice processing latency such as a voice changer's 100–300 ms.
+//     The trust is also multiplied by logistic((replication − 1)/0.25):
+//     each half of the frames on its own must prefer the delay to natural
+//     sync by about one surrogate spread, or the peak is taken for a side
+//     peak that won by chance (replication is scaled like z beyond 10 s).
 //
 // A best peak at the end of the search range is not a measured delay (the
 // curve only rises towards the edge), so it carries no delay evidence.
 // Score = max(mismatch, delay).
 func scoreLipSync(e lsEstimate, speech float64) (score float64, reason string) {
-	z, speech := e.z, math.Max(speech, 0)
+	z, repl, speech := e.z, e.replication, math.Max(speech, 0)
 	if speech > lsEvidenceSpeech {
 		z *= math.Sqrt(lsEvidenceSpeech / speech)
+		repl *= math.Sqrt(lsEvidenceSpeech / speech)
 		speech = lsEvidenceSpeech
 	}
 	mu := lsGenuineZ * math.Sqrt(speech/lsGenuineZRef)
@@ -822,12 +897,17 @@ func scoreLipSync(e lsEstimate, speech float64) (score float64, reason string) {
 	if e.edge {
 		trust = 0
 	}
-	delay := trust * lsLogistic((math.Abs(e.lag)-lsDelayMid)/lsDelaySc)
+	atLag := trust * lsLogistic((math.Abs(e.lag)-lsDelayMid)/lsDelaySc)
+	delay := atLag * lsLogistic((repl-lsReplMid)/lsReplSc)
 	switch {
 	case delay >= mismatch && delay >= 0.5:
 		return delay, "delay"
 	case mismatch >= 0.5:
 		return mismatch, "mismatch"
+	case atLag >= 0.5 && repl < lsReplMid:
+		// A clear peak away from natural sync that the halves of the
+		// frames do not both prefer clearly: not evidence, but say why.
+		return math.Max(delay, mismatch), "unreplicated"
 	default:
 		return math.Max(delay, mismatch), "sync"
 	}
@@ -844,20 +924,28 @@ func lsFinding(e lsEstimate, speechFace float64) Finding {
 	score, reason := scoreLipSync(e, speechFace)
 	lag, peak, z, nullMean := e.lag, e.peak, e.z, e.nullMean
 	ms := math.Round(lag * 1000)
+	where := fmt.Sprintf("with the voice about %.0f ms later than natural sync", ms)
+	if lag < 0 {
+		where = fmt.Sprintf("with the voice about %.0f ms ahead of natural sync", -ms)
+	}
 	var expl string
-	switch reason {
-	case "delay":
+	switch {
+	case reason == "delay":
 		if lag > 0 {
 			expl = fmt.Sprintf("The voice follows the lip movements with a steady delay of about %.0f ms (correlation %.2f), more than natural speech or a call adds: this suggests voice processing latency (a voice changer?). A recording whose sound was saved out of step with its picture does this too: check whether the whole recording is out of sync.", ms, peak)
 		} else {
 			expl = fmt.Sprintf("The voice comes about %.0f ms before the matching lip movements (correlation %.2f), which natural speech does not do: a real-time face swap delays the picture, or the audio was shifted or edited. A recording whose sound was saved out of step with its picture does this too: check whether the whole recording is out of sync.", -ms, peak)
 		}
-	case "mismatch":
+	case reason == "mismatch":
 		expl = fmt.Sprintf("The lip movements do not match the voice at any delay within ±500 ms (best correlation %.2f, not clearly above the %.2f reached by chance): the audio may not belong to this face.", peak, nullMean)
+	case reason == "unreplicated":
+		expl = fmt.Sprintf("The lip movements match the voice best %s (correlation %.2f), but two halves of the frames (in a longer recording, alternate 5-s stretches), each on its own, do not both prefer that delay to natural sync by a clear margin, so it is not taken as a delay: with a few seconds of speech, a peak a syllable away from the true one can win by chance.", where, peak)
+	case math.Abs(lag) >= lsDelayMid && !e.edge:
+		expl = fmt.Sprintf("The lip movements match the voice best %s (correlation %.2f), but not clearly enough to count as a delay (sync evidence z %.1f).", where, peak, z)
 	default:
 		expl = fmt.Sprintf("The lip movements match the voice (correlation %.2f at %+.0f ms from natural sync), as in a genuine recording.", peak, ms)
 	}
-	return Finding{
+	f := Finding{
 		Signal:     LipSyncSignal,
 		Modality:   AV,
 		Score:      round3(score),
@@ -871,6 +959,12 @@ func lsFinding(e lsEstimate, speechFace float64) Finding {
 		},
 		Explanation: expl,
 	}
+	if math.Abs(lag) > lsSyncBand {
+		// At natural sync the margin is ≤ 0 by construction and says
+		// nothing.
+		f.Values = append(f.Values, Measurement{Name: "delay_replication_z", Value: round3(e.replication)})
+	}
+	return f
 }
 
 // Finish implements AVDetector. It computes the remaining windows and the
@@ -931,7 +1025,16 @@ func (d *LipSync) summarise(frames, faces, small int, span float64) Result {
 			surr[s][i] = v / d.acc.weight
 		}
 	}
-	sum := lsFinding(lsEvaluate(curve, surr), t.speechFS)
+	var half [2][]float64 // a pool without a window leaves nil: no replication
+	for p := range half {
+		if d.acc.halfW[p] > 0 {
+			half[p] = make([]float64, len(curve))
+			for i, v := range d.acc.half[p] {
+				half[p][i] = v / d.acc.halfW[p]
+			}
+		}
+	}
+	sum := lsFinding(lsEvaluate(curve, half, surr), t.speechFS)
 	sum.Start, sum.End = d.windows[0].Start, d.windows[len(d.windows)-1].End
 	if t.stillWindows > 0 {
 		// Say so: in a call recording it is mostly the interviewer

@@ -51,15 +51,18 @@ func (s lsSyllables) open(t float64) float64 {
 
 // lsSynth describes a synthetic recording.
 type lsSynth struct {
-	start     float64 // first frame / sample time, s
-	dur       float64
-	fps       float64
-	faceSize  int     // face box side, px; 0 = no face
-	delay     float64 // audio delay relative to natural sync, s
-	otherSeed uint64  // when non-zero, the voice follows another mouth
-	silent    bool    // audio is digital silence
-	noVideo   bool
-	noAudio   bool
+	start    float64 // first frame / sample time, s
+	dur      float64
+	fps      float64
+	faceSize int     // face box side, px; 0 = no face
+	delay    float64 // audio delay relative to natural sync, s
+	// delayUntil, when above 0, ends the delay there: the voice is in
+	// natural sync from then on.
+	delayUntil float64
+	otherSeed  uint64 // when non-zero, the voice follows another mouth
+	silent     bool   // audio is digital silence
+	noVideo    bool
+	noAudio    bool
 	// stillMouth keeps the mouth half open and still while the voice
 	// speaks (a covered mouth, or a "face" that is not the speaker's).
 	stillMouth bool
@@ -181,7 +184,11 @@ func feedLSAudio(d *LipSync, s lsSynth, voice lsSyllables) error {
 	for start := first; start < first+n; start += chunk {
 		for i := range samples {
 			tm := float64(start+i) / media.VoiceRate
-			a := 0.003 + 0.3*voice.open(tm-lsLead-s.delay)
+			delay := s.delay
+			if s.delayUntil > 0 && tm >= s.delayUntil {
+				delay = 0
+			}
+			a := 0.003 + 0.3*voice.open(tm-lsLead-delay)
 			if s.silent {
 				a = 0
 			}
@@ -330,8 +337,13 @@ func TestLipSyncScoreMapping(t *testing.T) {
 	}{
 		{"clear peak in sync", lsEstimate{lag: 0.02, z: 4}, 6, 0, 0.05, "sync"},
 		{"clear peak, call offset", lsEstimate{lag: 0.10, z: 4}, 6, 0, 0.05, "sync"},
-		{"clear peak, 300 ms late", lsEstimate{lag: 0.30, z: 4}, 6, 0.9, 1, "delay"},
-		{"clear peak, 300 ms early", lsEstimate{lag: -0.30, z: 4}, 6, 0.9, 1, "delay"},
+		{"clear peak, 300 ms late", lsEstimate{lag: 0.30, z: 4, replication: 3}, 6, 0.9, 1, "delay"},
+		{"clear peak, 300 ms early", lsEstimate{lag: -0.30, z: 4, replication: 3}, 6, 0.9, 1, "delay"},
+		// A delay that one half of the frames places at natural sync is a
+		// side peak that won by chance, not evidence (lsReplMid).
+		{"clear peak, 300 ms late, one half prefers natural sync", lsEstimate{lag: 0.30, z: 4, replication: -0.5}, 6, 0, 0.05, "unreplicated"},
+		{"clear peak, 300 ms late, halves agree but not by a chance spread", lsEstimate{lag: 0.30, z: 4, replication: 0.9}, 6, 0.3, 0.5, "unreplicated"},
+		{"clear peak, 300 ms late, halves agree by a chance spread", lsEstimate{lag: 0.30, z: 4, replication: lsReplMid}, 6, 0.4, 0.55, "sync"},
 		{"late peak at range edge", lsEstimate{lag: 0.5, z: 4, edge: true}, 6, 0, 0.05, "sync"},
 		{"chance level, short clip", lsEstimate{lag: 0.3, z: 0}, 6, 0.45, 0.55, "mismatch"},
 		{"below chance, short clip", lsEstimate{lag: 0.0, z: -1.5}, 6, 0.8, 1, "mismatch"},
@@ -340,7 +352,9 @@ func TestLipSyncScoreMapping(t *testing.T) {
 		// chance level that scored 0.99 over a minute scores as over 10 s.
 		{"chance level, a minute", lsEstimate{lag: 0.1, z: 0.3}, 60, 0.6, 0.75, "mismatch"},
 		{"clear peak, a minute", lsEstimate{lag: 0.1, z: 6}, 60, 0, 0.1, "sync"},
-		{"clear peak, 300 ms late, a minute", lsEstimate{lag: 0.30, z: 9}, 60, 0.9, 1, "delay"},
+		{"clear peak, 300 ms late, a minute", lsEstimate{lag: 0.30, z: 9, replication: 6}, 60, 0.9, 1, "delay"},
+		// The replication margin is scaled to 10 s of speech like z.
+		{"clear peak, 300 ms late, a minute, weakly replicated", lsEstimate{lag: 0.30, z: 9, replication: 2}, 60, 0.2, 0.45, "unreplicated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, reason := scoreLipSync(tc.e, tc.speech)
@@ -367,9 +381,120 @@ func TestLipSyncScoreMapping(t *testing.T) {
 	}
 	prev = -1
 	for lag := 0.0; lag <= 0.5; lag += 0.01 {
-		s, _ := scoreLipSync(lsEstimate{lag: lag, z: 5}, 10)
+		s, _ := scoreLipSync(lsEstimate{lag: lag, z: 5, replication: 3}, 10)
 		assert.GreaterOrEqual(t, s, prev-1e-12, "lag %.2f", lag)
 		prev = s
+	}
+}
+
+// TestLipSyncReplication: a best peak 300 ms from natural sync counts as
+// a delay only when each half of the frames on its own prefers it to
+// natural sync.
+func TestLipSyncReplication(t *testing.T) {
+	bump := func(at, height float64) []float64 {
+		c := make([]float64, lsNumLags)
+		for i := range c {
+			d := (lsLagMin + float64(i)*lsLagStep - at) / 0.06
+			c[i] = height * math.Exp(-d*d/2)
+		}
+		return c
+	}
+	add := func(a, b []float64) []float64 {
+		out := make([]float64, len(a))
+		for i := range a {
+			out[i] = a[i] + b[i]
+		}
+		return out
+	}
+	var surr [][]float64
+	for k := range 16 {
+		// Chance peaks of 0.1 ± 0.05.
+		surr = append(surr, bump(-0.3+0.04*float64(k), 0.1+0.05*math.Sin(float64(k))))
+	}
+	late, sync := bump(0.3, 0.6), bump(0, 0.45)
+	for _, tc := range []struct {
+		name       string
+		half       [2][]float64
+		lo, hi     float64
+		wantReason string
+	}{
+		{"both halves late", [2][]float64{add(late, sync), add(late, sync)}, 2, 5, "delay"},
+		{"second half at natural sync", [2][]float64{add(late, bump(0, 0.2)), add(bump(0.3, 0.3), bump(0, 0.6))}, -10, -1, "unreplicated"},
+		{"no halves", [2][]float64{}, 0, 0, "unreplicated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := lsEvaluate(add(late, sync), tc.half, surr)
+			assert.InDelta(t, 0.3, e.lag, 0.02)
+			assert.Greater(t, e.z, 4.0)
+			assert.GreaterOrEqual(t, e.replication, tc.lo)
+			assert.LessOrEqual(t, e.replication, tc.hi)
+			_, reason := scoreLipSync(e, 6)
+			assert.Equal(t, tc.wantReason, reason)
+		})
+	}
+}
+
+// TestLipSyncReplicationPipeline runs the halves through the detector: a
+// voice 300 ms late in the first half of a 10-s recording and in sync in
+// the second wins the whole curve at about +280 ms with z ≈ 5, but one
+// half places it at natural sync, so it is not a delay (it scored about
+// 0.9 before the halves were asked). Over 30 s the same switch is not
+// taken for a delay either, while a steady 300-ms delay over 30 s (five
+// windows, pooled halves) still is.
+func TestLipSyncReplicationPipeline(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		s         lsSynth
+		wantDelay bool
+	}{
+		{"10 s, late then in sync", lsSynth{dur: 10, faceSize: 120, delay: 0.3, delayUntil: 5}, false},
+		{"30 s, late then in sync", lsSynth{dur: 30, faceSize: 120, delay: 0.3, delayUntil: 15}, false},
+		{"30 s, late throughout", lsSynth{dur: 30, faceSize: 120, delay: 0.3}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runLSSynth(t, tc.s)
+			require.True(t, r.Measured(), r.NotMeasurable)
+			sum := r.Summary
+			if tc.wantDelay {
+				assert.Greater(t, sum.Score, 0.8)
+				assert.Contains(t, sum.Explanation, "voice processing latency")
+				assert.Greater(t, findingValue(t, sum, "delay_replication_z"), lsReplMid+1)
+				return
+			}
+			assert.Less(t, sum.Score, 0.5, "delay %.0f ms, z %.2f", findingValue(t, sum, "audio_delay"), findingValue(t, sum, "sync_evidence_z"))
+			assert.NotContains(t, sum.Explanation, "steady delay")
+			if math.Abs(findingValue(t, sum, "audio_delay")) > lsDelayMid*1000 {
+				assert.Less(t, findingValue(t, sum, "delay_replication_z"), lsReplMid)
+			}
+		})
+	}
+}
+
+// TestLipSyncHalfPools: window k's first half goes to pool k mod 2 and its
+// second half to pool (k+1) mod 2, so that with windows every 5 s each
+// pool holds alternate 5-s blocks and the pools never share a block (the
+// second half of window k is the first half of window k+1).
+func TestLipSyncHalfPools(t *testing.T) {
+	var a lsAccum
+	for k := range 4 {
+		// Each half's "curve" is 10^b for the 5-s block b it covers, so
+		// that a pool's sum says which blocks went into it.
+		block := func(b int) []float64 {
+			c := make([]float64, 3)
+			for i := range c {
+				c[i] = math.Pow(10, float64(b))
+			}
+			return c
+		}
+		a.add(lsWindowResult{index: k, weight: 2, curve: make([]float64, 3),
+			half: [2][]float64{block(k), block(k + 1)}, surr: [][]float64{make([]float64, 3)}})
+	}
+	assert.Equal(t, [2]float64{4, 4}, a.halfW)
+	for i := range 3 {
+		// Pool 0: blocks 0, 2, 2, 4 (windows 0 and 2 give their first
+		// half, 1 and 3 their second); pool 1: blocks 1, 1, 3, 3.
+		assert.InDelta(t, 1+100+100+10000, a.half[0][i], 1e-9)
+		assert.InDelta(t, 10+10+1000+1000, a.half[1][i], 1e-9)
 	}
 }
 
