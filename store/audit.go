@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -88,6 +90,23 @@ type Audit interface {
 // ErrAuditAltered means the audit log no longer holds what was recorded:
 // an entry was edited, removed or inserted, or the newest ones were cut.
 var ErrAuditAltered = errors.New("audit log altered")
+
+var auditAnchorRE = regexp.MustCompile(`^([1-9][0-9]{0,17}):(?:sha256:)?([0-9a-fA-F]{64})$`)
+
+// ParseAuditAnchor reads an anchor as the server logs it, "N:HASH" (an
+// entry id and its 64 hex digits; "N:sha256:HASH" too). ErrInvalid if it
+// is not one.
+func ParseAuditAnchor(v string) (id int64, hash string, err error) {
+	m := auditAnchorRE.FindStringSubmatch(strings.TrimSpace(v))
+	if m == nil {
+		return 0, "", fmt.Errorf("%w: %q is not ID:HASH (an entry id and the 64 hex digits logged with it)", ErrInvalid, v)
+	}
+	id, err = strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return id, strings.ToLower(m[2]), nil
+}
 
 // AuditChain is what VerifyAudit checked.
 type AuditChain struct {

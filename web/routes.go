@@ -82,5 +82,6 @@ func (s *server) routes() error {
 	api.POST("/webhooks", s.apiCreateWebhook, requireAdmin, s.audited("webhook.create"))
 	api.DELETE("/webhooks/:id", s.apiDeleteWebhook, requireAdmin, s.audited("webhook.delete"))
 	api.GET("/audit", s.apiAudit, requireAdmin, s.audited("audit.view"))
+	api.GET("/audit/verify", s.apiAuditVerify, requireAdmin, s.audited("audit.verify"))
 	return nil
 }

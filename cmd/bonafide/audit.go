@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"regexp"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -100,20 +98,13 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 // anchorFlag collects --anchor ID:HASH values.
 type anchorFlag map[int64]string
 
-var anchorRE = regexp.MustCompile(`^([1-9][0-9]{0,18}):(?:sha256:)?([0-9a-fA-F]{64})$`)
-
 func (a anchorFlag) String() string { return fmt.Sprint(map[int64]string(a)) }
 
 func (a anchorFlag) Set(v string) error {
-	m := anchorRE.FindStringSubmatch(strings.TrimSpace(v))
-	if m == nil {
-		return fmt.Errorf("%q is not ID:HASH (an entry id and the 64 hex digits logged with it)", v)
-	}
-	id, err := strconv.ParseInt(m[1], 10, 64)
+	id, h, err := store.ParseAuditAnchor(v)
 	if err != nil {
 		return err
 	}
-	h := strings.ToLower(m[2])
 	if old, ok := a[id]; ok && old != h {
 		return fmt.Errorf("two different hashes for entry %d", id)
 	}
