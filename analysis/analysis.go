@@ -228,6 +228,21 @@ func OppositePhaseNote(sec float64) string {
 	return fmt.Sprintf("the two sound channels carried the sound in opposite phase for %.1f s (a miswired microphone or an inverted channel), where their usual mix cancels the voice; their difference was analysed there instead", sec)
 }
 
+// GapNote is the analysis note for the silence a reader inserted where
+// the sound's timestamps jumped ahead (media.AudioReader.FilledGaps); ""
+// when there was none.
+func GapNote(g media.GapSummary) string {
+	switch {
+	case g.Unread:
+		return "ffmpeg's account of the sound's frame timestamps could not be read (an unexpected ffmpeg version): where a recorder stalled, if it did, the sound after the stall was analysed early against the picture"
+	case g.Count == 1:
+		return fmt.Sprintf("the sound's timestamps jump ahead by %.2f s at %.1f s (a recorder that stalled): the file holds no sound there, and that stretch was analysed as silence so that the sound after it stays in step with the picture", g.Total.Seconds(), g.LongestAt.Seconds())
+	case g.Count > 1:
+		return fmt.Sprintf("the sound's timestamps jump ahead %d times, by %.2f s in all, the longest %.2f s at %.1f s (a recorder that stalled): the file holds no sound there, and those stretches were analysed as silence so that the sound after them stays in step with the picture", g.Count, g.Total.Seconds(), g.Longest.Seconds(), g.LongestAt.Seconds())
+	}
+	return ""
+}
+
 func (r *run) note(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -326,6 +341,11 @@ func (r *run) runAudio(ctx context.Context, ar *media.AudioReader, voice, report
 		if err != nil {
 			if sec := ar.OppositePhase(); voice && sec > 0 {
 				r.note("%s", OppositePhaseNote(sec))
+			}
+			if voice {
+				if note := GapNote(ar.FilledGaps()); note != "" {
+					r.note("%s", note)
+				}
 			}
 			if voice {
 				r.mu.Lock()

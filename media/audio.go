@@ -58,6 +58,18 @@ type AudioReader struct {
 	err     error
 	closed  bool
 
+	// Silence for the jumps in a file's timestamps (see gapThreshold):
+	// clock follows them (nil: a stream from a pipe), queue holds those
+	// learnt and not yet delivered, gi counts the clock's gaps learnt.
+	clock       *audioClock
+	queue       []readerGap
+	gi          int
+	silenceLeft int64     // samples of the current gap still to deliver
+	pend        []float32 // read into samples and not yet delivered
+	read        int64     // samples read from ffmpeg
+	zeros       []float32
+	filled      GapSummary
+
 	// Stereo sources (channels 2) are mixed here: see mix.
 	channels              int
 	midEnergy, sideEnergy float64 // smoothed mean squares of (L±R)/√2
@@ -101,12 +113,16 @@ const maxMixChannels = 8
 const finiteExpr = "aeval=exprs='if(isnan(val(ch))+isinf(val(ch)),0,val(ch))':c=same"
 
 // filterArgs returns the ffmpeg audio filter arguments for o, for a source
-// of the given codec and number of channels ("" and 0: not known).
+// of the given codec and number of channels ("" and 0: not known), with
+// ashowinfo first when showinfo is set (see audioClock).
 // Only floating-point PCM sources get finiteExpr: a decoder of a
 // compressed or integer format does not produce NaN, and the expression
 // costs about 10 s of CPU per hour of 48-kHz mono sound, per output.
-func (o AudioOptions) filterArgs(codec string, channels int) []string {
+func (o AudioOptions) filterArgs(codec string, channels int, showinfo bool) []string {
 	var filters []string
+	if showinfo {
+		filters = append(filters, "ashowinfo")
+	}
 	if strings.HasPrefix(codec, "pcm_f") {
 		filters = append(filters, finiteExpr)
 	}
@@ -134,8 +150,9 @@ func (o AudioOptions) filterArgs(codec string, channels int) []string {
 
 // audioOutput returns the ffmpeg output arguments that write info's audio,
 // mono, at opts.SampleRate (0: the source's), as float PCM to pipe, and a
-// reader for them without its process.
-func audioOutput(info *Info, opts AudioOptions, pipe string) ([]string, *AudioReader) {
+// reader for them without its process. With showinfo ffmpeg logs the
+// output's frames for an audioClock.
+func audioOutput(info *Info, opts AudioOptions, pipe string, showinfo bool) ([]string, *AudioReader) {
 	rate := opts.SampleRate
 	if rate <= 0 {
 		rate = info.Audio.SampleRate
@@ -153,7 +170,7 @@ func audioOutput(info *Info, opts AudioOptions, pipe string) ([]string, *AudioRe
 		args = append(args, "-rematrix_maxval", "1")
 	}
 	args = append(args, "-map", "0:"+strconv.Itoa(info.Audio.Index), "-vn", "-sn", "-dn")
-	args = append(args, opts.filterArgs(info.Audio.Codec, info.Audio.Channels)...)
+	args = append(args, opts.filterArgs(info.Audio.Codec, info.Audio.Channels, showinfo)...)
 	channels := deliveredChannels(info.Audio.Channels)
 	args = append(args, "-ac", strconv.Itoa(channels), "-ar", strconv.Itoa(rate),
 		"-f", "f32le", "-c:a", "pcm_f32le", pipe)
@@ -227,7 +244,7 @@ func (t Tools) DecodeAudioStreams(ctx context.Context, format string, opts []Aud
 			pipe = "pipe:" + strconv.Itoa(i+2) // fds 3, 4, …
 		}
 		args = append(args, "-map", "0:a:0", "-vn", "-sn", "-dn")
-		args = append(args, o.filterArgs("", 0)...)
+		args = append(args, o.filterArgs("", 0, false)...)
 		channels := deliveredChannels(o.Channels)
 		args = append(args, "-ac", strconv.Itoa(channels), "-ar", strconv.Itoa(o.SampleRate),
 			"-f", "f32le", "-c:a", "pcm_f32le", "-flush_packets", "1", pipe)
@@ -256,6 +273,56 @@ func (r *AudioReader) Next() (Chunk, error) {
 	if r.closed {
 		return Chunk{}, io.ErrClosedPipe
 	}
+	if r.silenceLeft > 0 {
+		return r.silence(), nil
+	}
+	if len(r.pend) == 0 {
+		if err := r.fill(); err != nil {
+			return Chunk{}, err
+		}
+	}
+	k := len(r.pend)
+	if len(r.queue) > 0 {
+		g := r.queue[0]
+		if g.pos <= r.n {
+			r.queue = r.queue[1:]
+			r.silenceLeft = g.length
+			r.filled.Count++
+			l := time.Duration(float64(g.length) / float64(r.rate) * float64(time.Second))
+			r.filled.Total += l
+			if l > r.filled.Longest {
+				r.filled.Longest, r.filled.LongestAt = l, r.at(r.n)
+			}
+			return r.silence(), nil
+		}
+		k = int(min(int64(k), g.pos-r.n))
+	}
+	c := Chunk{Start: r.at(r.n), Rate: r.rate, Samples: r.pend[:k]}
+	r.pend = r.pend[k:]
+	r.n += int64(k)
+	return c, nil
+}
+
+// at returns the chunk time of the sample delivered n-th.
+func (r *AudioReader) at(n int64) time.Duration {
+	return r.start + time.Duration(float64(n)/float64(r.rate)*float64(time.Second))
+}
+
+// silence delivers the next chunk of the current gap's silence.
+func (r *AudioReader) silence() Chunk {
+	if r.zeros == nil {
+		r.zeros = make([]float32, len(r.samples))
+	}
+	k := int(min(int64(len(r.zeros)), r.silenceLeft))
+	c := Chunk{Start: r.at(r.n), Rate: r.rate, Samples: r.zeros[:k]}
+	r.silenceLeft -= int64(k)
+	r.n += int64(k)
+	return c
+}
+
+// fill reads the next chunk of samples from ffmpeg into pend and learns
+// the gaps up to its end.
+func (r *AudioReader) fill() error {
 	n, err := io.ReadFull(r.out, r.raw)
 	n /= 4 * r.channels
 	if n == 0 {
@@ -269,7 +336,7 @@ func (r *AudioReader) Next() (Chunk, error) {
 			_, detail := r.p.diagnostics()
 			r.err = &DecodeError{Stream: "audio", Err: werr, Detail: detail}
 		}
-		return Chunk{}, r.err
+		return r.err
 	}
 	if r.channels == 2 {
 		r.mix(n)
@@ -278,13 +345,36 @@ func (r *AudioReader) Next() (Chunk, error) {
 			r.samples[i] = sample(r.raw[4*i:])
 		}
 	}
-	c := Chunk{
-		Start:   r.start + time.Duration(float64(r.n)/float64(r.rate)*float64(time.Second)),
-		Rate:    r.rate,
-		Samples: r.samples[:n],
+	r.pend = r.samples[:n]
+	r.read += int64(n)
+	if r.clock != nil {
+		for _, g := range r.clock.gapsUpTo(float64(r.read)/float64(r.rate), r.gi) {
+			r.gi++
+			pos := int64(math.Round(g.At.Seconds() * float64(r.rate)))
+			length := int64(math.Round(g.Length.Seconds() * float64(r.rate)))
+			if q := len(r.queue); q > 0 {
+				pos = max(pos, r.queue[q-1].pos+r.queue[q-1].length)
+			}
+			if length > 0 {
+				r.queue = append(r.queue, readerGap{pos: pos, length: length})
+			}
+		}
 	}
-	r.n += int64(n)
-	return c, nil
+	return nil
+}
+
+// readerGap is a gap placed on a reader's output: silence of length
+// samples inserted once pos samples (silence before included) have been
+// delivered.
+type readerGap struct{ pos, length int64 }
+
+// FilledGaps returns the silence delivered so far where the file's
+// timestamps jumped ahead of its sound (a recorder that stalled; see
+// gapThreshold).
+func (r *AudioReader) FilledGaps() GapSummary {
+	g := r.filled
+	g.Unread = r.clock != nil && r.clock.isBlind()
+	return g
 }
 
 // sample decodes one little-endian float32; NaN or an infinity (from a

@@ -60,8 +60,8 @@ func (t Tools) OpenRange(ctx context.Context, info *Info, start, duration time.D
 // audio stream per entry of audio, each to its own pipe.
 func (t Tools) open(ctx context.Context, info *Info, start, duration time.Duration, video *VideoOptions, audio []AudioOptions) (*VideoReader, []*AudioReader, error) {
 	level := "repeat+level+warning"
-	if video != nil {
-		level = "repeat+level+info" // showinfo's frame timestamps are info lines
+	if video != nil || len(audio) > 0 {
+		level = "repeat+level+info" // (a)showinfo's frame timestamps are info lines
 	}
 	// One filter thread: slice-threading the scaling of 640-px frames costs
 	// more CPU (≈ 50 ms on a 13-s 720p clip) than it saves, and the
@@ -103,10 +103,20 @@ func (t Tools) open(ctx context.Context, info *Info, start, duration time.Durati
 		}
 		vr, onLine, onDone = r, r.onLine, r.onDone
 	}
+	// The first audio output logs its frames; every audio reader follows
+	// them (see audioClock). ffmpeg's output of a range begins at its
+	// start (a stall there is a gap from it), a whole file's where its
+	// sound begins.
+	var clock *audioClock
+	if len(audio) > 0 {
+		clock = newAudioClock(start == 0)
+		onLine, onDone = clock.lineAfter(onLine), clock.finishAfter(onDone)
+	}
 	ars := make([]*AudioReader, len(audio))
 	for i, opts := range audio {
 		var aa []string
-		aa, ars[i] = audioOutput(info, opts, output())
+		aa, ars[i] = audioOutput(info, opts, output(), i == 0)
+		ars[i].clock = clock
 		args = append(args, aa...)
 	}
 	p, err := startFFmpegOutputs(ctx, t.ffmpeg(), args, false, n-1, onLine, onDone)

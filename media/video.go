@@ -79,7 +79,9 @@ type VideoReader struct {
 }
 
 var (
-	showinfoRE     = regexp.MustCompile(`\] n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[0-9.e+-]+)`)
+	// Only showinfo's lines: ashowinfo's (the audio frames, see
+	// audioClock) have the same fields.
+	showinfoRE     = regexp.MustCompile(`\[Parsed_showinfo_\d+ @ [^]]*\] (?:\[info\] )?n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[0-9.e+-]+)`)
 	showinfoSizeRE = regexp.MustCompile(` s:(\d+)x(\d+) `)
 )
 
@@ -402,6 +404,11 @@ func (r *VideoReader) finish(readErr error) error {
 		_, detail := r.p.diagnostics()
 		return &DecodeError{Stream: "video", Err: readErr, Detail: detail}
 	}
+	// The picture has ended, but ffmpeg may still decode the sound, and
+	// the stderr reader must go on (the audio readers follow its
+	// ashowinfo lines: see audioClock) rather than wait to hand over the
+	// timestamp of a frame that was logged and never written.
+	r.stopPTS()
 	werr := r.p.wait()
 	if werr == nil {
 		return io.EOF
