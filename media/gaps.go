@@ -27,7 +27,9 @@ import (
 // where the timestamps run ahead of the samples by more than gapThreshold.
 // No sample is ever dropped. A jump is filled in full once the timestamps
 // are that far ahead, so small jitters never add up to silence, while a
-// run of small stalls is filled once it amounts to a jump.
+// run of small stalls is filled once it amounts to a jump; and only once
+// the next frame confirms it, so that one bad timestamp is not taken for a
+// stall (gapFinder).
 
 // gapThreshold is how far a frame's timestamp must run ahead of the
 // samples before it for the difference to be filled with silence: more
@@ -36,10 +38,11 @@ import (
 // picture (±45 ms).
 const gapThreshold = 50 * time.Millisecond
 
-// maxGapFill is the longest silence one jump is filled with. A larger jump
-// is a broken timestamp rather than a stall (a recorder does not stall for
-// an hour and go on); it is left as it is, so that a forged timestamp
-// cannot make the analysis decode hours of silence.
+// maxGapFill is the most silence one reader is given, in one jump or in
+// all. A larger jump is a broken timestamp rather than a stall (a recorder
+// does not stall for an hour and go on); it is left as it is, and so are
+// the jumps beyond that total, so that forged timestamps cannot make the
+// analysis decode hours of silence.
 const maxGapFill = 10 * time.Minute
 
 // audioGap is a stretch of the sound's timeline that the file holds no
@@ -63,38 +66,72 @@ type GapSummary struct {
 	Unread bool
 }
 
-// gapFinder turns frames (timestamp, samples) into gaps.
+// gapFinder turns frames (timestamp, samples) into gaps. A frame that
+// jumps ahead is held until the next one shows whether the jump is real
+// (the next frame follows it) or one bad timestamp (the next frame is back
+// where the samples say): a single glitch, such as the frame at a change of
+// sample rate in a joined MPEG-TS, would otherwise shift all the sound after
+// it for good.
 type gapFinder struct {
 	origin   float64 // timestamp of the first delivered sample, s
-	expected float64 // where the next frame would begin if none was missing, s
+	expected float64 // where the next frame begins if no sound is missing, s
 	started  bool
+	preStart float64 // seconds of frames without a timestamp before the first with one
 	gaps     []audioGap
+	total    float64 // seconds filled so far
+
+	// A frame that jumped ahead by pendAhead, its samples pendDur long,
+	// waiting for the next frame (pending).
+	pending            bool
+	pendAhead, pendDur float64
 }
 
 // add takes the next frame: its timestamp ts (s; NaN when it has none),
-// n samples at rate.
-func (g *gapFinder) add(ts float64, n, rate int) {
+// n samples at rate. It returns the seconds of samples now settled: those
+// of the frames before a pending jump.
+func (g *gapFinder) add(ts float64, n, rate int) float64 {
 	if n <= 0 || rate <= 0 {
-		return
+		return 0
 	}
 	d := float64(n) / float64(rate)
+	settled := 0.0
 	if math.IsNaN(ts) || math.IsInf(ts, 0) {
 		// No timestamp: the frame follows the one before.
-		if g.started {
-			g.expected += d
+		switch {
+		case !g.started:
+			g.preStart += d
+			return d
+		case g.pending:
+			// Still no word on the jump: it waits for a stamped frame.
+			g.pendDur += d
+			return 0
 		}
-		return
+		g.expected += d
+		return d
 	}
 	if !g.started {
-		g.started, g.origin, g.expected = true, ts, ts
+		g.started, g.origin, g.expected = true, ts-g.preStart, ts
 	}
-	if ahead := ts - g.expected; ahead > gapThreshold.Seconds() && ahead <= maxGapFill.Seconds() {
-		g.gaps = append(g.gaps, audioGap{At: secondsDur(g.expected - g.origin), Length: secondsDur(ahead)})
-		g.expected = ts
+	if g.pending {
+		g.pending = false
+		settled += g.pendDur
+		// A real jump: this frame follows the one that jumped.
+		if real := ts - (g.expected + g.pendAhead + g.pendDur); math.Abs(real) <= gapThreshold.Seconds() {
+			g.gaps = append(g.gaps, audioGap{At: secondsDur(g.expected - g.origin), Length: secondsDur(g.pendAhead)})
+			g.total += g.pendAhead
+			g.expected += g.pendAhead
+		}
+		g.expected += g.pendDur
+	}
+	if ahead := ts - g.expected; ahead > gapThreshold.Seconds() && ahead <= maxGapFill.Seconds() &&
+		g.total+ahead <= maxGapFill.Seconds() {
+		g.pending, g.pendAhead, g.pendDur = true, ahead, d
+		return settled
 	}
 	// A frame whose timestamp is behind the samples (a clock running
 	// slow, jitter) changes nothing: no sample is ever dropped.
 	g.expected += d
+	return settled + d
 }
 
 func secondsDur(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
@@ -108,8 +145,11 @@ type audioClock struct {
 	mu    sync.Mutex
 	cond  *sync.Cond
 	f     gapFinder
-	known float64 // seconds of samples logged
+	known float64 // seconds of samples logged and settled (gapFinder.add)
+	lines int     // frame lines read
 	done  bool    // stderr is exhausted: nothing more will be logged
+	// patience is clockPatience (shorter in tests).
+	patience time.Duration
 	// blind is set when a frame's line could not be read (an ffmpeg
 	// whose ashowinfo writes another format): the readers stop waiting
 	// and fill nothing, rather than wait for lines that never come.
@@ -121,7 +161,7 @@ type audioClock struct {
 // at its very beginning is a jump from there), or at its first frame
 // (fromFirst: a whole file, whose sound may begin after its picture).
 func newAudioClock(fromFirst bool) *audioClock {
-	c := &audioClock{}
+	c := &audioClock{patience: clockPatience}
 	c.cond = sync.NewCond(&c.mu)
 	if !fromFirst {
 		c.f.started = true
@@ -163,8 +203,8 @@ func (c *audioClock) onLine(line string) {
 		c.mu.Unlock()
 		return
 	}
-	c.f.add(ts, n, rate)
-	c.known += float64(n) / float64(rate)
+	c.known += c.f.add(ts, n, rate)
+	c.lines++
 	c.mu.Unlock()
 	c.cond.Broadcast()
 }
@@ -206,6 +246,14 @@ func (c *audioClock) isBlind() bool {
 	return c.blind
 }
 
+// clockPatience is how long a reader waits for ffmpeg to log another frame
+// before it gives up following the timestamps (the clock goes blind). It
+// should never run out: the lines come before the samples, and the stderr
+// reader only ever waits for the video reader to take a frame's timestamp.
+// It is there so that lines that cannot be read (a colour-coded log, a
+// line too long for the scanner) cost a pause, not a hang.
+const clockPatience = 30 * time.Second
+
 // clockSlack is how much sound a reader may hold beyond the frames logged:
 // resampling rounds sample counts, and a reader never waits for a frame
 // whose samples it does not hold (it could wait for ever: ffmpeg logs the
@@ -217,8 +265,27 @@ const clockSlack = 0.002 // s
 func (c *audioClock) gapsUpTo(sec float64, from int) []audioGap {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var timer *time.Timer
+	armed := -1 // c.lines when the timer was set
 	for !c.done && !c.blind && c.known < sec-clockSlack {
+		if armed != c.lines {
+			if timer != nil {
+				timer.Stop()
+			}
+			seen := c.lines
+			armed, timer = seen, time.AfterFunc(c.patience, func() {
+				c.mu.Lock()
+				if c.lines == seen && !c.done {
+					c.blind = true
+				}
+				c.mu.Unlock()
+				c.cond.Broadcast()
+			})
+		}
 		c.cond.Wait()
+	}
+	if timer != nil {
+		timer.Stop()
 	}
 	if c.blind || from >= len(c.f.gaps) {
 		return nil

@@ -67,6 +67,26 @@ func TestAudioClock(t *testing.T) {
 		{"frames without a timestamp follow the one before", false, append(append(frames(0, 50, none), noPTS, noPTS), frames(1.04+0.5, 50, none)...),
 			[]audioGap{{At: 1040 * ms, Length: 500 * ms}}},
 		{"the first timestamp sets the start", false, frames(0.3, 100, none), nil},
+		{"one bad timestamp is not a stall", false, frames(0, 300, func(i int) float64 {
+			if i == 100 {
+				return 0.42
+			}
+			return 0
+		}), nil},
+		{"a jump that ends the sound fills nothing", false, frames(0, 100, func(i int) float64 {
+			if i == 99 {
+				return 1
+			}
+			return 0
+		}), nil},
+		{"jumps stop being filled at ten minutes in all", false, frames(0, 40, func(i int) float64 { return 500 * float64(i/10) }),
+			[]audioGap{{At: 200 * ms, Length: 500 * time.Second}}},
+		{"frames without a timestamp before the first with one", false, append([]string{noPTS, noPTS}, frames(0.04, 100, func(i int) float64 {
+			if i >= 50 {
+				return 0.5
+			}
+			return 0
+		})...), []audioGap{{At: 1040 * ms, Length: 500 * ms}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newAudioClock(!tc.rng)
@@ -105,4 +125,26 @@ func TestAudioClockBlind(t *testing.T) {
 	assert.Len(t, c.gapsUpTo(1, 0), 1, "one jump seen; side data ignored")
 	c.onLine("[Parsed_ashowinfo_0 @ 0x1] [info] n:61 timestamp:2.22 samples:960")
 	assert.Empty(t, c.gapsUpTo(1e9, 0), "blind: no gaps, no wait although the log goes on")
+}
+
+// A reader that waits for lines ffmpeg wrote but the clock cannot see (a
+// colour-coded log, a line too long for the scanner) gives up after the
+// clock's patience, with no new line in that time, instead of hanging:
+// the clock goes blind. Lines that keep coming keep it waiting.
+func TestAudioClockPatience(t *testing.T) {
+	c := newAudioClock(true)
+	c.patience = 100 * time.Millisecond
+	lines := frames(0, 50, none) // 1 s of sound
+	go func() {
+		for _, l := range lines {
+			time.Sleep(10 * time.Millisecond) // 0.5 s in all, each well within the patience
+			c.onLine(l)
+		}
+	}()
+	began := time.Now()
+	assert.Empty(t, c.gapsUpTo(0.98, 0))
+	assert.False(t, c.isBlind(), "lines kept coming")
+	assert.GreaterOrEqual(t, time.Since(began), 400*time.Millisecond)
+	assert.Empty(t, c.gapsUpTo(5, 0), "5 s will never be logged")
+	assert.True(t, c.isBlind(), "no line within the patience")
 }

@@ -3,8 +3,11 @@ package media_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -187,3 +190,116 @@ func TestAudioTimestampGapsInRange(t *testing.T) {
 }
 
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// toneAt returns the chunk time of the first sample of ar's sound louder
+// than 0.05, reading it to its end, and the seconds delivered.
+func toneAt(t *testing.T, ar *media.AudioReader) (time.Duration, float64) {
+	t.Helper()
+	first := time.Duration(-1)
+	n := 0
+	for {
+		c, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			return first, float64(n) / float64(ar.Rate())
+		}
+		require.NoError(t, err)
+		for j, s := range c.Samples {
+			if first < 0 && (s > 0.05 || s < -0.05) {
+				first = c.Start + time.Duration(float64(j)/float64(c.Rate)*float64(time.Second))
+			}
+		}
+		n += len(c.Samples)
+	}
+}
+
+// A file whose sound begins 1 s after its picture. As a whole, the sound's
+// chunk times start where it does; as a range (times from the range's
+// start, as the picture's), the silence before it is filled, so the tone
+// is where it is in the range, never counted from the file's start twice.
+func TestAudioLateStartInRange(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "late.mp4")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=6",
+		"-itsoffset", "1", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=5",
+		"-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", out)
+	ctx := context.Background()
+	info, err := media.Tools{}.Probe(ctx, out)
+	require.NoError(t, err)
+	require.InDelta(t, 1, info.Audio.Offset.Seconds(), 0.03)
+	for _, tc := range []struct {
+		start, duration float64
+		tone            float64 // where the tone begins, in the reader's times
+	}{
+		{0, 0, 1},     // the whole file: the reader's times start at the sound's offset
+		{0.5, 3, 0.5}, // a range from before the sound
+		{2, 3, 0},     // a range from inside it
+	} {
+		t.Run(fmt.Sprintf("from %.1f s", tc.start), func(t *testing.T) {
+			vr, ars, err := media.Tools{}.OpenRange(ctx, info, secs(tc.start), secs(tc.duration),
+				&media.VideoOptions{FPS: 10, MaxWidth: 160}, []media.AudioOptions{{SampleRate: media.VoiceRate}})
+			require.NoError(t, err)
+			go func() {
+				defer vr.Close()
+				for {
+					if _, err := vr.Next(); err != nil {
+						return
+					}
+				}
+			}()
+			defer ars[0].Close()
+			at, _ := toneAt(t, ars[0])
+			assert.InDelta(t, tc.tone, at.Seconds(), 0.03, "where the tone begins")
+		})
+	}
+}
+
+// One bad timestamp is not a stall: two MPEG-TS files joined, MP2 at 44.1
+// and then 48 kHz, with no sound missing between them. At the change of
+// rate ffmpeg gives one frame a timestamp 0.4 s ahead and the next is back
+// where the samples say; filling it would put all the sound after it 0.4 s
+// late. The voice and the full-band readers both deliver the 10 s as they
+// are.
+func TestAudioOneBadTimestamp(t *testing.T) {
+	dir := t.TempDir()
+	a, b, joined := filepath.Join(dir, "a.ts"), filepath.Join(dir, "b.ts"), filepath.Join(dir, "ab.ts")
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=5", "-c:a", "mp2", a)
+	testutil.FFmpeg(t, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=5", "-c:a", "mp2", "-output_ts_offset", "5", b)
+	ab, err := os.ReadFile(a)
+	require.NoError(t, err)
+	bb, err := os.ReadFile(b)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(joined, append(ab, bb...), 0o644))
+	ctx := context.Background()
+	info, err := media.Tools{}.Probe(ctx, joined)
+	require.NoError(t, err)
+	_, ars, err := media.Tools{}.Open(ctx, info, nil, []media.AudioOptions{{SampleRate: media.VoiceRate}, {SampleRate: 0}})
+	require.NoError(t, err)
+	// Each reader on its own goroutine (ffmpeg writes them in step).
+	got := make([]float64, len(ars))
+	errs := make([]error, len(ars))
+	var wg sync.WaitGroup
+	for i, ar := range ars {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer ar.Close()
+			n := 0
+			for {
+				c, err := ar.Next()
+				if err != nil {
+					if !errors.Is(err, io.EOF) {
+						errs[i] = err
+					}
+					break
+				}
+				n += len(c.Samples)
+			}
+			got[i] = float64(n) / float64(ar.Rate())
+		}()
+	}
+	wg.Wait()
+	for i, ar := range ars {
+		require.NoError(t, errs[i])
+		assert.InDelta(t, 10, got[i], 0.06, "reader %d: seconds delivered", i)
+		assert.Zero(t, ar.FilledGaps().Count, "reader %d", i)
+	}
+}

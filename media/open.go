@@ -117,6 +117,13 @@ func (t Tools) open(ctx context.Context, info *Info, start, duration time.Durati
 		var aa []string
 		aa, ars[i] = audioOutput(info, opts, output(), i == 0)
 		ars[i].clock = clock
+		if start > 0 {
+			// A range's sound counts from the range's start (OpenRange: 0,
+			// OpenAudio: its Start), not from where the file's sound
+			// begins: should that be later, the clock fills the silence
+			// up to it.
+			ars[i].start = opts.Start
+		}
 		args = append(args, aa...)
 	}
 	p, err := startFFmpegOutputs(ctx, t.ffmpeg(), args, false, n-1, onLine, onDone)

@@ -52,6 +52,9 @@ func startFFmpeg(ctx context.Context, bin string, args []string, withStdin bool,
 // its i-th extra output to "pipe:<3+i>", read from p.outs[1+i].
 func startFFmpegOutputs(ctx context.Context, bin string, args []string, withStdin bool, extra int, onLine func(string), onDone func()) (*process, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
+	// Plain log lines whatever the environment: the readers parse them
+	// (showinfo, ashowinfo).
+	cmd.Env = append(os.Environ(), "AV_LOG_FORCE_NOCOLOR=1")
 	cmd.Cancel = func() error { return cmd.Process.Kill() }
 	cmd.WaitDelay = 5 * time.Second
 	// Own process group: a Ctrl-C on the terminal reaches us, and we decide.

@@ -79,9 +79,10 @@ type VideoReader struct {
 }
 
 var (
-	// Only showinfo's lines: ashowinfo's (the audio frames, see
-	// audioClock) have the same fields.
-	showinfoRE     = regexp.MustCompile(`\[Parsed_showinfo_\d+ @ [^]]*\] (?:\[info\] )?n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[0-9.e+-]+)`)
+	// Only showinfo's lines, whole: ashowinfo's (the audio frames, see
+	// audioClock) have the same fields, and a file's metadata, which
+	// ffmpeg prints at the same level, may hold anything after a newline.
+	showinfoRE     = regexp.MustCompile(`^\[Parsed_showinfo_\d+ @ [^]]*\] (?:\[info\] )?n:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:(-?[0-9.e+-]+)`)
 	showinfoSizeRE = regexp.MustCompile(` s:(\d+)x(\d+) `)
 )
 
