@@ -229,18 +229,23 @@ func OppositePhaseNote(sec float64) string {
 }
 
 // GapNote is the analysis note for the silence a reader inserted where
-// the sound's timestamps jumped ahead (media.AudioReader.FilledGaps); ""
-// when there was none.
+// the sound's timestamps jumped ahead (media.AudioReader.FilledGaps), and
+// for timestamps it stopped following; "" when there is nothing to say.
 func GapNote(g media.GapSummary) string {
+	var note string
 	switch {
-	case g.Unread:
-		return "ffmpeg's account of the sound's frame timestamps could not be read (an unexpected ffmpeg version): where a recorder stalled, if it did, the sound after the stall was analysed early against the picture"
 	case g.Count == 1:
-		return fmt.Sprintf("the sound's timestamps jump ahead by %.2f s at %.1f s (a recorder that stalled): the file holds no sound there, and that stretch was analysed as silence so that the sound after it stays in step with the picture", g.Total.Seconds(), g.LongestAt.Seconds())
+		note = fmt.Sprintf("the sound's timestamps jump ahead by %.2f s at %.1f s (a recorder that stalled): the file holds no sound there, and that stretch was analysed as silence so that the sound after it stays in step with the picture", g.Total.Seconds(), g.LongestAt.Seconds())
 	case g.Count > 1:
-		return fmt.Sprintf("the sound's timestamps jump ahead %d times, by %.2f s in all, the longest %.2f s at %.1f s (a recorder that stalled): the file holds no sound there, and those stretches were analysed as silence so that the sound after them stays in step with the picture", g.Count, g.Total.Seconds(), g.Longest.Seconds(), g.LongestAt.Seconds())
+		note = fmt.Sprintf("the sound's timestamps jump ahead %d times, by %.2f s in all, the longest %.2f s at %.1f s (a recorder that stalled): the file holds no sound there, and those stretches were analysed as silence so that the sound after them stays in step with the picture", g.Count, g.Total.Seconds(), g.Longest.Seconds(), g.LongestAt.Seconds())
 	}
-	return ""
+	if g.Unread {
+		if note != "" {
+			note += "; after that, "
+		}
+		note += "ffmpeg's account of the sound's frame timestamps could not be read (an unexpected ffmpeg version or log): where a recorder stalled, if it did, the sound after the stall was analysed early against the picture"
+	}
+	return note
 }
 
 func (r *run) note(format string, args ...any) {

@@ -27,9 +27,7 @@ import (
 // where the timestamps run ahead of the samples by more than gapThreshold.
 // No sample is ever dropped. A jump is filled in full once the timestamps
 // are that far ahead, so small jitters never add up to silence, while a
-// run of small stalls is filled once it amounts to a jump; and only once
-// the next frame confirms it, so that one bad timestamp is not taken for a
-// stall (gapFinder).
+// run of small stalls is filled once it amounts to a jump.
 
 // gapThreshold is how far a frame's timestamp must run ahead of the
 // samples before it for the difference to be filled with silence: more
@@ -66,12 +64,16 @@ type GapSummary struct {
 	Unread bool
 }
 
-// gapFinder turns frames (timestamp, samples) into gaps. A frame that
-// jumps ahead is held until the next one shows whether the jump is real
-// (the next frame follows it) or one bad timestamp (the next frame is back
-// where the samples say): a single glitch, such as the frame at a change of
-// sample rate in a joined MPEG-TS, would otherwise shift all the sound after
-// it for good.
+// gapFinder turns frames (timestamp, samples) into gaps.
+//
+// A jump is filled as soon as its frame is logged. One bad timestamp
+// followed by good ones (ffmpeg gives one to the frame at a change of
+// sample rate in joined MPEG-TS files) is taken for a stall, and the sound
+// after it comes that much late. Waiting for the next frame to confirm a
+// jump was tried and not kept: a reader would hold samples until ffmpeg
+// logged a frame it could only decode once that reader drained its pipe
+// (large frames, or a pipe the system would not enlarge), and with little
+// sound among much picture the wait could outlast clockPatience.
 type gapFinder struct {
 	origin   float64 // timestamp of the first delivered sample, s
 	expected float64 // where the next frame begins if no sound is missing, s
@@ -79,59 +81,35 @@ type gapFinder struct {
 	preStart float64 // seconds of frames without a timestamp before the first with one
 	gaps     []audioGap
 	total    float64 // seconds filled so far
-
-	// A frame that jumped ahead by pendAhead, its samples pendDur long,
-	// waiting for the next frame (pending).
-	pending            bool
-	pendAhead, pendDur float64
 }
 
 // add takes the next frame: its timestamp ts (s; NaN when it has none),
-// n samples at rate. It returns the seconds of samples now settled: those
-// of the frames before a pending jump.
-func (g *gapFinder) add(ts float64, n, rate int) float64 {
+// n samples at rate.
+func (g *gapFinder) add(ts float64, n, rate int) {
 	if n <= 0 || rate <= 0 {
-		return 0
+		return
 	}
 	d := float64(n) / float64(rate)
-	settled := 0.0
 	if math.IsNaN(ts) || math.IsInf(ts, 0) {
 		// No timestamp: the frame follows the one before.
-		switch {
-		case !g.started:
+		if !g.started {
 			g.preStart += d
-			return d
-		case g.pending:
-			// Still no word on the jump: it waits for a stamped frame.
-			g.pendDur += d
-			return 0
+		} else {
+			g.expected += d
 		}
-		g.expected += d
-		return d
+		return
 	}
 	if !g.started {
 		g.started, g.origin, g.expected = true, ts-g.preStart, ts
 	}
-	if g.pending {
-		g.pending = false
-		settled += g.pendDur
-		// A real jump: this frame follows the one that jumped.
-		if real := ts - (g.expected + g.pendAhead + g.pendDur); math.Abs(real) <= gapThreshold.Seconds() {
-			g.gaps = append(g.gaps, audioGap{At: secondsDur(g.expected - g.origin), Length: secondsDur(g.pendAhead)})
-			g.total += g.pendAhead
-			g.expected += g.pendAhead
-		}
-		g.expected += g.pendDur
-	}
-	if ahead := ts - g.expected; ahead > gapThreshold.Seconds() && ahead <= maxGapFill.Seconds() &&
-		g.total+ahead <= maxGapFill.Seconds() {
-		g.pending, g.pendAhead, g.pendDur = true, ahead, d
-		return settled
+	if ahead := ts - g.expected; ahead > gapThreshold.Seconds() && g.total+ahead <= maxGapFill.Seconds() {
+		g.gaps = append(g.gaps, audioGap{At: secondsDur(g.expected - g.origin), Length: secondsDur(ahead)})
+		g.total += ahead
+		g.expected = ts
 	}
 	// A frame whose timestamp is behind the samples (a clock running
 	// slow, jitter) changes nothing: no sample is ever dropped.
 	g.expected += d
-	return settled + d
 }
 
 func secondsDur(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
@@ -145,8 +123,8 @@ type audioClock struct {
 	mu    sync.Mutex
 	cond  *sync.Cond
 	f     gapFinder
-	known float64 // seconds of samples logged and settled (gapFinder.add)
-	lines int     // frame lines read
+	known float64 // seconds of samples logged
+	lines int     // stderr lines read (any: the watchdog's sign of progress)
 	done  bool    // stderr is exhausted: nothing more will be logged
 	// patience is clockPatience (shorter in tests).
 	patience time.Duration
@@ -176,9 +154,14 @@ var (
 	ashowinfoRE      = regexp.MustCompile(`^\[Parsed_ashowinfo_\d+ @ [^]]*\] (?:\[info\] )?n:\s*\d+\s+pts:\s*\S+\s+pts_time:(\S+) .* rate:(\d+) nb_samples:(\d+)`)
 )
 
-// onLine takes a frame from an ashowinfo line; other lines are ignored.
+// onLine takes a frame from an ashowinfo line; other lines only count as
+// progress.
 func (c *audioClock) onLine(line string) {
 	if !ashowinfoFrameRE.MatchString(line) {
+		c.mu.Lock()
+		c.lines++
+		c.mu.Unlock()
+		c.cond.Broadcast()
 		return
 	}
 	m := ashowinfoRE.FindStringSubmatch(line)
@@ -203,7 +186,8 @@ func (c *audioClock) onLine(line string) {
 		c.mu.Unlock()
 		return
 	}
-	c.known += c.f.add(ts, n, rate)
+	c.f.add(ts, n, rate)
+	c.known += float64(n) / float64(rate)
 	c.lines++
 	c.mu.Unlock()
 	c.cond.Broadcast()
@@ -246,12 +230,13 @@ func (c *audioClock) isBlind() bool {
 	return c.blind
 }
 
-// clockPatience is how long a reader waits for ffmpeg to log another frame
-// before it gives up following the timestamps (the clock goes blind). It
-// should never run out: the lines come before the samples, and the stderr
-// reader only ever waits for the video reader to take a frame's timestamp.
-// It is there so that lines that cannot be read (a colour-coded log, a
-// line too long for the scanner) cost a pause, not a hang.
+// clockPatience is how long a reader waits while ffmpeg logs nothing at
+// all before it gives up following the timestamps (the clock goes blind).
+// It should never run out: a reader waits only for lines written before
+// the samples it holds, and the stderr reader only ever waits for the
+// video reader to take a frame's timestamp. It is there so that lines
+// that cannot be read (a colour-coded log, a line too long for the
+// scanner) cost a pause, not a hang.
 const clockPatience = 30 * time.Second
 
 // clockSlack is how much sound a reader may hold beyond the frames logged:

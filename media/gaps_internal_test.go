@@ -67,18 +67,21 @@ func TestAudioClock(t *testing.T) {
 		{"frames without a timestamp follow the one before", false, append(append(frames(0, 50, none), noPTS, noPTS), frames(1.04+0.5, 50, none)...),
 			[]audioGap{{At: 1040 * ms, Length: 500 * ms}}},
 		{"the first timestamp sets the start", false, frames(0.3, 100, none), nil},
-		{"one bad timestamp is not a stall", false, frames(0, 300, func(i int) float64 {
-			if i == 100 {
-				return 0.42
-			}
-			return 0
-		}), nil},
-		{"a jump that ends the sound fills nothing", false, frames(0, 100, func(i int) float64 {
+		{"a jump on the last frame", false, frames(0, 100, func(i int) float64 {
 			if i == 99 {
 				return 1
 			}
 			return 0
-		}), nil},
+		}), []audioGap{{At: 1980 * ms, Length: 1000 * ms}}},
+		{"two jumps in a row", false, frames(0, 100, func(i int) float64 {
+			switch {
+			case i == 50:
+				return 0.3
+			case i > 50:
+				return 1.3
+			}
+			return 0
+		}), []audioGap{{At: 1000 * ms, Length: 300 * ms}, {At: 1320 * ms, Length: 1000 * ms}}},
 		{"jumps stop being filled at ten minutes in all", false, frames(0, 40, func(i int) float64 { return 500 * float64(i/10) }),
 			[]audioGap{{At: 200 * ms, Length: 500 * time.Second}}},
 		{"frames without a timestamp before the first with one", false, append([]string{noPTS, noPTS}, frames(0.04, 100, func(i int) float64 {
@@ -129,15 +132,19 @@ func TestAudioClockBlind(t *testing.T) {
 
 // A reader that waits for lines ffmpeg wrote but the clock cannot see (a
 // colour-coded log, a line too long for the scanner) gives up after the
-// clock's patience, with no new line in that time, instead of hanging:
-// the clock goes blind. Lines that keep coming keep it waiting.
+// clock's patience, with no new line of any kind in that time, instead of
+// hanging: the clock goes blind. Lines that keep coming keep it waiting.
 func TestAudioClockPatience(t *testing.T) {
 	c := newAudioClock(true)
-	c.patience = 100 * time.Millisecond
+	c.patience = time.Second
 	lines := frames(0, 50, none) // 1 s of sound
 	go func() {
-		for _, l := range lines {
+		for i, l := range lines {
 			time.Sleep(10 * time.Millisecond) // 0.5 s in all, each well within the patience
+			if i%2 == 0 {
+				c.onLine("[Parsed_showinfo_3 @ 0x2] [info] n: 1 pts: 1 pts_time:0.1") // other lines are progress too
+				time.Sleep(10 * time.Millisecond)
+			}
 			c.onLine(l)
 		}
 	}()

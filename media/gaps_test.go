@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -249,57 +247,5 @@ func TestAudioLateStartInRange(t *testing.T) {
 			at, _ := toneAt(t, ars[0])
 			assert.InDelta(t, tc.tone, at.Seconds(), 0.03, "where the tone begins")
 		})
-	}
-}
-
-// One bad timestamp is not a stall: two MPEG-TS files joined, MP2 at 44.1
-// and then 48 kHz, with no sound missing between them. At the change of
-// rate ffmpeg gives one frame a timestamp 0.4 s ahead and the next is back
-// where the samples say; filling it would put all the sound after it 0.4 s
-// late. The voice and the full-band readers both deliver the 10 s as they
-// are.
-func TestAudioOneBadTimestamp(t *testing.T) {
-	dir := t.TempDir()
-	a, b, joined := filepath.Join(dir, "a.ts"), filepath.Join(dir, "b.ts"), filepath.Join(dir, "ab.ts")
-	testutil.FFmpeg(t, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=5", "-c:a", "mp2", a)
-	testutil.FFmpeg(t, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=5", "-c:a", "mp2", "-output_ts_offset", "5", b)
-	ab, err := os.ReadFile(a)
-	require.NoError(t, err)
-	bb, err := os.ReadFile(b)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(joined, append(ab, bb...), 0o644))
-	ctx := context.Background()
-	info, err := media.Tools{}.Probe(ctx, joined)
-	require.NoError(t, err)
-	_, ars, err := media.Tools{}.Open(ctx, info, nil, []media.AudioOptions{{SampleRate: media.VoiceRate}, {SampleRate: 0}})
-	require.NoError(t, err)
-	// Each reader on its own goroutine (ffmpeg writes them in step).
-	got := make([]float64, len(ars))
-	errs := make([]error, len(ars))
-	var wg sync.WaitGroup
-	for i, ar := range ars {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer ar.Close()
-			n := 0
-			for {
-				c, err := ar.Next()
-				if err != nil {
-					if !errors.Is(err, io.EOF) {
-						errs[i] = err
-					}
-					break
-				}
-				n += len(c.Samples)
-			}
-			got[i] = float64(n) / float64(ar.Rate())
-		}()
-	}
-	wg.Wait()
-	for i, ar := range ars {
-		require.NoError(t, errs[i])
-		assert.InDelta(t, 10, got[i], 0.06, "reader %d: seconds delivered", i)
-		assert.Zero(t, ar.FilledGaps().Count, "reader %d", i)
 	}
 }
