@@ -59,8 +59,9 @@ type GapSummary struct {
 	// LongestAt is where the longest began, in the reader's chunk times.
 	LongestAt time.Duration
 	// Unread is set when ffmpeg's lines about the frames could not be
-	// read (another ffmpeg version): nothing was filled, and a stall, if
-	// there was one, was decoded back to back.
+	// read (another ffmpeg version, or none for clockPatience): nothing
+	// was filled from then on, and a later stall, if there was one, was
+	// decoded back to back.
 	Unread bool
 }
 
