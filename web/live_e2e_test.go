@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -75,6 +76,9 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 	testutil.FFmpeg(t, "-i", clip, "-t", "10", "-vn", "-ac", "1", "-ar", "48000", "-c:a", "pcm_s16le", wav)
 
 	ctx := liveBrowser(t, y4m, wav)
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: recordPeerConnections})
+	require.NoError(t, err)
 	step, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	run := func(name string, actions ...chromedp.Action[chromedp.Void]) {
@@ -137,28 +141,12 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 	}
 	screenshot(t, step, "live-companion"+strings.TrimPrefix(sel, "#source")+".png")
 	if withFace {
-		// The live decoder restarts for the camera's larger pictures: the
-		// live analysis does not stay at the size the call started with.
 		path, err := chromedp.Run(step, chromedp.Evaluate[string](`location.pathname`))
 		require.NoError(t, err)
-		id := strings.TrimPrefix(path, "/live/")
-		var restarts int64
-		for deadline := time.Now().Add(60 * time.Second); restarts == 0 && time.Now().Before(deadline); {
-			time.Sleep(500 * time.Millisecond)
-			var st liveStats
-			if s := la.session(t, id); len(s.Stats) > 0 {
-				require.NoError(t, json.Unmarshal(s.Stats, &st))
-			}
-			for _, tr := range st.Tracks {
-				if tr.Kind == "video" {
-					restarts = tr.DecoderRestarts
-				}
-			}
-		}
-		require.Positive(t, restarts, "the live decoder restarted when Chromium stepped its 720p camera up")
+		changeCameraSize(t, step, la, strings.TrimPrefix(path, "/live/"))
 	}
 
-	_, err := chromedp.Run(step, chromedp.Evaluate[bool](`(window.confirm = () => true, true)`))
+	_, err = chromedp.Run(step, chromedp.Evaluate[bool](`(window.confirm = () => true, true)`))
 	require.NoError(t, err)
 	run("end the interview", chromedp.Click(chromedp.CSS("#end-button")))
 	sctx, scancel := context.WithTimeout(step, 60*time.Second)
@@ -190,4 +178,83 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 	require.NoError(t, err)
 	assert.Contains(t, note, "skipped", "the report says what the live path dropped")
 	screenshot(t, step, "live-report"+strings.TrimPrefix(sel, "#source")+".png")
+}
+
+// recordPeerConnections runs before the page's own scripts and keeps every
+// RTCPeerConnection the page makes in window.__testPCs, so a test can reach
+// the camera's sender.
+const recordPeerConnections = `(() => {
+	const Orig = window.RTCPeerConnection;
+	if (!Orig) { return; }
+	window.__testPCs = [];
+	window.RTCPeerConnection = class extends Orig {
+		constructor(...args) { super(...args); window.__testPCs.push(this); }
+	};
+})();`
+
+// cameraSize is the picture size the page's camera sender encodes now,
+// and after a change, what was asked of it.
+type cameraSize struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Pref   string `json:"pref"`
+}
+
+// changeCameraSize makes the browser send the camera at another picture
+// size in the middle of the call and checks that the live video decoder
+// restarts for it (it would otherwise scale the rest of the call to the
+// first size). Chromium steps a 720p camera up from 320×180 on its own as
+// its bandwidth estimate grows, but on a loaded machine its CPU adaptation
+// may hold the small size for minutes, so the test asks for the change:
+// resolution kept against adaptation, and a scale that gives a width other
+// than the one sent now.
+func changeCameraSize(t *testing.T, ctx context.Context, la *liveApp, id string) {
+	t.Helper()
+	restarts := func() int64 {
+		var st liveStats
+		if s := la.session(t, id); len(s.Stats) > 0 {
+			require.NoError(t, json.Unmarshal(s.Stats, &st))
+		}
+		for _, tr := range st.Tracks {
+			if tr.Kind == "video" {
+				return tr.DecoderRestarts
+			}
+		}
+		return 0
+	}
+	const sender = `const pc = window.__testPCs[window.__testPCs.length - 1];
+		const s = pc.getSenders().find(x => x.track && x.track.kind === "video");
+		const size = async () => {
+			let w = 0, h = 0;
+			(await s.getStats()).forEach(r => { if (r.type === "outbound-rtp" && r.frameWidth) { w = r.frameWidth; h = r.frameHeight; } });
+			return {width: w, height: h, pref: s.getParameters().degradationPreference || ""};
+		};`
+	before := restarts()
+	asked, err := chromedp.Run(ctx, chromedp.Evaluate[cameraSize](`(async () => {
+		`+sender+`
+		const now = await size();
+		const p = s.getParameters();
+		p.degradationPreference = "maintain-resolution";
+		p.encodings[0].scaleResolutionDownBy = now.width >= 1000 ? 2 : 1;
+		await s.setParameters(p);
+		return now;
+	})()`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Positive(t, asked.Width, "the browser reports the camera's sent size")
+	var now cameraSize
+	after := before
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		now, err = chromedp.Run(ctx, chromedp.Evaluate[cameraSize](`(async () => {
+			`+sender+`
+			return await size();
+		})()`, chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		if after = restarts(); now.Width != asked.Width && after > before {
+			break
+		}
+	}
+	t.Logf("camera sent at %dx%d, then %dx%d (%s); decoder restarts %d → %d",
+		asked.Width, asked.Height, now.Width, now.Height, now.Pref, before, after)
+	require.NotEqual(t, asked.Width, now.Width, "the browser changed the camera's picture size")
+	require.Greater(t, after, before, "the live decoder restarted for the camera's new picture size")
 }
