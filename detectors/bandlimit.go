@@ -319,8 +319,16 @@ func analyseChCliff(sum []float64, n int, rate float64) chCliff {
 // and telephony standards rather than from the dev set. A cliff inside one
 // of these ranges is explained by the channel.
 var channelEdges = []struct{ lo, hi, weight float64 }{
-	// Narrowband telephony (G.711, AMR-NB, Opus NB: 3.4–4 kHz).
-	{3200, 4150, 1},
+	// Narrowband telephony (G.711, GSM, AMR-NB, Opus NB: 3.4–4 kHz). The
+	// edge read off the averaged spectrum spreads beyond that: a voice
+	// with little energy near 3.4 kHz puts it lower, and the upsampler's
+	// transition band from 8 to 48 kHz puts it higher. Genuine dev voices
+	// through G.711 μ-law, GSM 06.10 and Opus NB at 12 kbit/s, resampled
+	// back to 48 kHz by ffmpeg, read 2.6–4.5 kHz
+	// (docs/detectors-voice-channel.md, "Telephone channels"). A
+	// generator run at 8 kHz cannot be told from a telephone line by its
+	// edge anyway.
+	{2400, 4700, 1},
 	// Wideband: AMR-WB (6.4–7 kHz), G.722 (7 kHz), 16-kHz recordings,
 	// meeting bots and Opus WB (8 kHz), and the low-pass of MP3/AAC at
 	// low bit rates (5.5–8.7 kHz; genuine dev items encoded as MP3 at

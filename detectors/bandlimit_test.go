@@ -1,7 +1,9 @@
 package detectors
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -97,7 +99,9 @@ func TestChannelPlausibility(t *testing.T) {
 	}{
 		{3400, 0.95, 1}, {8000, 0.95, 1}, {7000, 0.95, 1}, {12000, 0.75, 0.85}, {20000, 0.95, 1},
 		{9500, 0.95, 1}, {8700, 0.95, 1}, {9900, 0.95, 1},
-		{10900, 0, 0.05}, {10300, 0, 0.05}, {12550, 0, 0.1}, {4800, 0, 0.05},
+		{10900, 0, 0.05}, {10300, 0, 0.05}, {12550, 0, 0.1}, {5000, 0, 0.05},
+		// Narrowband calls as read off genuine voices (2.6–4.5 kHz).
+		{2600, 0.95, 1}, {4500, 0.95, 1},
 	} {
 		p := channelPlausibility(tc.f)
 		require.GreaterOrEqual(t, p, tc.lo, "%.0f Hz", tc.f)
@@ -126,4 +130,44 @@ func BenchmarkBandLimit(b *testing.B) {
 	const rate = 48000
 	x := chVoice{Rate: rate, Seconds: 10, NoiseDB: -60, Jitter: 0.01, BreathDB: -20, Seed: 4}.samples()
 	chBench(b, func() AudioDetector { return NewBandLimit() }, rate, x)
+}
+
+// TestBandLimitTelephoneChannels: genuine dev voices through narrowband
+// telephone codecs (a dial-in to a meeting, a phone interview) and
+// upsampled back to 48 kHz end at the channel's edge, 2.4–4.7 kHz as read
+// off the spectrum, and must not look like a generator's cliff. Before the
+// narrowband range was widened, the LibriSpeech voice through Opus NB
+// scored 0.40 (edge 4.5 kHz) and through μ-law 0.60 (4.2 kHz), which the
+// fusion model read as a manipulated voice.
+func TestBandLimitTelephoneChannels(t *testing.T) {
+	dir := t.TempDir()
+	voices := map[string]string{
+		"librispeech": testutil.CorpusItem(t, "audio", "genuine", "39-121914-0000"),
+		"alsa sides":  testutil.CorpusItem(t, "audio", "genuine", "Side_Left+Side_Right"),
+		"alsa front":  testutil.CorpusItem(t, "audio", "genuine", "Front_Left+Front_Center"),
+	}
+	channels := []struct {
+		name, ext string
+		args      []string
+	}{
+		{"G.711 μ-law", "wav", []string{"-ar", "8000", "-c:a", "pcm_mulaw"}},
+		{"GSM 06.10", "gsm", []string{"-ar", "8000", "-c:a", "libgsm"}},
+		{"Opus NB 12 kbit/s", "ogg", []string{"-ar", "8000", "-c:a", "libopus", "-b:a", "12k"}},
+	}
+	for vname, src := range voices {
+		for i, ch := range channels {
+			t.Run(vname+"/"+ch.name, func(t *testing.T) {
+				enc := filepath.Join(dir, fmt.Sprintf("%s-%d.%s", strings.ReplaceAll(vname, " ", "_"), i, ch.ext))
+				testutil.FFmpeg(t, append(append([]string{"-i", src, "-ac", "1"}, ch.args...), enc)...)
+				back := enc + ".48k.wav"
+				testutil.FFmpeg(t, "-i", enc, "-ar", "48000", "-c:a", "pcm_s16le", back)
+				r := chRun(t, NewBandLimit(), back)
+				chRequireWellFormed(t, r, BandLimitSignal)
+				edge := summaryValue(t, r, "band_edge")
+				require.GreaterOrEqual(t, edge, 2.4, "band edge")
+				require.LessOrEqual(t, edge, 4.7, "band edge")
+				require.Less(t, r.Summary.Score, 0.1, r.Summary.Explanation)
+			})
+		}
+	}
 }

@@ -13,12 +13,15 @@
 # CODEC: opus12voip (Opus 12 kbit/s VoIP from 16 kHz), opus24, opus64 (48
 # kHz), aac24 (24 kHz), aac96 (44.1 kHz), mp3_32 (22.05 kHz), g722 (16 kHz),
 # g711 (μ-law, 8 kHz), gsm (8 kHz, decoded back to PCM), speex (16 kHz,
-# 16 kbit/s). Default: all of them.
+# 16 kbit/s); and three narrowband channels heard inside a 48-kHz
+# recording (a phone dial-in mixed into a meeting, a headset in its 8-kHz
+# call mode sending through the browser), upsampled back to 48 kHz PCM:
+# g711_48k, gsm_48k, opusnb_48k (Opus NB, 12 kbit/s). Default: all of them.
 set -euo pipefail
 if [ $# -lt 2 ]; then echo "usage: $0 CORPUS_DIR OUT [CODEC ...]" >&2; exit 64; fi
 CORPUS=$1; OUT=$2; shift 2
 codecs=("$@")
-[ ${#codecs[@]} -gt 0 ] || codecs=(opus12voip opus24 opus64 aac24 aac96 mp3_32 g722 g711 gsm speex)
+[ ${#codecs[@]} -gt 0 ] || codecs=(opus12voip opus24 opus64 aac24 aac96 mp3_32 g722 g711 gsm speex g711_48k gsm_48k opusnb_48k)
 for codec in "${codecs[@]}"; do
   d=$OUT/$codec
   mkdir -p "$d/audio"
@@ -54,6 +57,12 @@ PY
       gsm) ffmpeg "${in[@]}" -ar 8000 -c:a libgsm -f gsm - |
              ffmpeg -nostdin -v error -y -f gsm -i - -c:a pcm_s16le "$dst.tmp.mka" ;;
       speex) ffmpeg "${in[@]}" -ar 16000 -c:a libspeex -b:a 16k "$dst.tmp.mka" ;;
+      g711_48k) ffmpeg "${in[@]}" -ar 8000 -c:a pcm_mulaw -f wav - |
+             ffmpeg -nostdin -v error -y -f wav -i - -ar 48000 -c:a pcm_s16le "$dst.tmp.mka" ;;
+      gsm_48k) ffmpeg "${in[@]}" -ar 8000 -c:a libgsm -f gsm - |
+             ffmpeg -nostdin -v error -y -f gsm -i - -ar 48000 -c:a pcm_s16le "$dst.tmp.mka" ;;
+      opusnb_48k) ffmpeg "${in[@]}" -ar 8000 -c:a libopus -b:a 12k -f ogg - |
+             ffmpeg -nostdin -v error -y -f ogg -i - -ar 48000 -c:a pcm_s16le "$dst.tmp.mka" ;;
       *) echo "unknown codec $codec" >&2; exit 64 ;;
     esac
     mv "$dst.tmp.mka" "$dst"
