@@ -350,8 +350,17 @@ var channelEdges = []struct{ lo, hi, weight float64 }{
 	// it is not fully excused.
 	{11650, 12350, 0.8},
 	// Full-band codecs' low-pass filters (AAC, MP3 at 13–20 kHz, Opus
-	// FB 20 kHz).
-	{12800, math.Inf(1), 1},
+	// FB 20 kHz). It starts right above the 12 kHz where a 24-kHz
+	// generator's edge lies (an edge is read at or below the generator's
+	// Nyquist frequency, as 22.05-kHz ones read 10.3–11 kHz), because no
+	// generator rate puts one between 12.25 and 16 kHz, while a noise
+	// suppressor moves a codec's edge down: it empties the band above
+	// the edge and the edge is read where the level first falls, so
+	// genuine dev voices with AAC's 13.1–13.2-kHz low-pass read 12.5–12.9
+	// kHz through ffmpeg's afftdn (docs/detectors-voice-channel.md,
+	// "Noise suppression"). Until 2026-12-02 the range began at 12.8 kHz
+	// and five of them were called manipulated.
+	{12250, math.Inf(1), 1},
 }
 
 // channelPlausibility returns 0…1: how well a band edge at f is explained
