@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,7 +144,7 @@ func browserLiveSession(t *testing.T, sel string, withFace bool) {
 	if withFace {
 		path, err := chromedp.Run(step, chromedp.Evaluate[string](`location.pathname`))
 		require.NoError(t, err)
-		changeCameraSize(t, step, la, strings.TrimPrefix(path, "/live/"))
+		changeCameraSize(t, step, la, strings.TrimPrefix(path, "/live/"), 1280)
 	}
 
 	_, err = chromedp.Run(step, chromedp.Evaluate[bool](`(window.confirm = () => true, true)`))
@@ -200,15 +201,17 @@ type cameraSize struct {
 	Pref   string `json:"pref"`
 }
 
-// changeCameraSize makes the browser send the camera at another picture
-// size in the middle of the call and checks that the live video decoder
-// restarts for it (it would otherwise scale the rest of the call to the
-// first size). Chromium steps a 720p camera up from 320×180 on its own as
-// its bandwidth estimate grows, but on a loaded machine its CPU adaptation
-// may hold the small size for minutes, so the test asks for the change:
-// resolution kept against adaptation, and a scale that gives a width other
-// than the one sent now.
-func changeCameraSize(t *testing.T, ctx context.Context, la *liveApp, id string) {
+// changeCameraSize makes the browser send the camera (sourceWidth wide)
+// at another picture size in the middle of the call and checks that the
+// live video decoder restarts for it (it would otherwise scale the rest of
+// the call to the first size). Chromium steps a 720p camera up from
+// 320×180 on its own as its bandwidth estimate grows, but on a loaded
+// machine its CPU adaptation may hold the small size for minutes, so the
+// test asks for the change. It first has the sender keep its resolution
+// against adaptation and waits until the size and the decoder's restarts
+// hold still, so that a step-up of Chromium's own cannot pass for the
+// change; then it scales the picture so that the analysed size changes.
+func changeCameraSize(t *testing.T, ctx context.Context, la *liveApp, id string, sourceWidth int) {
 	t.Helper()
 	restarts := func() int64 {
 		var st liveStats
@@ -229,32 +232,59 @@ func changeCameraSize(t *testing.T, ctx context.Context, la *liveApp, id string)
 			(await s.getStats()).forEach(r => { if (r.type === "outbound-rtp" && r.frameWidth) { w = r.frameWidth; h = r.frameHeight; } });
 			return {width: w, height: h, pref: s.getParameters().degradationPreference || ""};
 		};`
-	before := restarts()
-	asked, err := chromedp.Run(ctx, chromedp.Evaluate[cameraSize](`(async () => {
-		`+sender+`
-		const now = await size();
-		const p = s.getParameters();
-		p.degradationPreference = "maintain-resolution";
-		p.encodings[0].scaleResolutionDownBy = now.width >= 1000 ? 2 : 1;
-		await s.setParameters(p);
-		return now;
-	})()`, chromedp.EvalAwaitPromise))
-	require.NoError(t, err)
-	require.Positive(t, asked.Width, "the browser reports the camera's sent size")
-	var now cameraSize
-	after := before
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
-		now, err = chromedp.Run(ctx, chromedp.Evaluate[cameraSize](`(async () => {
+	size := func() cameraSize {
+		t.Helper()
+		c, err := chromedp.Run(ctx, chromedp.Evaluate[cameraSize](`(async () => {
 			`+sender+`
 			return await size();
 		})()`, chromedp.EvalAwaitPromise))
 		require.NoError(t, err)
-		if after = restarts(); now.Width != asked.Width && after > before {
+		return c
+	}
+	setParams := func(js string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(async () => {
+			`+sender+`
+			const p = s.getParameters();
+			`+js+`
+			await s.setParameters(p);
+			return true;
+		})()`, chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+	}
+
+	setParams(`p.degradationPreference = "maintain-resolution";`)
+	asked, before, still := size(), restarts(), 0
+	for deadline := time.Now().Add(30 * time.Second); still < 4 && time.Now().Before(deadline); {
+		time.Sleep(500 * time.Millisecond)
+		c, r := size(), restarts()
+		if c.Width == asked.Width && r == before {
+			still++
+		} else {
+			asked, before, still = c, r, 0
+		}
+	}
+	require.Equal(t, 4, still, "the camera's size and the decoder's restarts hold still once resolution is kept: %+v", asked)
+	require.Equal(t, "maintain-resolution", asked.Pref, "the browser keeps the resolution as asked")
+	require.Positive(t, asked.Width, "the browser reports the camera's sent size")
+	// The live decoder delivers pictures at most 640 wide (the live
+	// default), so the new size must differ below that: a quarter of the
+	// camera, or all of it when less than 640 is sent now.
+	scale := 4
+	if asked.Width < 640 {
+		scale = 1
+	}
+	setParams(fmt.Sprintf(`p.encodings[0].scaleResolutionDownBy = %d;`, scale))
+
+	var now cameraSize
+	after := before
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		if now, after = size(), restarts(); now.Width == sourceWidth/scale && after > before {
 			break
 		}
 	}
-	t.Logf("camera sent at %dx%d, then %dx%d (%s); decoder restarts %d → %d",
-		asked.Width, asked.Height, now.Width, now.Height, now.Pref, before, after)
-	require.NotEqual(t, asked.Width, now.Width, "the browser changed the camera's picture size")
+	t.Logf("camera sent at %dx%d, then %dx%d (scaled down %d×, %s); decoder restarts %d → %d",
+		asked.Width, asked.Height, now.Width, now.Height, scale, now.Pref, before, after)
+	require.Equal(t, sourceWidth/scale, now.Width, "the browser sends the camera at the new picture size")
 	require.Greater(t, after, before, "the live decoder restarted for the camera's new picture size")
 }
