@@ -323,12 +323,12 @@ var channelEdges = []struct{ lo, hi, weight float64 }{
 	// edge read off the averaged spectrum spreads beyond that: a voice
 	// with little energy near 3.4 kHz puts it lower, and the upsampler's
 	// transition band from 8 to 48 kHz puts it higher. Genuine dev voices
-	// through G.711 μ-law, GSM 06.10 and Opus NB at 12 kbit/s, resampled
-	// back to 48 kHz by ffmpeg, read 2.6–4.5 kHz
+	// through G.711 μ-law, GSM 06.10, Opus NB at 12 kbit/s and Opus at 8
+	// kbit/s, resampled back to 48 kHz by ffmpeg, read 2.6–4.52 kHz
 	// (docs/detectors-voice-channel.md, "Telephone channels"). A
 	// generator run at 8 kHz cannot be told from a telephone line by its
 	// edge anyway.
-	{2400, 4700, 1},
+	{2400, 4800, 1},
 	// Wideband: AMR-WB (6.4–7 kHz), G.722 (7 kHz), 16-kHz recordings,
 	// meeting bots and Opus WB (8 kHz), and the low-pass of MP3/AAC at
 	// low bit rates (5.5–8.7 kHz; genuine dev items encoded as MP3 at
@@ -350,17 +350,14 @@ var channelEdges = []struct{ lo, hi, weight float64 }{
 	// it is not fully excused.
 	{11650, 12350, 0.8},
 	// Full-band codecs' low-pass filters (AAC, MP3 at 13–20 kHz, Opus
-	// FB 20 kHz). It starts right above the 12 kHz where a 24-kHz
-	// generator's edge lies (an edge is read at or below the generator's
-	// Nyquist frequency, as 22.05-kHz ones read 10.3–11 kHz), because no
-	// generator rate puts one between 12.25 and 16 kHz, while a noise
-	// suppressor moves a codec's edge down: it empties the band above
-	// the edge and the edge is read where the level first falls, so
-	// genuine dev voices with AAC's 13.1–13.2-kHz low-pass read 12.5–12.9
-	// kHz through ffmpeg's afftdn (docs/detectors-voice-channel.md,
-	// "Noise suppression"). Until 2026-12-02 the range began at 12.8 kHz
-	// and five of them were called manipulated.
-	{12250, math.Inf(1), 1},
+	// FB 20 kHz). Not lower: a 24-kHz generator resampled by ffmpeg's
+	// default resampler reads 12.3–12.7 kHz (its images push the edge
+	// above 12 kHz), and so do pitch-shifted voices after AAC. A noise
+	// suppressor applied after an AAC recording's 13.1-kHz low-pass moves
+	// that edge down into the same 12.5–12.9 kHz and is then taken for a
+	// generator (docs/detectors-voice-channel.md, "Noise suppression (a
+	// known false alarm)").
+	{12800, math.Inf(1), 1},
 }
 
 // channelPlausibility returns 0…1: how well a band edge at f is explained

@@ -18,12 +18,14 @@
 # call mode sending through the browser), upsampled back to 48 kHz PCM:
 # g711_48k, gsm_48k, opusnb_48k (Opus NB, 12 kbit/s); and denoise_48k, a
 # strong noise suppressor (ffmpeg's afftdn, 30 dB) as a call app's noise
-# suppression would apply it, kept at 48 kHz PCM. Default: all of them.
+# suppression would apply it, kept at 48 kHz PCM; opus8 (Opus at 8 kbit/s,
+# 48 kHz: what a browser call falls to on a congested network, narrowband
+# at that rate). Default: all of them.
 set -euo pipefail
 if [ $# -lt 2 ]; then echo "usage: $0 CORPUS_DIR OUT [CODEC ...]" >&2; exit 64; fi
 CORPUS=$1; OUT=$2; shift 2
 codecs=("$@")
-[ ${#codecs[@]} -gt 0 ] || codecs=(opus12voip opus24 opus64 aac24 aac96 mp3_32 g722 g711 gsm speex g711_48k gsm_48k opusnb_48k denoise_48k)
+[ ${#codecs[@]} -gt 0 ] || codecs=(opus12voip opus24 opus64 aac24 aac96 mp3_32 g722 g711 gsm speex g711_48k gsm_48k opusnb_48k denoise_48k opus8)
 for codec in "${codecs[@]}"; do
   d=$OUT/$codec
   mkdir -p "$d/audio"
@@ -65,6 +67,7 @@ PY
              ffmpeg -nostdin -v error -y -f gsm -i - -ar 48000 -c:a pcm_s16le "$dst.tmp.mka" ;;
       opusnb_48k) ffmpeg "${in[@]}" -ar 8000 -c:a libopus -b:a 12k -f ogg - |
              ffmpeg -nostdin -v error -y -f ogg -i - -ar 48000 -c:a pcm_s16le "$dst.tmp.mka" ;;
+      opus8) ffmpeg "${in[@]}" -ar 48000 -c:a libopus -b:a 8k "$dst.tmp.mka" ;;
       denoise_48k) ffmpeg "${in[@]}" -af afftdn=nr=30:nf=-40 -ar 48000 -c:a pcm_s16le "$dst.tmp.mka" ;;
       *) echo "unknown codec $codec" >&2; exit 64 ;;
     esac
